@@ -1,0 +1,56 @@
+package io.batchgrid.protocol;
+
+/**
+ * The Azure Batch error codes batchgrid answers with, each with the HTTP status Azure pairs it with.
+ * Entities reject commands with these codes; the API maps them to the wire unchanged.
+ */
+public enum ErrorCode {
+  POOL_NOT_FOUND("PoolNotFound", 404),
+  JOB_NOT_FOUND("JobNotFound", 404),
+  TASK_NOT_FOUND("TaskNotFound", 404),
+  NODE_NOT_FOUND("NodeNotFound", 404),
+  FILE_NOT_FOUND("FileNotFound", 404),
+  RESOURCE_NOT_FOUND("ResourceNotFound", 404),
+  POOL_EXISTS("PoolExists", 409),
+  JOB_EXISTS("JobExists", 409),
+  TASK_EXISTS("TaskExists", 409),
+  POOL_BEING_DELETED("PoolBeingDeleted", 409),
+  JOB_BEING_DELETED("JobBeingDeleted", 409),
+  JOB_COMPLETED("JobCompleted", 409),
+  JOB_BEING_TERMINATED("JobBeingTerminated", 409),
+  JOB_NOT_ACTIVE("JobNotActive", 409),
+  TASK_COMPLETED("TaskCompleted", 409),
+  ACTIVE_JOB_AND_SCHEDULE_QUOTA_REACHED("ActiveJobAndScheduleQuotaReached", 409),
+  INVALID_PROPERTY_VALUE("InvalidPropertyValue", 400),
+  MISSING_REQUIRED_PROPERTY("MissingRequiredProperty", 400),
+  INVALID_REQUEST_BODY("InvalidRequestBody", 400),
+  INVALID_QUERY_PARAMETER_VALUE("InvalidQueryParameterValue", 400),
+  MISSING_REQUIRED_QUERY_PARAMETER("MissingRequiredQueryParameter", 400),
+  INVALID_HEADER_VALUE("InvalidHeaderValue", 400),
+  UNSUPPORTED_API_VERSION("InvalidApiVersion", 400),
+  REQUEST_BODY_TOO_LARGE("RequestBodyTooLarge", 413),
+  TOO_MANY_TASKS("TooManyTasks", 400),
+  FEATURE_NOT_SUPPORTED("FeatureNotSupported", 400),
+  AUTHENTICATION_FAILED("AuthenticationFailed", 403),
+  CONDITION_NOT_MET("ConditionNotMet", 412),
+  OPERATION_TIMED_OUT("OperationTimedOut", 500),
+  SERVER_BUSY("ServerBusy", 503),
+  INTERNAL_ERROR("InternalError", 500);
+
+  private final String wireCode;
+  private final int httpStatus;
+
+  ErrorCode(String wireCode, int httpStatus) {
+    this.wireCode = wireCode;
+    this.httpStatus = httpStatus;
+  }
+
+  /** The code string as it appears in the error body's {@code code}. */
+  public String wireCode() {
+    return wireCode;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+}

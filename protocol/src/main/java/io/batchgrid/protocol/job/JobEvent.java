@@ -1,0 +1,53 @@
+package io.batchgrid.protocol.job;
+
+import java.util.List;
+
+import io.batchgrid.protocol.FailureInfo;
+import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.TaskSpec;
+
+/** What happened to a job and its tasks; persisted as {@code JobEventP} (see state.proto). */
+public sealed interface JobEvent {
+  long timeMs();
+
+  record JobCreated(JobSpec spec, long timeMs) implements JobEvent {}
+
+  record JobTerminating(String reason, long timeMs) implements JobEvent {}
+
+  record JobCompleted(String reason, long timeMs) implements JobEvent {}
+
+  record JobDeleting(long timeMs) implements JobEvent {}
+
+  /** The job is gone: the id may be used again. */
+  record JobDeleted(long timeMs) implements JobEvent {}
+
+  record TasksAdded(List<TaskSpec> tasks, long timeMs) implements JobEvent {
+    public TasksAdded {
+      tasks = List.copyOf(tasks);
+    }
+  }
+
+  record TasksDispatched(List<TaskDispatch> dispatches, long timeMs) implements JobEvent {
+    public TasksDispatched {
+      dispatches = List.copyOf(dispatches);
+    }
+  }
+
+  /** Attempts that ended on a node. Only outcomes of a task's current running attempt count. */
+  record TasksFinished(String nodeId, List<TaskOutcome> outcomes, long timeMs) implements JobEvent {
+    public TasksFinished {
+      outcomes = List.copyOf(outcomes);
+    }
+  }
+
+  /** Running tasks lost through no fault of their own go back to the queue without spending a retry. */
+  record TasksRequeued(List<String> taskIds, String reason, long timeMs) implements JobEvent {
+    public TasksRequeued {
+      taskIds = List.copyOf(taskIds);
+    }
+  }
+
+  record TaskTerminated(String taskId, FailureInfo failureInfo, long timeMs) implements JobEvent {}
+
+  record TaskDeleted(String taskId, long timeMs) implements JobEvent {}
+}

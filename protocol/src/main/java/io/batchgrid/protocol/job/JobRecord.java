@@ -1,0 +1,355 @@
+package io.batchgrid.protocol.job;
+
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.TaskSpec;
+
+/**
+ * The state of a job entity: the job, its task table and the queue of tasks waiting for a slot.
+ *
+ * <p>It is deliberately mutable: a job may hold a million tasks, and copying the table for every
+ * event would make each event O(n). Only {@link #apply} changes it, and only the entity's event
+ * handler calls that; the command handler reads. The queue and counters are derived from the task
+ * table and rebuilt by the same events during recovery, so they never drift from it.
+ */
+public final class JobRecord {
+  private JobSpec spec;
+  private JobState state;
+  private JobState previousState;
+  private long creationTimeMs;
+  private long stateTransitionTimeMs;
+  private long previousStateTransitionTimeMs;
+  private long lastModifiedMs;
+  private long version;
+  private long startTimeMs;
+  private long endTimeMs;
+  private String terminateReason;
+
+  /** Keyed by {@link Ids#key}: ordered, so listing pages by key is stable while tasks change. */
+  private final TreeMap<String, TaskRecord> tasks = new TreeMap<>();
+  /** Keys of tasks waiting for a slot, oldest first. Entries that stopped being active are skipped lazily. */
+  private final ArrayDeque<String> queue = new ArrayDeque<>();
+  private final long[] counts = new long[TaskState.values().length];
+  private final long[] slotCounts = new long[TaskState.values().length];
+  private long succeeded;
+  private long failed;
+  private long succeededSlots;
+  private long failedSlots;
+
+  /** A job that does not exist (never created, or deleted). */
+  public static JobRecord empty() {
+    return new JobRecord();
+  }
+
+  public boolean exists() {
+    return spec != null;
+  }
+
+  public JobSpec spec() {
+    return spec;
+  }
+
+  public String id() {
+    return spec.getId();
+  }
+
+  public JobState state() {
+    return state;
+  }
+
+  public long version() {
+    return version;
+  }
+
+  public long lastModifiedMs() {
+    return lastModifiedMs;
+  }
+
+  public TaskRecord task(String taskId) {
+    return tasks.get(Ids.key(taskId));
+  }
+
+  public int taskCount() {
+    return tasks.size();
+  }
+
+  /** Tasks in key order, starting after {@code afterKey} (exclusive; null for the start). */
+  public Collection<TaskRecord> tasksAfter(String afterKey) {
+    NavigableMap<String, TaskRecord> view = afterKey == null ? tasks : tasks.tailMap(afterKey, false);
+    return Collections.unmodifiableCollection(view.values());
+  }
+
+  public TaskCounts taskCounts() {
+    return new TaskCounts(counts[TaskState.ACTIVE.ordinal()] + counts[TaskState.PREPARING.ordinal()],
+        counts[TaskState.RUNNING.ordinal()], counts[TaskState.COMPLETED.ordinal()], succeeded, failed);
+  }
+
+  public TaskCounts taskSlotCounts() {
+    return new TaskCounts(slotCounts[TaskState.ACTIVE.ordinal()] + slotCounts[TaskState.PREPARING.ordinal()],
+        slotCounts[TaskState.RUNNING.ordinal()], slotCounts[TaskState.COMPLETED.ordinal()],
+        succeededSlots, failedSlots);
+  }
+
+  public long activeCount() {
+    return counts[TaskState.ACTIVE.ordinal()];
+  }
+
+  public long runningCount() {
+    return counts[TaskState.RUNNING.ordinal()];
+  }
+
+  /** True when every task is completed; a job without tasks counts as complete, as in Azure Batch. */
+  public boolean allTasksComplete() {
+    return counts[TaskState.COMPLETED.ordinal()] == tasks.size();
+  }
+
+  public JobSummary summary() {
+    return new JobSummary(spec, state, previousState, creationTimeMs, stateTransitionTimeMs,
+        previousStateTransitionTimeMs, lastModifiedMs, version, startTimeMs, endTimeMs,
+        terminateReason, taskCounts(), taskSlotCounts());
+  }
+
+  /**
+   * Active tasks in queue order, for the scheduler to pick from. Lazily drops entries whose task is
+   * no longer active; the caller must not modify the record while iterating.
+   */
+  public Iterator<TaskRecord> queued() {
+    return new Iterator<>() {
+      private final Iterator<String> keys = queue.iterator();
+      private TaskRecord next = advance();
+
+      private TaskRecord advance() {
+        while (keys.hasNext()) {
+          TaskRecord t = tasks.get(keys.next());
+          if (t != null && t.state() == TaskState.ACTIVE) {
+            return t;
+          }
+        }
+        return null;
+      }
+
+      @Override
+      public boolean hasNext() {
+        return next != null;
+      }
+
+      @Override
+      public TaskRecord next() {
+        TaskRecord r = next;
+        next = advance();
+        return r;
+      }
+    };
+  }
+
+  /** The effective retry limit of a task: its own, else the job's, else none; -1 is unlimited. */
+  public int maxTaskRetryCount(TaskRecord t) {
+    if (t.spec().hasConstraints() && t.spec().getConstraints().hasMaxTaskRetryCount()) {
+      return t.spec().getConstraints().getMaxTaskRetryCount();
+    }
+    if (spec.hasConstraints() && spec.getConstraints().hasMaxTaskRetryCount()) {
+      return spec.getConstraints().getMaxTaskRetryCount();
+    }
+    return 0;
+  }
+
+  // ------------------------------------------------------------------------------------ events
+
+  /** Applies one event; returns the state to continue with (this, or a fresh one on creation and deletion). */
+  public JobRecord apply(JobEvent event) {
+    long t = event.timeMs();
+    // Java 17 has no pattern switch; the interface is sealed, so this chain is exhaustive by review.
+    if (event instanceof JobEvent.JobCreated e) {
+      JobRecord created = new JobRecord();
+      created.spec = e.spec();
+      created.state = JobState.ACTIVE;
+      created.creationTimeMs = t;
+      created.stateTransitionTimeMs = t;
+      created.lastModifiedMs = t;
+      created.version = 1;
+      created.startTimeMs = t;
+      return created;
+    } else if (event instanceof JobEvent.JobTerminating e) {
+      terminateReason = e.reason();
+      moveTo(JobState.TERMINATING, t);
+    } else if (event instanceof JobEvent.JobCompleted e) {
+      if (e.reason() != null && !e.reason().isEmpty()) {
+        terminateReason = e.reason();
+      }
+      endTimeMs = t;
+      moveTo(JobState.COMPLETED, t);
+    } else if (event instanceof JobEvent.JobDeleting) {
+      moveTo(JobState.DELETING, t);
+    } else if (event instanceof JobEvent.JobDeleted) {
+      return empty();
+    } else if (event instanceof JobEvent.TasksAdded e) {
+      for (TaskSpec s : e.tasks()) {
+        TaskRecord r = TaskRecord.added(s, t);
+        String key = Ids.key(s.getId());
+        tasks.put(key, r);
+        queue.addLast(key);
+        tally(r, +1);
+      }
+    } else if (event instanceof JobEvent.TasksDispatched e) {
+      for (TaskDispatch d : e.dispatches()) {
+        replace(Ids.key(d.taskId()), r -> r.dispatched(d, t));
+      }
+    } else if (event instanceof JobEvent.TasksFinished e) {
+      for (TaskOutcome o : e.outcomes()) {
+        String key = Ids.key(o.taskId());
+        TaskRecord r = tasks.get(key);
+        if (!isCurrentAttempt(r, o)) {
+          continue; // a stale or repeated report: it was counted once, when it first arrived
+        }
+        int max = maxTaskRetryCount(r);
+        // Only a task that failed on its own (non-zero exit) spends a retry.
+        boolean retry = o.exitCode() != null && o.exitCode() != 0 && o.failureInfo() == null
+            && (max == -1 || r.retryCount() < max);
+        if (retry) {
+          replace(key, x -> x.retried(o, t));
+          queue.addFirst(key);
+        } else {
+          replace(key, x -> x.completed(o, t));
+        }
+      }
+    } else if (event instanceof JobEvent.TasksRequeued e) {
+      for (String id : e.taskIds()) {
+        String key = Ids.key(id);
+        TaskRecord r = tasks.get(key);
+        if (r != null && r.state() == TaskState.RUNNING) {
+          replace(key, x -> x.requeued(t));
+          queue.addFirst(key);
+        }
+      }
+    } else if (event instanceof JobEvent.TaskTerminated e) {
+      String key = Ids.key(e.taskId());
+      TaskRecord r = tasks.get(key);
+      if (r != null && r.state() != TaskState.COMPLETED) {
+        replace(key, x -> x.terminated(e.failureInfo(), t));
+      }
+    } else if (event instanceof JobEvent.TaskDeleted e) {
+      TaskRecord r = tasks.remove(Ids.key(e.taskId()));
+      if (r != null) {
+        tally(r, -1);
+      }
+    }
+    return this;
+  }
+
+  /** True if the outcome reports the attempt the task is running now. */
+  public boolean isCurrentAttempt(TaskRecord r, TaskOutcome o) {
+    return r != null && r.state() == TaskState.RUNNING && r.attempt() == o.attempt();
+  }
+
+  private void moveTo(JobState next, long t) {
+    previousState = state;
+    previousStateTransitionTimeMs = stateTransitionTimeMs;
+    state = next;
+    stateTransitionTimeMs = t;
+    lastModifiedMs = t;
+    version++;
+  }
+
+  private void replace(String key, java.util.function.UnaryOperator<TaskRecord> change) {
+    TaskRecord before = tasks.get(key);
+    if (before == null) {
+      return;
+    }
+    TaskRecord after = change.apply(before);
+    tasks.put(key, after);
+    tally(before, -1);
+    tally(after, +1);
+  }
+
+  private void tally(TaskRecord r, int sign) {
+    int slots = r.requiredSlots();
+    counts[r.state().ordinal()] += sign;
+    slotCounts[r.state().ordinal()] += (long) sign * slots;
+    if (r.state() == TaskState.COMPLETED) {
+      if (r.succeeded()) {
+        succeeded += sign;
+        succeededSlots += (long) sign * slots;
+      } else {
+        failed += sign;
+        failedSlots += (long) sign * slots;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------ snapshots
+
+  /** Restores a snapshot; the queue and counters are rebuilt from the task table. */
+  public static JobRecord restore(JobSpec spec, JobState state, JobState previousState,
+      long creationTimeMs, long stateTransitionTimeMs, long previousStateTransitionTimeMs,
+      long lastModifiedMs, long version, long startTimeMs, long endTimeMs, String terminateReason,
+      Iterable<TaskRecord> taskRecords) {
+    JobRecord r = new JobRecord();
+    if (spec == null) {
+      return r;
+    }
+    r.spec = spec;
+    r.state = state;
+    r.previousState = previousState;
+    r.creationTimeMs = creationTimeMs;
+    r.stateTransitionTimeMs = stateTransitionTimeMs;
+    r.previousStateTransitionTimeMs = previousStateTransitionTimeMs;
+    r.lastModifiedMs = lastModifiedMs;
+    r.version = version;
+    r.startTimeMs = startTimeMs;
+    r.endTimeMs = endTimeMs;
+    r.terminateReason = terminateReason;
+    java.util.List<TaskRecord> active = new java.util.ArrayList<>();
+    for (TaskRecord t : taskRecords) {
+      r.tasks.put(Ids.key(t.id()), t);
+      r.tally(t, +1);
+      if (t.state() == TaskState.ACTIVE) {
+        active.add(t);
+      }
+    }
+    // Oldest first, as they were queued; exact order across retries is not promised by Azure either.
+    active.sort(java.util.Comparator.comparingLong(TaskRecord::stateTransitionTimeMs));
+    for (TaskRecord t : active) {
+      r.queue.addLast(Ids.key(t.id()));
+    }
+    return r;
+  }
+
+  public JobState previousState() {
+    return previousState;
+  }
+
+  public long creationTimeMs() {
+    return creationTimeMs;
+  }
+
+  public long stateTransitionTimeMs() {
+    return stateTransitionTimeMs;
+  }
+
+  public long previousStateTransitionTimeMs() {
+    return previousStateTransitionTimeMs;
+  }
+
+  public long startTimeMs() {
+    return startTimeMs;
+  }
+
+  public long endTimeMs() {
+    return endTimeMs;
+  }
+
+  public String terminateReason() {
+    return terminateReason;
+  }
+
+  public Collection<TaskRecord> allTasks() {
+    return Collections.unmodifiableCollection(tasks.values());
+  }
+}

@@ -1,0 +1,48 @@
+package io.batchgrid.protocol.node;
+
+import java.util.List;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.util.ByteString;
+
+/** Messages a compute node's agent accepts, from the coordinator and the API. */
+public sealed interface NodeMessage {
+
+  /** The pool has accepted the node's registration. */
+  record Registered(String poolId, String nodeId) implements NodeMessage {}
+
+  /** Run these attempts; report how each ends to {@code reportTo}. */
+  record RunTasks(String poolId, String jobId, List<TaskLaunch> tasks, ActorRef<CoordinatorMessage> reportTo)
+      implements NodeMessage {
+    public RunTasks {
+      tasks = List.copyOf(tasks);
+    }
+  }
+
+  /** Kill the attempt's process tree if it is still running; its outcome is reported as usual. */
+  record TerminateTask(String jobId, String taskId, int attempt) implements NodeMessage {}
+
+  /** The job has persisted the report numbered {@code seq}: the node may forget those outcomes. */
+  record ReportAccepted(String jobId, long seq) implements NodeMessage {}
+
+  record GetStatus(ActorRef<NodeStatus> replyTo) implements NodeMessage {}
+
+  /**
+   * Lists files under {@code path}, relative to the node's root directory. Fails with
+   * {@code FileNotFound} when the path does not exist.
+   */
+  record ListFiles(String path, boolean recursive, ActorRef<StatusReply<List<NodeFile>>> replyTo)
+      implements NodeMessage {}
+
+  /** Streams a file's bytes from {@code offset}; {@code length} < 0 means to the end. */
+  record ReadFile(String path, long offset, long length, ActorRef<StatusReply<FileContent>> replyTo)
+      implements NodeMessage {}
+
+  /** A file's metadata and, for GET, its bytes as a stream that can cross nodes. */
+  record FileContent(NodeFile file, SourceRef<ByteString> data) {}
+
+  /** Leave the pool: kill what runs and stop. Unreported outcomes are dropped; the job requeues their tasks. */
+  record Retire() implements NodeMessage {}
+}

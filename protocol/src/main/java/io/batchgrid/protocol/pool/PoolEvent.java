@@ -1,0 +1,34 @@
+package io.batchgrid.protocol.pool;
+
+import java.util.List;
+
+import io.batchgrid.protocol.spec.PoolSpec;
+
+/** What happened to a pool; persisted as {@code PoolEventP} (see state.proto). */
+public sealed interface PoolEvent {
+  long timeMs();
+
+  record PoolCreated(PoolSpec spec, long timeMs) implements PoolEvent {}
+
+  /** Node ids chosen for new nodes; persisted before the nodes are started so they keep their id and directory. */
+  record NodesAllocated(List<String> nodeIds, long timeMs) implements PoolEvent {
+    public NodesAllocated {
+      nodeIds = List.copyOf(nodeIds);
+    }
+  }
+
+  record NodesRemoved(List<String> nodeIds, long timeMs) implements PoolEvent {
+    public NodesRemoved {
+      nodeIds = List.copyOf(nodeIds);
+    }
+  }
+
+  /** A new dedicated-node target: the pool is resizing until its node count meets it. */
+  record PoolResized(int targetDedicatedNodes, long timeMs) implements PoolEvent {}
+
+  record ResizeCompleted(long timeMs) implements PoolEvent {}
+
+  record PoolDeleting(long timeMs) implements PoolEvent {}
+
+  record PoolDeleted(long timeMs) implements PoolEvent {}
+}

@@ -1,0 +1,420 @@
+package io.batchgrid.protocol.serialization;
+
+import java.io.NotSerializableException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+
+import io.batchgrid.protocol.FailureInfo;
+import io.batchgrid.protocol.catalog.CatalogEvent;
+import io.batchgrid.protocol.catalog.CatalogRecord;
+import io.batchgrid.protocol.job.JobEvent;
+import io.batchgrid.protocol.job.JobRecord;
+import io.batchgrid.protocol.job.JobState;
+import io.batchgrid.protocol.job.TaskDispatch;
+import io.batchgrid.protocol.job.TaskOutcome;
+import io.batchgrid.protocol.job.TaskRecord;
+import io.batchgrid.protocol.job.TaskState;
+import io.batchgrid.protocol.pool.AllocationState;
+import io.batchgrid.protocol.pool.PoolEvent;
+import io.batchgrid.protocol.pool.PoolRecord;
+import io.batchgrid.protocol.pool.PoolState;
+import io.batchgrid.protocol.proto.CatalogEventP;
+import io.batchgrid.protocol.proto.CatalogSnapshotP;
+import io.batchgrid.protocol.proto.FailureInfoP;
+import io.batchgrid.protocol.proto.JobEventP;
+import io.batchgrid.protocol.proto.JobSnapshotP;
+import io.batchgrid.protocol.proto.NodesAllocatedP;
+import io.batchgrid.protocol.proto.NodesRemovedP;
+import io.batchgrid.protocol.proto.PoolEventP;
+import io.batchgrid.protocol.proto.PoolSnapshotP;
+import io.batchgrid.protocol.proto.TaskDispatchP;
+import io.batchgrid.protocol.proto.TaskOutcomeP;
+import io.batchgrid.protocol.proto.TaskRecordP;
+import io.batchgrid.protocol.proto.TaskTerminatedP;
+import io.batchgrid.protocol.proto.TasksAddedP;
+import io.batchgrid.protocol.proto.TasksDispatchedP;
+import io.batchgrid.protocol.proto.TasksFinishedP;
+import io.batchgrid.protocol.proto.TasksRequeuedP;
+
+/**
+ * Writes every persisted event and snapshot as Protobuf (schemas in state.proto). The manifest names
+ * the message kind, not a Java class, so classes can be renamed without breaking old journals.
+ */
+public final class PersistenceSerializer extends SerializerWithStringManifest {
+  static final String JOB_EVENT = "JE";
+  static final String JOB_SNAPSHOT = "JS";
+  static final String POOL_EVENT = "PE";
+  static final String POOL_SNAPSHOT = "PS";
+  static final String CATALOG_EVENT = "CE";
+  static final String CATALOG_SNAPSHOT = "CS";
+
+  public PersistenceSerializer(ExtendedActorSystem system) {}
+
+  @Override
+  public int identifier() {
+    return 7301;
+  }
+
+  @Override
+  public String manifest(Object o) {
+    if (o instanceof JobEvent) {
+      return JOB_EVENT;
+    } else if (o instanceof JobRecord) {
+      return JOB_SNAPSHOT;
+    } else if (o instanceof PoolEvent) {
+      return POOL_EVENT;
+    } else if (o instanceof PoolRecord) {
+      return POOL_SNAPSHOT;
+    } else if (o instanceof CatalogEvent) {
+      return CATALOG_EVENT;
+    } else if (o instanceof CatalogRecord) {
+      return CATALOG_SNAPSHOT;
+    }
+    throw new IllegalArgumentException("cannot serialize " + o.getClass());
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    if (o instanceof JobEvent e) {
+      return jobEvent(e).toByteArray();
+    } else if (o instanceof JobRecord r) {
+      return jobSnapshot(r).toByteArray();
+    } else if (o instanceof PoolEvent e) {
+      return poolEvent(e).toByteArray();
+    } else if (o instanceof PoolRecord r) {
+      return poolSnapshot(r).toByteArray();
+    } else if (o instanceof CatalogEvent e) {
+      return catalogEvent(e).toByteArray();
+    } else if (o instanceof CatalogRecord r) {
+      return CatalogSnapshotP.newBuilder().addAllPoolIds(r.poolIds()).addAllJobIds(r.jobIds()).build().toByteArray();
+    }
+    throw new IllegalArgumentException("cannot serialize " + o.getClass());
+  }
+
+  @Override
+  public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
+    try {
+      switch (manifest) {
+        case JOB_EVENT:
+          return jobEvent(JobEventP.parseFrom(bytes));
+        case JOB_SNAPSHOT:
+          return jobSnapshot(JobSnapshotP.parseFrom(bytes));
+        case POOL_EVENT:
+          return poolEvent(PoolEventP.parseFrom(bytes));
+        case POOL_SNAPSHOT:
+          return poolSnapshot(PoolSnapshotP.parseFrom(bytes));
+        case CATALOG_EVENT:
+          return catalogEvent(CatalogEventP.parseFrom(bytes));
+        case CATALOG_SNAPSHOT: {
+          CatalogSnapshotP p = CatalogSnapshotP.parseFrom(bytes);
+          CatalogRecord r = CatalogRecord.EMPTY;
+          for (String id : p.getPoolIdsList()) {
+            r = r.apply(new CatalogEvent.PoolAdded(id));
+          }
+          for (String id : p.getJobIdsList()) {
+            r = r.apply(new CatalogEvent.JobAdded(id));
+          }
+          return r;
+        }
+        default:
+          throw new NotSerializableException("unknown manifest " + manifest);
+      }
+    } catch (InvalidProtocolBufferException e) {
+      NotSerializableException n = new NotSerializableException(manifest + ": " + e.getMessage());
+      n.initCause(e);
+      throw n;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- job
+
+  static JobEventP jobEvent(JobEvent e) {
+    JobEventP.Builder b = JobEventP.newBuilder().setTimeMs(e.timeMs());
+    if (e instanceof JobEvent.JobCreated c) {
+      b.setCreated(c.spec());
+    } else if (e instanceof JobEvent.JobTerminating c) {
+      b.setTerminatingReason(nz(c.reason()));
+    } else if (e instanceof JobEvent.JobCompleted c) {
+      b.setCompletedReason(nz(c.reason()));
+    } else if (e instanceof JobEvent.JobDeleting) {
+      b.setDeleting(true);
+    } else if (e instanceof JobEvent.JobDeleted) {
+      b.setDeleted(true);
+    } else if (e instanceof JobEvent.TasksAdded c) {
+      b.setTasksAdded(TasksAddedP.newBuilder().addAllTasks(c.tasks()));
+    } else if (e instanceof JobEvent.TasksDispatched c) {
+      TasksDispatchedP.Builder d = TasksDispatchedP.newBuilder();
+      for (TaskDispatch x : c.dispatches()) {
+        d.addDispatches(TaskDispatchP.newBuilder().setTaskId(x.taskId()).setNodeId(x.nodeId())
+            .setAttempt(x.attempt()).setTaskRootDirectory(nz(x.taskRootDirectory())));
+      }
+      b.setTasksDispatched(d);
+    } else if (e instanceof JobEvent.TasksFinished c) {
+      TasksFinishedP.Builder f = TasksFinishedP.newBuilder().setNodeId(nz(c.nodeId()));
+      for (TaskOutcome o : c.outcomes()) {
+        f.addOutcomes(outcome(o));
+      }
+      b.setTasksFinished(f);
+    } else if (e instanceof JobEvent.TasksRequeued c) {
+      b.setTasksRequeued(TasksRequeuedP.newBuilder().addAllTaskIds(c.taskIds()).setReason(nz(c.reason())));
+    } else if (e instanceof JobEvent.TaskTerminated c) {
+      TaskTerminatedP.Builder t = TaskTerminatedP.newBuilder().setTaskId(c.taskId());
+      if (c.failureInfo() != null) {
+        t.setFailureInfo(failure(c.failureInfo()));
+      }
+      b.setTaskTerminated(t);
+    } else if (e instanceof JobEvent.TaskDeleted c) {
+      b.setTaskDeleted(c.taskId());
+    } else {
+      throw new IllegalArgumentException("unknown job event " + e);
+    }
+    return b.build();
+  }
+
+  static JobEvent jobEvent(JobEventP p) throws NotSerializableException {
+    long t = p.getTimeMs();
+    switch (p.getKindCase()) {
+      case CREATED:
+        return new JobEvent.JobCreated(p.getCreated(), t);
+      case TERMINATING_REASON:
+        return new JobEvent.JobTerminating(p.getTerminatingReason(), t);
+      case COMPLETED_REASON:
+        return new JobEvent.JobCompleted(p.getCompletedReason(), t);
+      case DELETING:
+        return new JobEvent.JobDeleting(t);
+      case DELETED:
+        return new JobEvent.JobDeleted(t);
+      case TASKS_ADDED:
+        return new JobEvent.TasksAdded(p.getTasksAdded().getTasksList(), t);
+      case TASKS_DISPATCHED: {
+        List<TaskDispatch> ds = new ArrayList<>();
+        for (TaskDispatchP d : p.getTasksDispatched().getDispatchesList()) {
+          ds.add(new TaskDispatch(d.getTaskId(), d.getNodeId(), d.getAttempt(), d.getTaskRootDirectory()));
+        }
+        return new JobEvent.TasksDispatched(ds, t);
+      }
+      case TASKS_FINISHED: {
+        List<TaskOutcome> os = new ArrayList<>();
+        for (TaskOutcomeP o : p.getTasksFinished().getOutcomesList()) {
+          os.add(outcome(o));
+        }
+        return new JobEvent.TasksFinished(p.getTasksFinished().getNodeId(), os, t);
+      }
+      case TASKS_REQUEUED:
+        return new JobEvent.TasksRequeued(p.getTasksRequeued().getTaskIdsList(), p.getTasksRequeued().getReason(), t);
+      case TASK_TERMINATED:
+        return new JobEvent.TaskTerminated(p.getTaskTerminated().getTaskId(),
+            p.getTaskTerminated().hasFailureInfo() ? failure(p.getTaskTerminated().getFailureInfo()) : null, t);
+      case TASK_DELETED:
+        return new JobEvent.TaskDeleted(p.getTaskDeleted(), t);
+      default:
+        throw new NotSerializableException("job event of unknown kind " + p.getKindCase());
+    }
+  }
+
+  static JobSnapshotP jobSnapshot(JobRecord r) {
+    JobSnapshotP.Builder b = JobSnapshotP.newBuilder().setExists(r.exists());
+    if (!r.exists()) {
+      return b.build();
+    }
+    b.setSpec(r.spec()).setState(r.state().ordinal())
+        .setPreviousState(r.previousState() == null ? -1 : r.previousState().ordinal())
+        .setCreationTimeMs(r.creationTimeMs()).setStateTransitionTimeMs(r.stateTransitionTimeMs())
+        .setPreviousStateTransitionTimeMs(r.previousStateTransitionTimeMs())
+        .setLastModifiedMs(r.lastModifiedMs()).setVersion(r.version()).setStartTimeMs(r.startTimeMs())
+        .setEndTimeMs(r.endTimeMs()).setTerminateReason(nz(r.terminateReason()));
+    for (TaskRecord t : r.allTasks()) {
+      b.addTasks(task(t));
+    }
+    return b.build();
+  }
+
+  static JobRecord jobSnapshot(JobSnapshotP p) {
+    if (!p.getExists()) {
+      return JobRecord.empty();
+    }
+    List<TaskRecord> tasks = new ArrayList<>(p.getTasksCount());
+    for (TaskRecordP t : p.getTasksList()) {
+      tasks.add(task(t));
+    }
+    return JobRecord.restore(p.getSpec(), JobState.values()[p.getState()],
+        p.getPreviousState() < 0 ? null : JobState.values()[p.getPreviousState()],
+        p.getCreationTimeMs(), p.getStateTransitionTimeMs(), p.getPreviousStateTransitionTimeMs(),
+        p.getLastModifiedMs(), p.getVersion(), p.getStartTimeMs(), p.getEndTimeMs(),
+        emptyToNull(p.getTerminateReason()), tasks);
+  }
+
+  static TaskRecordP task(TaskRecord t) {
+    TaskRecordP.Builder b = TaskRecordP.newBuilder().setSpec(t.spec()).setState(t.state().ordinal())
+        .setPreviousState(t.previousState() == null ? -1 : t.previousState().ordinal())
+        .setCreationTimeMs(t.creationTimeMs()).setStateTransitionTimeMs(t.stateTransitionTimeMs())
+        .setPreviousStateTransitionTimeMs(t.previousStateTransitionTimeMs())
+        .setLastModifiedMs(t.lastModifiedMs()).setVersion(t.version()).setAttempt(t.attempt())
+        .setRetryCount(t.retryCount()).setRequeueCount(t.requeueCount()).setNodeId(nz(t.nodeId()))
+        .setTaskRootDirectory(nz(t.taskRootDirectory())).setStartTimeMs(t.startTimeMs())
+        .setEndTimeMs(t.endTimeMs()).setLastRetryTimeMs(t.lastRetryTimeMs())
+        .setLastRequeueTimeMs(t.lastRequeueTimeMs());
+    if (t.exitCode() != null) {
+      b.setExitCode(t.exitCode());
+    }
+    if (t.failureInfo() != null) {
+      b.setFailureInfo(failure(t.failureInfo()));
+    }
+    return b.build();
+  }
+
+  static TaskRecord task(TaskRecordP p) {
+    return new TaskRecord(p.getSpec(), TaskState.values()[p.getState()],
+        p.getPreviousState() < 0 ? null : TaskState.values()[p.getPreviousState()],
+        p.getCreationTimeMs(), p.getStateTransitionTimeMs(), p.getPreviousStateTransitionTimeMs(),
+        p.getLastModifiedMs(), p.getVersion(), p.getAttempt(), p.getRetryCount(), p.getRequeueCount(),
+        emptyToNull(p.getNodeId()), emptyToNull(p.getTaskRootDirectory()), p.getStartTimeMs(),
+        p.getEndTimeMs(), p.hasExitCode() ? p.getExitCode() : null,
+        p.hasFailureInfo() ? failure(p.getFailureInfo()) : null, p.getLastRetryTimeMs(),
+        p.getLastRequeueTimeMs());
+  }
+
+  static TaskOutcomeP outcome(TaskOutcome o) {
+    TaskOutcomeP.Builder b = TaskOutcomeP.newBuilder().setTaskId(o.taskId()).setAttempt(o.attempt())
+        .setStartTimeMs(o.startTimeMs()).setEndTimeMs(o.endTimeMs());
+    if (o.exitCode() != null) {
+      b.setExitCode(o.exitCode());
+    }
+    if (o.failureInfo() != null) {
+      b.setFailureInfo(failure(o.failureInfo()));
+    }
+    return b.build();
+  }
+
+  static TaskOutcome outcome(TaskOutcomeP p) {
+    return new TaskOutcome(p.getTaskId(), p.getAttempt(), p.hasExitCode() ? p.getExitCode() : null,
+        p.getStartTimeMs(), p.getEndTimeMs(), p.hasFailureInfo() ? failure(p.getFailureInfo()) : null);
+  }
+
+  static FailureInfoP failure(FailureInfo f) {
+    return FailureInfoP.newBuilder().setCategory(nz(f.category())).setCode(nz(f.code()))
+        .setMessage(nz(f.message())).addAllDetails(f.details()).build();
+  }
+
+  static FailureInfo failure(FailureInfoP p) {
+    return new FailureInfo(p.getCategory(), p.getCode(), p.getMessage(), p.getDetailsList());
+  }
+
+  // ---------------------------------------------------------------------------------- pool
+
+  static PoolEventP poolEvent(PoolEvent e) {
+    PoolEventP.Builder b = PoolEventP.newBuilder().setTimeMs(e.timeMs());
+    if (e instanceof PoolEvent.PoolCreated c) {
+      b.setCreated(c.spec());
+    } else if (e instanceof PoolEvent.NodesAllocated c) {
+      b.setNodesAllocated(NodesAllocatedP.newBuilder().addAllNodeIds(c.nodeIds()));
+    } else if (e instanceof PoolEvent.NodesRemoved c) {
+      b.setNodesRemoved(NodesRemovedP.newBuilder().addAllNodeIds(c.nodeIds()));
+    } else if (e instanceof PoolEvent.PoolResized c) {
+      b.setResizedDedicated(c.targetDedicatedNodes());
+    } else if (e instanceof PoolEvent.ResizeCompleted) {
+      b.setResizeCompleted(true);
+    } else if (e instanceof PoolEvent.PoolDeleting) {
+      b.setDeleting(true);
+    } else if (e instanceof PoolEvent.PoolDeleted) {
+      b.setDeleted(true);
+    } else {
+      throw new IllegalArgumentException("unknown pool event " + e);
+    }
+    return b.build();
+  }
+
+  static PoolEvent poolEvent(PoolEventP p) throws NotSerializableException {
+    long t = p.getTimeMs();
+    switch (p.getKindCase()) {
+      case CREATED:
+        return new PoolEvent.PoolCreated(p.getCreated(), t);
+      case NODES_ALLOCATED:
+        return new PoolEvent.NodesAllocated(p.getNodesAllocated().getNodeIdsList(), t);
+      case NODES_REMOVED:
+        return new PoolEvent.NodesRemoved(p.getNodesRemoved().getNodeIdsList(), t);
+      case RESIZED_DEDICATED:
+        return new PoolEvent.PoolResized(p.getResizedDedicated(), t);
+      case RESIZE_COMPLETED:
+        return new PoolEvent.ResizeCompleted(t);
+      case DELETING:
+        return new PoolEvent.PoolDeleting(t);
+      case DELETED:
+        return new PoolEvent.PoolDeleted(t);
+      default:
+        throw new NotSerializableException("pool event of unknown kind " + p.getKindCase());
+    }
+  }
+
+  static PoolSnapshotP poolSnapshot(PoolRecord r) {
+    PoolSnapshotP.Builder b = PoolSnapshotP.newBuilder().setExists(r.exists());
+    if (!r.exists()) {
+      return b.build();
+    }
+    b.setSpec(r.spec()).setState(r.state().ordinal()).setAllocationState(r.allocationState().ordinal())
+        .setCreationTimeMs(r.creationTimeMs()).setStateTransitionTimeMs(r.stateTransitionTimeMs())
+        .setAllocationStateTransitionTimeMs(r.allocationStateTransitionTimeMs())
+        .setLastModifiedMs(r.lastModifiedMs()).setVersion(r.version())
+        .setTargetDedicatedNodes(r.targetDedicatedNodes());
+    r.nodes().forEach((id, time) -> b.addNodeIds(id).addNodeAllocationTimesMs(time));
+    return b.build();
+  }
+
+  static PoolRecord poolSnapshot(PoolSnapshotP p) {
+    if (!p.getExists()) {
+      return PoolRecord.EMPTY;
+    }
+    java.util.Map<String, Long> nodes = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < p.getNodeIdsCount(); i++) {
+      nodes.put(p.getNodeIds(i), p.getNodeAllocationTimesMs(i));
+    }
+    return new PoolRecord(p.getSpec(), PoolState.values()[p.getState()],
+        AllocationState.values()[p.getAllocationState()], p.getCreationTimeMs(),
+        p.getStateTransitionTimeMs(), p.getAllocationStateTransitionTimeMs(), p.getLastModifiedMs(),
+        p.getVersion(), p.getTargetDedicatedNodes(), nodes);
+  }
+
+  // ------------------------------------------------------------------------------- catalog
+
+  static CatalogEventP catalogEvent(CatalogEvent e) {
+    CatalogEventP.Builder b = CatalogEventP.newBuilder();
+    if (e instanceof CatalogEvent.PoolAdded) {
+      b.setPoolAdded(e.id());
+    } else if (e instanceof CatalogEvent.PoolRemoved) {
+      b.setPoolRemoved(e.id());
+    } else if (e instanceof CatalogEvent.JobAdded) {
+      b.setJobAdded(e.id());
+    } else if (e instanceof CatalogEvent.JobRemoved) {
+      b.setJobRemoved(e.id());
+    }
+    return b.build();
+  }
+
+  static CatalogEvent catalogEvent(CatalogEventP p) throws NotSerializableException {
+    switch (p.getKindCase()) {
+      case POOL_ADDED:
+        return new CatalogEvent.PoolAdded(p.getPoolAdded());
+      case POOL_REMOVED:
+        return new CatalogEvent.PoolRemoved(p.getPoolRemoved());
+      case JOB_ADDED:
+        return new CatalogEvent.JobAdded(p.getJobAdded());
+      case JOB_REMOVED:
+        return new CatalogEvent.JobRemoved(p.getJobRemoved());
+      default:
+        throw new NotSerializableException("catalog event of unknown kind " + p.getKindCase());
+    }
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+
+  private static String emptyToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+}
