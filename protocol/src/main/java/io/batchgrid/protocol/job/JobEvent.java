@@ -12,6 +12,9 @@ public sealed interface JobEvent {
 
   record JobCreated(JobSpec spec, long timeMs) implements JobEvent {}
 
+  /** New job-level properties (priority, constraints, onAllTasksComplete, ...); the id and pool stay. */
+  record JobUpdated(JobSpec spec, long timeMs) implements JobEvent {}
+
   record JobTerminating(String reason, long timeMs) implements JobEvent {}
 
   record JobCompleted(String reason, long timeMs) implements JobEvent {}

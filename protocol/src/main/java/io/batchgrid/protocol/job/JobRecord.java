@@ -176,6 +176,10 @@ public final class JobRecord {
       created.version = 1;
       created.startTimeMs = t;
       return created;
+    } else if (event instanceof JobEvent.JobUpdated e) {
+      spec = e.spec();
+      lastModifiedMs = t;
+      version++;
     } else if (event instanceof JobEvent.JobTerminating e) {
       terminateReason = e.reason();
       moveTo(JobState.TERMINATING, t);

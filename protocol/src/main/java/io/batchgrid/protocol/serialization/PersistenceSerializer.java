@@ -137,6 +137,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     JobEventP.Builder b = JobEventP.newBuilder().setTimeMs(e.timeMs());
     if (e instanceof JobEvent.JobCreated c) {
       b.setCreated(c.spec());
+    } else if (e instanceof JobEvent.JobUpdated c) {
+      b.setUpdated(c.spec());
     } else if (e instanceof JobEvent.JobTerminating c) {
       b.setTerminatingReason(nz(c.reason()));
     } else if (e instanceof JobEvent.JobCompleted c) {
@@ -181,6 +183,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     switch (p.getKindCase()) {
       case CREATED:
         return new JobEvent.JobCreated(p.getCreated(), t);
+      case UPDATED:
+        return new JobEvent.JobUpdated(p.getUpdated(), t);
       case TERMINATING_REASON:
         return new JobEvent.JobTerminating(p.getTerminatingReason(), t);
       case COMPLETED_REASON:
