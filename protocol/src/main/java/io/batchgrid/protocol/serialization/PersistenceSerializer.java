@@ -48,6 +48,7 @@ import io.batchgrid.protocol.proto.TasksRequeuedP;
 public final class PersistenceSerializer extends SerializerWithStringManifest {
   static final String JOB_EVENT = "JE";
   static final String JOB_SNAPSHOT = "JS";
+  static final String JOB_SNAPSHOT_PROTO = "JSP";
   static final String POOL_EVENT = "PE";
   static final String POOL_SNAPSHOT = "PS";
   static final String CATALOG_EVENT = "CE";
@@ -66,6 +67,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       return JOB_EVENT;
     } else if (o instanceof JobRecord) {
       return JOB_SNAPSHOT;
+    } else if (o instanceof JobSnapshotP) {
+      return JOB_SNAPSHOT_PROTO;
     } else if (o instanceof PoolEvent) {
       return POOL_EVENT;
     } else if (o instanceof PoolRecord) {
@@ -84,6 +87,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       return jobEvent(e).toByteArray();
     } else if (o instanceof JobRecord r) {
       return jobSnapshot(r).toByteArray();
+    } else if (o instanceof JobSnapshotP p) {
+      return p.toByteArray();
     } else if (o instanceof PoolEvent e) {
       return poolEvent(e).toByteArray();
     } else if (o instanceof PoolRecord r) {
@@ -104,6 +109,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
           return jobEvent(JobEventP.parseFrom(bytes));
         case JOB_SNAPSHOT:
           return jobSnapshot(JobSnapshotP.parseFrom(bytes));
+        case JOB_SNAPSHOT_PROTO:
+          return JobSnapshotP.parseFrom(bytes);
         case POOL_EVENT:
           return poolEvent(PoolEventP.parseFrom(bytes));
         case POOL_SNAPSHOT:

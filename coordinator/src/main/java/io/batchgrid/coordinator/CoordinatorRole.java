@@ -1,0 +1,54 @@
+package io.batchgrid.coordinator;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+
+import io.batchgrid.config.Settings;
+import io.batchgrid.coordinator.catalog.Catalog;
+import io.batchgrid.coordinator.job.JobEntity;
+import io.batchgrid.coordinator.node.InProcessNodeProvider;
+import io.batchgrid.coordinator.node.NodeGateway;
+import io.batchgrid.coordinator.node.NodeProvider;
+import io.batchgrid.coordinator.pool.PoolEntity;
+import io.batchgrid.protocol.node.CoordinatorMessage;
+
+/**
+ * Starts the coordinator role on a cluster member: the node provider, the gateway nodes report to,
+ * and sharding for the catalog, pool and job entities.
+ */
+public final class CoordinatorRole {
+  private final ActorRef<CoordinatorMessage> gateway;
+  private final NodeProvider provider;
+
+  private CoordinatorRole(ActorRef<CoordinatorMessage> gateway, NodeProvider provider) {
+    this.gateway = gateway;
+    this.provider = provider;
+  }
+
+  public static CoordinatorRole start(ActorSystem<?> system, Settings settings) {
+    if (!"in-process".equals(settings.nodeProvider())) {
+      throw new IllegalArgumentException("unknown node provider " + settings.nodeProvider());
+    }
+    NodeProvider provider = InProcessNodeProvider.start(system, settings.dataDir().resolve("nodes"),
+        settings.accountName(), null);
+    return start(system, provider);
+  }
+
+  /** With a given provider: tests use this to watch or fake node starts. */
+  public static CoordinatorRole start(ActorSystem<?> system, NodeProvider provider) {
+    ActorRef<CoordinatorMessage> gateway = system.systemActorOf(NodeGateway.create(), "node-gateway", Props.empty());
+    Catalog.init(system);
+    PoolEntity.init(system, provider);
+    JobEntity.init(system, gateway);
+    return new CoordinatorRole(gateway, provider);
+  }
+
+  public ActorRef<CoordinatorMessage> gateway() {
+    return gateway;
+  }
+
+  public NodeProvider provider() {
+    return provider;
+  }
+}

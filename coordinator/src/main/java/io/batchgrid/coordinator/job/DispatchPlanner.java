@@ -1,0 +1,55 @@
+package io.batchgrid.coordinator.job;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+import io.batchgrid.protocol.job.JobRecord;
+import io.batchgrid.protocol.job.TaskDispatch;
+import io.batchgrid.protocol.job.TaskRecord;
+import io.batchgrid.protocol.node.NodeLayout;
+
+/**
+ * Chooses which queued tasks go to which leased slots: oldest first, first node with room. Pure:
+ * reads the job record and a map of free slots, which it consumes.
+ */
+final class DispatchPlanner {
+  /**
+   * How many queued tasks that fit nowhere may be passed over in one plan, so that a large task
+   * does not hold back smaller ones forever while the scan stays bounded.
+   */
+  static final int MAX_SKIPPED = 256;
+
+  private DispatchPlanner() {}
+
+  static List<TaskDispatch> plan(JobRecord job, Map<String, Integer> freeByNode, int maxTasks) {
+    List<TaskDispatch> out = new ArrayList<>();
+    if (freeByNode.isEmpty() || maxTasks <= 0) {
+      return out;
+    }
+    int free = freeByNode.values().stream().mapToInt(Integer::intValue).sum();
+    int skipped = 0;
+    for (Iterator<TaskRecord> it = job.queued(); it.hasNext() && free > 0 && out.size() < maxTasks;) {
+      TaskRecord t = it.next();
+      int need = t.requiredSlots();
+      String node = null;
+      for (Map.Entry<String, Integer> e : freeByNode.entrySet()) {
+        if (e.getValue() >= need) {
+          node = e.getKey();
+          break;
+        }
+      }
+      if (node == null) {
+        if (++skipped > MAX_SKIPPED) {
+          break;
+        }
+        continue;
+      }
+      freeByNode.merge(node, -need, Integer::sum);
+      free -= need;
+      out.add(new TaskDispatch(t.id(), node, t.attempt() + 1, NodeLayout.taskDirectory(job.id(), t.id())));
+    }
+    return out;
+  }
+}

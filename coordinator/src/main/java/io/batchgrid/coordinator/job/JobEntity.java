@@ -1,0 +1,684 @@
+package io.batchgrid.coordinator.job;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotAdapter;
+import org.apache.pekko.persistence.typed.SnapshotCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+import io.batchgrid.coordinator.catalog.Catalog;
+import io.batchgrid.coordinator.pool.PoolEntity;
+import io.batchgrid.protocol.BatchException;
+import io.batchgrid.protocol.ErrorCode;
+import io.batchgrid.protocol.FailureInfo;
+import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.job.JobEvent;
+import io.batchgrid.protocol.job.JobRecord;
+import io.batchgrid.protocol.job.JobState;
+import io.batchgrid.protocol.job.JobSummary;
+import io.batchgrid.protocol.job.TaskDispatch;
+import io.batchgrid.protocol.job.TaskOutcome;
+import io.batchgrid.protocol.job.TaskRecord;
+import io.batchgrid.protocol.job.TaskState;
+import io.batchgrid.protocol.node.CoordinatorMessage;
+import io.batchgrid.protocol.node.NodeMessage;
+import io.batchgrid.protocol.node.TaskLaunch;
+import io.batchgrid.protocol.serialization.Snapshots;
+import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.TaskSpec;
+
+/**
+ * One job and all its tasks. It owns the task table (persisted), leases slots from its pool, puts
+ * queued tasks on leased slots, and counts each attempt's outcome once.
+ *
+ * <p>Throughput comes from batching: a node's report of finished attempts and the dispatch of
+ * queued tasks onto the slots they freed are persisted as one write, and nothing waits on the pool
+ * while the job has work for the slots it already holds.
+ */
+public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, JobEvent, JobRecord> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Job");
+
+  public sealed interface Command {}
+
+  // ------------------------------------------------------------------ from the API
+
+  public record Create(JobSpec spec, ActorRef<StatusReply<JobSummary>> replyTo) implements Command {}
+
+  public record Get(ActorRef<StatusReply<JobSummary>> replyTo) implements Command {}
+
+  /**
+   * Changes job-level properties. Null fields are left as they are; with {@code replace} (a PUT),
+   * null fields are reset to their defaults as Azure Batch does.
+   */
+  public record Update(JobPatch patch, ActorRef<StatusReply<JobSummary>> replyTo) implements Command {}
+
+  public record Terminate(String reason, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** Adds tasks (at most 100 per command); each task succeeds or fails on its own. */
+  public record AddTasks(List<TaskSpec> tasks, ActorRef<StatusReply<List<AddTaskResult>>> replyTo) implements Command {}
+
+  public record GetTask(String taskId, ActorRef<StatusReply<TaskRecord>> replyTo) implements Command {}
+
+  /** Up to {@code maxResults} tasks in id order after {@code afterKey} (null: from the start). */
+  public record ListTasks(String afterKey, int maxResults, ActorRef<StatusReply<TaskPage>> replyTo) implements Command {}
+
+  public record TerminateTask(String taskId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  public record DeleteTask(String taskId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  // ------------------------------------------------------------------ from the pool and nodes
+
+  public record SlotsGranted(String poolId, String nodeId, ActorRef<NodeMessage> agent, int slots) implements Command {}
+
+  /** The pool wants {@code slots} slots back for other jobs: give them back as tasks end. */
+  public record YieldSlots(String poolId, int slots) implements Command {}
+
+  /** A node left or died: the tasks that ran there go back to the queue, no retry spent. */
+  public record NodeLost(String poolId, String nodeId) implements Command {}
+
+  public record Report(CoordinatorMessage.TasksReport report) implements Command {}
+
+  // ------------------------------------------------------------------ internal
+
+  private enum Internal implements Command { DISPATCH, CHECK_COMPLETION, REQUEUE_ORPHANS, FINISH_DELETION, REASSERT_DEMAND }
+
+  private record CatalogUpdated(StatusReply<JobSummary> reply, ActorRef<StatusReply<JobSummary>> replyTo)
+      implements Command {}
+
+  // ------------------------------------------------------------------ replies
+
+  public record AddTaskResult(String taskId, TaskRecord task, BatchException error) {}
+
+  public record TaskPage(List<TaskRecord> tasks, String nextKey) {}
+
+  /** Job properties a client may change after creation. */
+  public record JobPatch(
+      Integer priority,
+      Integer maxParallelTasks,
+      io.batchgrid.protocol.spec.JobConstraints constraints,
+      String onAllTasksComplete,
+      String onTaskFailure,
+      List<io.batchgrid.protocol.spec.NameValue> metadata,
+      Boolean allowTaskPreemption,
+      boolean replace) {}
+
+  // ------------------------------------------------------------------ wiring
+
+  /**
+   * @param gateway where nodes send reports of this job's tasks (the coordinator's node gateway)
+   */
+  public static void init(ActorSystem<?> system, ActorRef<CoordinatorMessage> gateway) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY,
+        ctx -> create(ctx.getEntityId(), gateway, ctx.getShard())));
+  }
+
+  public static EntityRef<Command> ref(ActorSystem<?> system, String jobId) {
+    return ClusterSharding.get(system).entityRefFor(ENTITY_KEY, Ids.key(jobId));
+  }
+
+  public static Behavior<Command> create(String entityId, ActorRef<CoordinatorMessage> gateway,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new JobEntity(ctx, timers, entityId, gateway, shard)));
+  }
+
+  private static final Duration CATALOG_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration DEMAND_REFRESH = Duration.ofSeconds(2);
+  private static final FailureInfo ENDED_BY_USER = FailureInfo.user("TaskEnded", "Task Was Ended by User Request");
+  private static final FailureInfo ENDED_WITH_JOB = FailureInfo.user("TaskEnded", "The task was ended because its job was terminated");
+
+  private final ActorContext<Command> ctx;
+  private final ActorRef<CoordinatorMessage> gateway;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final ClusterSharding sharding;
+  // Live, per incarnation: slots leased from the pool. After a restart the pool grants anew.
+  private final Leases leases = new Leases();
+  private int demandSent;
+  private boolean dispatchScheduled;
+  private long lastSnapshotSeqNr;
+
+  private JobEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String entityId,
+      ActorRef<CoordinatorMessage> gateway, ActorRef<ClusterSharding.ShardCommand> shard) {
+    super(PersistenceId.of(ENTITY_KEY.name(), entityId));
+    this.ctx = ctx;
+    this.gateway = gateway;
+    this.shard = shard;
+    this.sharding = ClusterSharding.get(ctx.getSystem());
+    // Messages to the pool can be lost (it restarts, or does not exist yet): say again what we want.
+    timers.startTimerWithFixedDelay(Internal.REASSERT_DEMAND, DEMAND_REFRESH);
+  }
+
+  @Override
+  public JobRecord emptyState() {
+    return JobRecord.empty();
+  }
+
+  @Override
+  public EventHandler<JobRecord, JobEvent> eventHandler() {
+    return (state, event) -> state.apply(event);
+  }
+
+  /**
+   * Snapshot when the events since the last one outnumber the tasks: recovery stays bounded, and the
+   * O(tasks) cost of a snapshot is paid at most once per O(tasks) events.
+   */
+  @Override
+  public boolean shouldSnapshot(JobRecord state, JobEvent event, long sequenceNr) {
+    return sequenceNr - lastSnapshotSeqNr >= Math.max(1_000, state.taskCount());
+  }
+
+  /** The record is mutable; the snapshot store gets an immutable copy made on the entity's thread. */
+  @Override
+  public SnapshotAdapter<JobRecord> snapshotAdapter() {
+    return new SnapshotAdapter<>() {
+      @Override
+      public Object toJournal(JobRecord state) {
+        return Snapshots.toJournal(state);
+      }
+
+      @Override
+      public JobRecord fromJournal(Object from) {
+        return Snapshots.fromJournal(from);
+      }
+    };
+  }
+
+  @Override
+  public SignalHandler<JobRecord> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          lastSnapshotSeqNr = lastSequenceNumber(ctx);
+          if (!state.exists()) {
+            return;
+          }
+          if (state.state() == JobState.DELETING) {
+            ctx.getSelf().tell(Internal.FINISH_DELETION);
+            return;
+          }
+          if (state.runningCount() > 0) {
+            ctx.getSelf().tell(Internal.REQUEUE_ORPHANS);
+          }
+          // Idempotent: covers a crash between creation and registration in the catalog.
+          Catalog.ref(ctx.getSystem()).tell(new Catalog.Add(Catalog.Kind.JOB, state.id(), ctx.getSystem().ignoreRef()));
+          afterChange(state);
+        })
+        .onSignal(SnapshotCompleted.class, (state, done) -> lastSnapshotSeqNr = done.metadata().sequenceNr())
+        .build();
+  }
+
+  @Override
+  public CommandHandler<Command, JobEvent, JobRecord> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(),
+            s.exists() ? StatusReply.success(s.summary()) : jobNotFound()))
+        .onCommand(Update.class, this::onUpdate)
+        .onCommand(Terminate.class, this::onTerminate)
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(AddTasks.class, this::onAddTasks)
+        .onCommand(GetTask.class, (s, c) -> Effect().reply(c.replyTo(), getTask(s, c.taskId())))
+        .onCommand(ListTasks.class, this::onListTasks)
+        .onCommand(TerminateTask.class, this::onTerminateTask)
+        .onCommand(DeleteTask.class, this::onDeleteTask)
+        .onCommand(SlotsGranted.class, this::onSlotsGranted)
+        .onCommand(YieldSlots.class, (s, c) -> {
+          leases.owe(c.slots());
+          afterChange(s);
+          return Effect().none();
+        })
+        .onCommand(NodeLost.class, this::onNodeLost)
+        .onCommand(Report.class, this::onReport)
+        .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
+        .onCommand(Internal.class, this::onInternal)
+        .build();
+  }
+
+  // ------------------------------------------------------------------ API commands
+
+  private Effect<JobEvent, JobRecord> onCreate(JobRecord s, Create c) {
+    if (s.exists()) {
+      ErrorCode code = s.state() == JobState.DELETING ? ErrorCode.JOB_BEING_DELETED : ErrorCode.JOB_EXISTS;
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(code,
+          code == ErrorCode.JOB_EXISTS ? "The specified job already exists." : "The specified job has been marked for deletion and is being garbage collected.")));
+    }
+    return Effect().persist(new JobEvent.JobCreated(c.spec(), System.currentTimeMillis()))
+        .thenRun(state -> {
+          JobSummary summary = state.summary();
+          ctx.pipeToSelf(Catalog.ref(ctx.getSystem()).ask(r -> new Catalog.Add(Catalog.Kind.JOB, state.id(), r), CATALOG_TIMEOUT),
+              (ok, err) -> new CatalogUpdated(err == null ? StatusReply.success(summary) : StatusReply.error(err), c.replyTo()));
+          afterChange(state);
+        });
+  }
+
+  private Effect<JobEvent, JobRecord> onUpdate(JobRecord s, Update c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), jobNotFound());
+    }
+    if (s.state() == JobState.COMPLETED || s.state() == JobState.DELETING || s.state() == JobState.TERMINATING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
+    }
+    JobSpec updated = JobPatches.apply(s.spec(), c.patch());
+    return Effect().persist(new JobEvent.JobUpdated(updated, System.currentTimeMillis()))
+        .thenRun(this::afterChange)
+        .thenReply(c.replyTo(), state -> StatusReply.success(state.summary()));
+  }
+
+  private Effect<JobEvent, JobRecord> onTerminate(JobRecord s, Terminate c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), jobNotFound());
+    }
+    if (s.state() != JobState.ACTIVE && s.state() != JobState.DISABLED) {
+      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
+    }
+    String reason = c.reason() == null || c.reason().isBlank() ? "UserTerminate" : c.reason();
+    return endJob(s, reason).thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  /** Terminating ends the running tasks and completes the job; queued tasks stay active, as in Azure Batch. */
+  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<JobEvent, JobRecord> endJob(JobRecord s, String reason) {
+    long now = System.currentTimeMillis();
+    List<JobEvent> events = new ArrayList<>();
+    events.add(new JobEvent.JobTerminating(reason, now));
+    List<TaskRecord> running = running(s, null);
+    running.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_JOB, now)));
+    events.add(new JobEvent.JobCompleted(reason, now));
+    return Effect().persist(events).thenRun(state -> {
+      killAll(state, running);
+      releaseAll(state);
+    });
+  }
+
+  private Effect<JobEvent, JobRecord> onDelete(JobRecord s, Delete c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), jobNotFound());
+    }
+    if (s.state() == JobState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    long now = System.currentTimeMillis();
+    List<JobEvent> events = new ArrayList<>();
+    events.add(new JobEvent.JobDeleting(now));
+    List<TaskRecord> running = running(s, null);
+    running.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_JOB, now)));
+    return Effect().persist(events).thenRun(state -> {
+      killAll(state, running);
+      releaseAll(state);
+      ctx.getSelf().tell(Internal.FINISH_DELETION);
+    }).thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  private Effect<JobEvent, JobRecord> onAddTasks(JobRecord s, AddTasks c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), jobNotFound());
+    }
+    if (s.state() == JobState.COMPLETED || s.state() == JobState.TERMINATING || s.state() == JobState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
+    }
+    List<AddTaskResult> results = new ArrayList<>(c.tasks().size());
+    List<TaskSpec> accepted = new ArrayList<>(c.tasks().size());
+    Set<String> seen = new HashSet<>();
+    for (TaskSpec t : c.tasks()) {
+      String key = Ids.key(t.getId());
+      if (s.task(t.getId()) != null || !seen.add(key)) {
+        results.add(new AddTaskResult(t.getId(), null,
+            BatchException.of(ErrorCode.TASK_EXISTS, "The specified task already exists.")));
+      } else {
+        accepted.add(t);
+        results.add(null); // filled after persisting, with the stored record (ETag, times)
+      }
+    }
+    if (accepted.isEmpty()) {
+      return Effect().reply(c.replyTo(), StatusReply.success(results));
+    }
+    return Effect().persist(new JobEvent.TasksAdded(accepted, System.currentTimeMillis()))
+        .thenRun(this::afterChange)
+        .thenReply(c.replyTo(), state -> {
+          List<AddTaskResult> out = new ArrayList<>(results.size());
+          for (int i = 0; i < results.size(); i++) {
+            AddTaskResult r = results.get(i);
+            String id = c.tasks().get(i).getId();
+            out.add(r != null ? r : new AddTaskResult(id, state.task(id), null));
+          }
+          return StatusReply.success(out);
+        });
+  }
+
+  private Effect<JobEvent, JobRecord> onListTasks(JobRecord s, ListTasks c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), jobNotFound());
+    }
+    int max = Math.max(1, c.maxResults());
+    List<TaskRecord> page = new ArrayList<>(Math.min(max, s.taskCount()));
+    String next = null;
+    for (TaskRecord t : s.tasksAfter(c.afterKey())) {
+      if (page.size() == max) {
+        next = Ids.key(page.get(page.size() - 1).id());
+        break;
+      }
+      page.add(t);
+    }
+    return Effect().reply(c.replyTo(), StatusReply.success(new TaskPage(page, next)));
+  }
+
+  private Effect<JobEvent, JobRecord> onTerminateTask(JobRecord s, TerminateTask c) {
+    StatusReply<TaskRecord> found = getTask(s, c.taskId());
+    if (found.isError()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    }
+    TaskRecord t = found.getValue();
+    if (t.state() == TaskState.COMPLETED) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    return Effect().persist(new JobEvent.TaskTerminated(t.id(), ENDED_BY_USER, System.currentTimeMillis()))
+        .thenRun(state -> {
+          killAll(state, t.state() == TaskState.RUNNING ? List.of(t) : List.of());
+          afterChange(state);
+        })
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  private Effect<JobEvent, JobRecord> onDeleteTask(JobRecord s, DeleteTask c) {
+    StatusReply<TaskRecord> found = getTask(s, c.taskId());
+    if (found.isError()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    }
+    TaskRecord t = found.getValue();
+    return Effect().persist(new JobEvent.TaskDeleted(t.id(), System.currentTimeMillis()))
+        .thenRun(state -> {
+          killAll(state, t.state() == TaskState.RUNNING ? List.of(t) : List.of());
+          afterChange(state);
+        })
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  // ------------------------------------------------------------------ scheduling
+
+  private Effect<JobEvent, JobRecord> onSlotsGranted(JobRecord s, SlotsGranted c) {
+    demandSent = Math.max(0, demandSent - c.slots());
+    if (c.agent() == null) {
+      pool(s).tell(new PoolEntity.ReturnSlots(jobId(s), c.nodeId(), c.slots()));
+      return Effect().none();
+    }
+    leases.grant(c.nodeId(), c.agent(), c.slots());
+    afterChange(s);
+    return Effect().none();
+  }
+
+  private Effect<JobEvent, JobRecord> onNodeLost(JobRecord s, NodeLost c) {
+    leases.lose(c.nodeId());
+    if (!s.exists()) {
+      return Effect().none();
+    }
+    List<String> lost = running(s, c.nodeId()).stream().map(TaskRecord::id).toList();
+    if (lost.isEmpty()) {
+      afterChange(s);
+      return Effect().none();
+    }
+    return Effect().persist(new JobEvent.TasksRequeued(lost, "NodeLost", System.currentTimeMillis()))
+        .thenRun(this::afterChange);
+  }
+
+  /**
+   * Outcomes from a node: the current attempts among them are persisted together with the dispatch
+   * of queued tasks onto the slots they free, in one write; then the node gets its acknowledgement
+   * and its next tasks.
+   */
+  private Effect<JobEvent, JobRecord> onReport(JobRecord s, Report c) {
+    CoordinatorMessage.TasksReport r = c.report();
+    NodeMessage.ReportAccepted ack = new NodeMessage.ReportAccepted(r.jobId(), r.seq());
+    if (!s.exists()) {
+      r.replyTo().tell(ack);
+      return Effect().none();
+    }
+    List<TaskOutcome> current = new ArrayList<>(r.outcomes().size());
+    Map<String, Integer> freed = new HashMap<>();
+    Set<String> seen = new HashSet<>();
+    for (TaskOutcome o : r.outcomes()) {
+      TaskRecord t = s.task(o.taskId());
+      if (s.isCurrentAttempt(t, o) && seen.add(Ids.key(o.taskId()))) {
+        current.add(o);
+        freed.merge(t.nodeId(), t.requiredSlots(), Integer::sum);
+      }
+    }
+    if (current.isEmpty()) {
+      r.replyTo().tell(ack); // all seen before: counted once already
+      return Effect().none();
+    }
+    long now = System.currentTimeMillis();
+    List<JobEvent> events = new ArrayList<>(2);
+    events.add(new JobEvent.TasksFinished(r.nodeId(), current, now));
+    Map<String, Integer> capacity = leases.freeByNode();
+    freed.forEach((node, n) -> {
+      if (leases.agent(node) != null) {
+        capacity.merge(node, n, Integer::sum);
+      }
+    });
+    List<TaskDispatch> dispatches = canDispatch(s) ? plan(s, capacity, freed) : List.of();
+    if (!dispatches.isEmpty()) {
+      events.add(new JobEvent.TasksDispatched(dispatches, now));
+    }
+    return Effect().persist(events).thenRun(state -> {
+      freed.forEach(leases::free);
+      launch(state, dispatches);
+      r.replyTo().tell(ack);
+      afterChange(state);
+    });
+  }
+
+  private Effect<JobEvent, JobRecord> onInternal(JobRecord s, Internal c) {
+    switch (c) {
+      case DISPATCH: {
+        dispatchScheduled = false;
+        if (!s.exists() || !canDispatch(s)) {
+          return Effect().none();
+        }
+        List<TaskDispatch> dispatches = plan(s, leases.freeByNode(), Map.of());
+        if (dispatches.isEmpty()) {
+          afterChange(s);
+          return Effect().none();
+        }
+        return Effect().persist(new JobEvent.TasksDispatched(dispatches, System.currentTimeMillis()))
+            .thenRun(state -> {
+              launch(state, dispatches);
+              afterChange(state);
+            });
+      }
+      case CHECK_COMPLETION:
+        if (s.exists() && s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
+          return endJob(s, "AllTasksComplete");
+        }
+        return Effect().none();
+      case REQUEUE_ORPHANS: {
+        // Running tasks recorded before a restart: their processes ended with the old node incarnations.
+        List<String> orphans = s.exists() ? running(s, null).stream().map(TaskRecord::id).toList() : List.of();
+        if (orphans.isEmpty()) {
+          return Effect().none();
+        }
+        return Effect().persist(new JobEvent.TasksRequeued(orphans, "CoordinatorRestart", System.currentTimeMillis()))
+            .thenRun(this::afterChange);
+      }
+      case FINISH_DELETION: {
+        if (!s.exists() || s.state() != JobState.DELETING) {
+          return Effect().none();
+        }
+        String id = s.id();
+        return Effect().persist(new JobEvent.JobDeleted(System.currentTimeMillis()))
+            .thenRun(state -> {
+              Catalog.ref(ctx.getSystem()).tell(new Catalog.Remove(Catalog.Kind.JOB, id, ctx.getSystem().ignoreRef()));
+              // Passivate (rather than stop) so that remember-entities forgets the job.
+              shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
+            });
+      }
+      case REASSERT_DEMAND:
+        if (s.exists() && demandSent > 0) {
+          pool(s).tell(new PoolEntity.RequestSlots(jobId(s), s.spec().getPriority(), demandSent));
+        }
+        return Effect().none();
+      default:
+        return Effect().none();
+    }
+  }
+
+  /**
+   * After every change: give back slots the job cannot use, schedule a dispatch when it can, tell
+   * the pool how many more slots it could use, and see whether the job is done.
+   */
+  private void afterChange(JobRecord s) {
+    if (!s.exists()) {
+      return;
+    }
+    boolean active = canDispatch(s);
+    long wanted = active ? Math.min(s.taskSlotCounts().active(), parallelismLeft(s)) : 0;
+    int free = leases.totalFree();
+    int giveBack = wanted == 0 ? free : Math.min(free, leases.owed());
+    if (giveBack > 0) {
+      leases.takeFree(giveBack).forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(jobId(s), node, n)));
+      free -= giveBack;
+    }
+    if (wanted > 0 && free > 0 && !dispatchScheduled) {
+      dispatchScheduled = true;
+      ctx.getSelf().tell(Internal.DISPATCH);
+    }
+    int demand = (int) Math.min(Integer.MAX_VALUE, Math.max(0, wanted - free));
+    if (demand != demandSent) {
+      demandSent = demand;
+      pool(s).tell(new PoolEntity.RequestSlots(jobId(s), s.spec().getPriority(), demand));
+    }
+    if (s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
+      ctx.getSelf().tell(Internal.CHECK_COMPLETION);
+    }
+  }
+
+  private List<TaskDispatch> plan(JobRecord s, Map<String, Integer> capacity, Map<String, Integer> freedNow) {
+    // Slots the pool asked back are not reused.
+    int usable = capacity.values().stream().mapToInt(Integer::intValue).sum() - leases.owed();
+    long limit = Math.min(usable, parallelismLeft(s) + freedNow.values().stream().mapToInt(Integer::intValue).sum());
+    return DispatchPlanner.plan(s, capacity, (int) Math.max(0, limit));
+  }
+
+  private void launch(JobRecord s, List<TaskDispatch> dispatches) {
+    if (dispatches.isEmpty()) {
+      return;
+    }
+    Map<String, List<TaskLaunch>> byNode = new LinkedHashMap<>();
+    for (TaskDispatch d : dispatches) {
+      TaskRecord t = s.task(d.taskId());
+      leases.use(d.nodeId(), t.requiredSlots());
+      byNode.computeIfAbsent(d.nodeId(), k -> new ArrayList<>())
+          .add(new TaskLaunch(s.id(), t.id(), d.attempt(), t.spec(), s.spec().getCommonEnvironmentSettingsList()));
+    }
+    byNode.forEach((node, launches) -> {
+      ActorRef<NodeMessage> agent = leases.agent(node);
+      if (agent != null) {
+        agent.tell(new NodeMessage.RunTasks(s.spec().getPoolId(), s.id(), launches, gateway));
+      }
+      // A lease lost between planning and launch: NodeLost requeues those tasks.
+    });
+  }
+
+  private void killAll(JobRecord s, List<TaskRecord> tasks) {
+    for (TaskRecord t : tasks) {
+      ActorRef<NodeMessage> agent = t.nodeId() == null ? null : leases.agent(t.nodeId());
+      if (agent != null) {
+        agent.tell(new NodeMessage.TerminateTask(s.id(), t.id(), t.attempt()));
+        leases.free(t.nodeId(), t.requiredSlots());
+      }
+    }
+  }
+
+  private void releaseAll(JobRecord s) {
+    leases.clear();
+    demandSent = 0;
+    pool(s).tell(new PoolEntity.ReleaseJob(jobId(s)));
+  }
+
+  private static boolean canDispatch(JobRecord s) {
+    return s.exists() && s.state() == JobState.ACTIVE;
+  }
+
+  private static boolean terminatesWhenDone(JobRecord s) {
+    return "terminatejob".equals(s.spec().getOnAllTasksComplete());
+  }
+
+  private static long parallelismLeft(JobRecord s) {
+    if (!s.spec().hasMaxParallelTasks() || s.spec().getMaxParallelTasks() < 0) {
+      return Long.MAX_VALUE;
+    }
+    return Math.max(0, s.spec().getMaxParallelTasks() - s.runningCount());
+  }
+
+  private static List<TaskRecord> running(JobRecord s, String nodeId) {
+    List<TaskRecord> out = new ArrayList<>();
+    if (s.runningCount() == 0) {
+      return out;
+    }
+    for (TaskRecord t : s.allTasks()) {
+      if (t.state() == TaskState.RUNNING && (nodeId == null || nodeId.equals(t.nodeId()))) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  private EntityRef<PoolEntity.Command> pool(JobRecord s) {
+    return sharding.entityRefFor(PoolEntity.ENTITY_KEY, Ids.key(s.spec().getPoolId()));
+  }
+
+  private static String jobId(JobRecord s) {
+    return s.id();
+  }
+
+  private static StatusReply<TaskRecord> getTask(JobRecord s, String taskId) {
+    if (!s.exists()) {
+      return jobNotFound();
+    }
+    TaskRecord t = s.task(taskId);
+    return t == null
+        ? StatusReply.error(BatchException.of(ErrorCode.TASK_NOT_FOUND, "The specified task does not exist."))
+        : StatusReply.success(t);
+  }
+
+  private static <T> StatusReply<T> jobNotFound() {
+    return StatusReply.error(BatchException.of(ErrorCode.JOB_NOT_FOUND, "The specified job does not exist."));
+  }
+
+  private static BatchException notActive(JobRecord s) {
+    switch (s.state()) {
+      case COMPLETED:
+        return BatchException.of(ErrorCode.JOB_COMPLETED, "The specified job is already in a completed state.");
+      case DELETING:
+        return BatchException.of(ErrorCode.JOB_BEING_DELETED, "The specified job has been marked for deletion and is being garbage collected.");
+      case TERMINATING:
+        return BatchException.of(ErrorCode.JOB_BEING_TERMINATED, "The specified job is being terminated.");
+      default:
+        return BatchException.of(ErrorCode.JOB_NOT_ACTIVE, "The specified job is not active.");
+    }
+  }
+}

@@ -1,0 +1,398 @@
+package io.batchgrid.coordinator.pool;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+import io.batchgrid.coordinator.catalog.Catalog;
+import io.batchgrid.coordinator.job.JobEntity;
+import io.batchgrid.coordinator.node.NodeProvider;
+import io.batchgrid.protocol.BatchException;
+import io.batchgrid.protocol.ErrorCode;
+import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.node.CoordinatorMessage;
+import io.batchgrid.protocol.node.NodeMessage;
+import io.batchgrid.protocol.node.NodeState;
+import io.batchgrid.protocol.pool.AllocationState;
+import io.batchgrid.protocol.pool.PoolEvent;
+import io.batchgrid.protocol.pool.PoolRecord;
+import io.batchgrid.protocol.pool.PoolState;
+import io.batchgrid.protocol.spec.PoolSpec;
+
+/**
+ * One pool: its spec and nodes (persisted), and which job holds which node's slots (live, see
+ * {@link SlotLedger}). Nodes are started through the {@link NodeProvider}; they register back
+ * through the gateway. Jobs ask for slots with {@link RequestSlots} and give them back with
+ * {@link ReturnSlots}.
+ */
+public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, PoolEvent, PoolRecord> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "Pool");
+
+  public sealed interface Command {}
+
+  // ------------------------------------------------------------------ from the API
+
+  public record Create(PoolSpec spec, ActorRef<StatusReply<PoolView>> replyTo) implements Command {}
+
+  public record Get(ActorRef<StatusReply<PoolView>> replyTo) implements Command {}
+
+  /** Sets a new dedicated-node target; nodes are added or removed (idle ones first). */
+  public record Resize(int targetDedicatedNodes, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  public record ListNodes(ActorRef<StatusReply<List<NodeHandle>>> replyTo) implements Command {}
+
+  public record GetNode(String nodeId, ActorRef<StatusReply<NodeHandle>> replyTo) implements Command {}
+
+  // ------------------------------------------------------------------ from nodes and jobs
+
+  public record NodeRegistration(CoordinatorMessage.RegisterNode registration) implements Command {}
+
+  /** A job could use {@code demand} more slots now (0: none). Replaces what it said before. */
+  public record RequestSlots(String jobId, int priority, int demand) implements Command {}
+
+  public record ReturnSlots(String jobId, String nodeId, int slots) implements Command {}
+
+  /** A job is done with this pool (completed, terminated or deleted): all its slots come back. */
+  public record ReleaseJob(String jobId) implements Command {}
+
+  // ------------------------------------------------------------------ internal
+
+  private record NodeAgentStopped(String nodeId, ActorRef<NodeMessage> agent) implements Command {}
+
+  private record CatalogUpdated(StatusReply<PoolView> reply, ActorRef<StatusReply<PoolView>> replyTo)
+      implements Command {}
+
+  private enum FinishDeletion implements Command { INSTANCE }
+
+  // ------------------------------------------------------------------ replies
+
+  /** The pool as {@code GET /pools/{id}} shows it. */
+  public record PoolView(PoolRecord record, int currentDedicatedNodes) {}
+
+  /**
+   * A node of the pool. {@code agent} is null while the node has not registered; {@code state} is
+   * the pool's view (starting, unusable); a registered node's own state comes from
+   * {@link NodeMessage.GetStatus}.
+   */
+  public record NodeHandle(String poolId, String nodeId, long allocationTimeMs, ActorRef<NodeMessage> agent,
+      NodeState state, long stateTransitionTimeMs, int taskSlots) {}
+
+  // ------------------------------------------------------------------ wiring
+
+  public static void init(ActorSystem<?> system, NodeProvider provider) {
+    ClusterSharding.get(system).init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), provider, ctx.getShard())));
+  }
+
+  public static EntityRef<Command> ref(ActorSystem<?> system, String poolId) {
+    return ClusterSharding.get(system).entityRefFor(ENTITY_KEY, Ids.key(poolId));
+  }
+
+  public static Behavior<Command> create(String entityId, NodeProvider provider,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    return Behaviors.setup(ctx -> new PoolEntity(ctx, entityId, provider, shard));
+  }
+
+  private static final Duration CATALOG_TIMEOUT = Duration.ofSeconds(10);
+
+  private final ActorContext<Command> ctx;
+  private final NodeProvider provider;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  private final ClusterSharding sharding;
+  // Live view of the nodes: rebuilt from registrations after every start, never persisted.
+  private final SlotLedger ledger = new SlotLedger();
+  private final Map<String, ActorRef<NodeMessage>> agents = new HashMap<>();
+  private final Map<String, Long> registeredAt = new HashMap<>();
+
+  private PoolEntity(ActorContext<Command> ctx, String entityId, NodeProvider provider,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
+    super(PersistenceId.of(ENTITY_KEY.name(), entityId));
+    this.ctx = ctx;
+    this.shard = shard;
+    this.provider = provider;
+    this.sharding = ClusterSharding.get(ctx.getSystem());
+  }
+
+  @Override
+  public PoolRecord emptyState() {
+    return PoolRecord.EMPTY;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(200, 2);
+  }
+
+  @Override
+  public EventHandler<PoolRecord, PoolEvent> eventHandler() {
+    return (state, event) -> state.apply(event);
+  }
+
+  @Override
+  public SignalHandler<PoolRecord> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (!state.exists()) {
+            return;
+          }
+          if (state.state() == PoolState.DELETING) {
+            ctx.getSelf().tell(FinishDeletion.INSTANCE);
+            return;
+          }
+          // Nodes come back with the ids (and so the directories) they had.
+          provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
+        })
+        .build();
+  }
+
+  @Override
+  public CommandHandler<Command, PoolEvent, PoolRecord> commandHandler() {
+    return newCommandHandlerBuilder().forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), exists(s) ? StatusReply.success(view(s)) : notFound(s)))
+        .onCommand(Resize.class, this::onResize)
+        .onCommand(Delete.class, this::onDelete)
+        .onCommand(FinishDeletion.class, this::onFinishDeletion)
+        .onCommand(ListNodes.class, (s, c) -> Effect().reply(c.replyTo(),
+            exists(s) ? StatusReply.success(nodes(s)) : notFound(s)))
+        .onCommand(GetNode.class, (s, c) -> Effect().reply(c.replyTo(), getNode(s, c.nodeId())))
+        .onCommand(NodeRegistration.class, this::onRegistration)
+        .onCommand(NodeAgentStopped.class, this::onAgentStopped)
+        .onCommand(RequestSlots.class, (s, c) -> {
+          if (!s.exists() || s.state() != PoolState.ACTIVE) {
+            return Effect().none();
+          }
+          ledger.want(c.jobId(), c.priority(), c.demand());
+          return rebalance(s);
+        })
+        .onCommand(ReturnSlots.class, (s, c) -> {
+          ledger.release(c.jobId(), c.nodeId(), c.slots());
+          return rebalance(s);
+        })
+        .onCommand(ReleaseJob.class, (s, c) -> {
+          ledger.releaseJob(c.jobId());
+          return rebalance(s);
+        })
+        .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
+        .build();
+  }
+
+  /** A pool being deleted is still shown (state deleting), as Azure does, until it is gone. */
+  private static boolean exists(PoolRecord s) {
+    return s.exists();
+  }
+
+  private <T> StatusReply<T> notFound(PoolRecord s) {
+    return StatusReply.error(BatchException.of(ErrorCode.POOL_NOT_FOUND, "The specified pool does not exist."));
+  }
+
+  private PoolView view(PoolRecord s) {
+    return new PoolView(s, s.nodes().size());
+  }
+
+  private Effect<PoolEvent, PoolRecord> onCreate(PoolRecord s, Create c) {
+    if (s.exists()) {
+      ErrorCode code = s.state() == PoolState.DELETING ? ErrorCode.POOL_BEING_DELETED : ErrorCode.POOL_EXISTS;
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(code,
+          code == ErrorCode.POOL_EXISTS ? "The specified pool already exists." : "The specified pool has been marked for deletion and is being deleted.")));
+    }
+    long now = System.currentTimeMillis();
+    int target = c.spec().getTargetDedicatedNodes() + c.spec().getTargetLowPriorityNodes();
+    List<PoolEvent> events = new ArrayList<>();
+    events.add(new PoolEvent.PoolCreated(c.spec(), now));
+    if (target > 0) {
+      events.add(new PoolEvent.NodesAllocated(newNodeIds(target), now));
+    }
+    return Effect().persist(events).thenRun(state -> {
+      provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
+      PoolView v = view(state);
+      ctx.pipeToSelf(Catalog.ref(ctx.getSystem()).ask(r -> new Catalog.Add(Catalog.Kind.POOL, state.id(), r), CATALOG_TIMEOUT),
+          (ok, err) -> new CatalogUpdated(err == null ? StatusReply.success(v) : StatusReply.error(err), c.replyTo()));
+    });
+  }
+
+  private Effect<PoolEvent, PoolRecord> onResize(PoolRecord s, Resize c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), notFound(s));
+    }
+    if (s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
+          "The specified pool has been marked for deletion and is being deleted.")));
+    }
+    long now = System.currentTimeMillis();
+    int current = s.nodes().size();
+    int target = c.targetDedicatedNodes();
+    List<PoolEvent> events = new ArrayList<>();
+    events.add(new PoolEvent.PoolResized(target, now));
+    List<String> removed = new ArrayList<>();
+    if (target > current) {
+      events.add(new PoolEvent.NodesAllocated(newNodeIds(target - current), now));
+    } else {
+      // Idle nodes go first: their removal disturbs no task.
+      List<String> order = new ArrayList<>(s.nodes().keySet());
+      order.sort((a, b) -> Boolean.compare(ledger.isLeased(a), ledger.isLeased(b)));
+      removed.addAll(order.subList(0, current - target));
+      if (!removed.isEmpty()) {
+        events.add(new PoolEvent.NodesRemoved(removed, now));
+      }
+      events.add(new PoolEvent.ResizeCompleted(now));
+    }
+    return Effect().persist(events).thenRun(state -> {
+      if (target > current) {
+        provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
+      }
+      removed.forEach(id -> nodeGone(state, id));
+      provider.stop(state.id(), removed);
+    }).thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  private Effect<PoolEvent, PoolRecord> onDelete(PoolRecord s, Delete c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), notFound(s));
+    }
+    if (s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    return Effect().persist(new PoolEvent.PoolDeleting(System.currentTimeMillis()))
+        .thenRun(state -> ctx.getSelf().tell(FinishDeletion.INSTANCE))
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  private Effect<PoolEvent, PoolRecord> onFinishDeletion(PoolRecord s, FinishDeletion c) {
+    if (!s.exists() || s.state() != PoolState.DELETING) {
+      return Effect().none();
+    }
+    List<String> nodeIds = List.copyOf(s.nodes().keySet());
+    String poolId = s.id();
+    nodeIds.forEach(id -> nodeGone(s, id));
+    provider.stop(poolId, nodeIds);
+    long now = System.currentTimeMillis();
+    return Effect().persist(List.of(new PoolEvent.NodesRemoved(nodeIds, now), new PoolEvent.PoolDeleted(now)))
+        .thenRun(state -> Catalog.ref(ctx.getSystem()).tell(
+            new Catalog.Remove(Catalog.Kind.POOL, poolId, ctx.getSystem().ignoreRef())))
+        // Passivate (rather than stop) so that remember-entities forgets the pool.
+        .thenRun(state -> shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf())));
+  }
+
+  private Effect<PoolEvent, PoolRecord> onRegistration(PoolRecord s, NodeRegistration c) {
+    CoordinatorMessage.RegisterNode r = c.registration();
+    if (!s.exists() || s.state() != PoolState.ACTIVE || !s.nodes().containsKey(r.nodeId())) {
+      // Not (or no longer) a node of this pool.
+      r.agent().tell(new NodeMessage.Retire());
+      return Effect().none();
+    }
+    ActorRef<NodeMessage> before = agents.put(r.nodeId(), r.agent());
+    if (before == null || !before.equals(r.agent())) {
+      ctx.watchWith(r.agent(), new NodeAgentStopped(r.nodeId(), r.agent()));
+      registeredAt.put(r.nodeId(), System.currentTimeMillis());
+    }
+    ledger.addNode(r.nodeId(), r.taskSlots());
+    r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId()));
+    if (s.allocationState() == AllocationState.RESIZING && agents.size() >= s.targetDedicatedNodes()) {
+      return Effect().persist(new PoolEvent.ResizeCompleted(System.currentTimeMillis()))
+          .thenRun(this::rebalanceNow);
+    }
+    return rebalance(s);
+  }
+
+  private Effect<PoolEvent, PoolRecord> onAgentStopped(PoolRecord s, NodeAgentStopped c) {
+    if (!c.agent().equals(agents.get(c.nodeId()))) {
+      return Effect().none(); // an older incarnation
+    }
+    nodeGone(s, c.nodeId());
+    if (s.exists() && s.state() == PoolState.ACTIVE && s.nodes().containsKey(c.nodeId())) {
+      // The node should be there: have the provider bring it back.
+      provider.start(s.id(), List.of(c.nodeId()), s.taskSlotsPerNode());
+    }
+    return rebalance(s);
+  }
+
+  /** Forgets a node's live state and tells the jobs that held its slots that their tasks there are lost. */
+  private void nodeGone(PoolRecord s, String nodeId) {
+    agents.remove(nodeId);
+    registeredAt.remove(nodeId);
+    ledger.removeNode(nodeId).keySet().forEach(jobId ->
+        jobRef(jobId).tell(new JobEntity.NodeLost(s.exists() ? s.id() : "", nodeId)));
+  }
+
+  private Effect<PoolEvent, PoolRecord> rebalance(PoolRecord s) {
+    rebalanceNow(s);
+    return Effect().none();
+  }
+
+  private void rebalanceNow(PoolRecord s) {
+    if (!s.exists() || s.state() != PoolState.ACTIVE) {
+      return;
+    }
+    SlotLedger.Plan plan = ledger.rebalance("pack".equals(s.spec().getNodeFillType()));
+    for (SlotLedger.Grant g : plan.grants()) {
+      jobRef(g.jobId()).tell(new JobEntity.SlotsGranted(s.id(), g.nodeId(), agents.get(g.nodeId()), g.slots()));
+    }
+    for (SlotLedger.YieldRequest y : plan.yields()) {
+      jobRef(y.jobId()).tell(new JobEntity.YieldSlots(s.id(), y.slots()));
+    }
+  }
+
+  private EntityRef<JobEntity.Command> jobRef(String jobId) {
+    return sharding.entityRefFor(JobEntity.ENTITY_KEY, Ids.key(jobId));
+  }
+
+  private List<NodeHandle> nodes(PoolRecord s) {
+    List<NodeHandle> out = new ArrayList<>();
+    s.nodes().forEach((id, allocated) -> out.add(handle(s, id, allocated)));
+    return out;
+  }
+
+  private StatusReply<NodeHandle> getNode(PoolRecord s, String nodeId) {
+    if (!s.exists()) {
+      return notFound(s);
+    }
+    Long allocated = s.nodes().get(nodeId);
+    if (allocated == null) {
+      return StatusReply.error(BatchException.of(ErrorCode.NODE_NOT_FOUND, "The specified node does not exist."));
+    }
+    return StatusReply.success(handle(s, nodeId, allocated));
+  }
+
+  private NodeHandle handle(PoolRecord s, String nodeId, long allocated) {
+    ActorRef<NodeMessage> agent = agents.get(nodeId);
+    NodeState state = agent != null ? NodeState.IDLE
+        : s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL : NodeState.STARTING;
+    long since = agent != null ? registeredAt.getOrDefault(nodeId, allocated) : allocated;
+    return new NodeHandle(s.id(), nodeId, allocated, agent, state, since, s.taskSlotsPerNode());
+  }
+
+  /** Azure-style compute node ids: {@code tvmps_<hex>_d} for dedicated nodes. */
+  private static List<String> newNodeIds(int count) {
+    List<String> ids = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      ids.add("tvmps_" + UUID.randomUUID().toString().replace("-", "") + "_d");
+    }
+    return ids;
+  }
+}
