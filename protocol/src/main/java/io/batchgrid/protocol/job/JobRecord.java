@@ -1,9 +1,9 @@
 package io.batchgrid.protocol.job;
 
-import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
+import java.util.LinkedHashSet;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 
@@ -34,8 +34,12 @@ public final class JobRecord {
 
   /** Keyed by {@link Ids#key}: ordered, so listing pages by key is stable while tasks change. */
   private final TreeMap<String, TaskRecord> tasks = new TreeMap<>();
-  /** Keys of tasks waiting for a slot, oldest first. Entries that stopped being active are skipped lazily. */
-  private final ArrayDeque<String> queue = new ArrayDeque<>();
+  /**
+   * Keys of active tasks waiting for a slot: those sent back (requeued or retried) first, then new
+   * ones, each oldest first. Insertion-ordered sets give O(1) removal when a task leaves the queue.
+   */
+  private final LinkedHashSet<String> requeued = new LinkedHashSet<>();
+  private final LinkedHashSet<String> fresh = new LinkedHashSet<>();
   private final long[] counts = new long[TaskState.values().length];
   private final long[] slotCounts = new long[TaskState.values().length];
   private long succeeded;
@@ -116,35 +120,19 @@ public final class JobRecord {
         terminateReason, taskCounts(), taskSlotCounts());
   }
 
-  /**
-   * Active tasks in queue order, for the scheduler to pick from. Lazily drops entries whose task is
-   * no longer active; the caller must not modify the record while iterating.
-   */
+  /** Active tasks in queue order, for the scheduler to pick from. Read-only: do not apply events while iterating. */
   public Iterator<TaskRecord> queued() {
+    Iterator<String> first = requeued.iterator();
+    Iterator<String> then = fresh.iterator();
     return new Iterator<>() {
-      private final Iterator<String> keys = queue.iterator();
-      private TaskRecord next = advance();
-
-      private TaskRecord advance() {
-        while (keys.hasNext()) {
-          TaskRecord t = tasks.get(keys.next());
-          if (t != null && t.state() == TaskState.ACTIVE) {
-            return t;
-          }
-        }
-        return null;
-      }
-
       @Override
       public boolean hasNext() {
-        return next != null;
+        return first.hasNext() || then.hasNext();
       }
 
       @Override
       public TaskRecord next() {
-        TaskRecord r = next;
-        next = advance();
-        return r;
+        return tasks.get(first.hasNext() ? first.next() : then.next());
       }
     };
   }
@@ -198,7 +186,7 @@ public final class JobRecord {
         TaskRecord r = TaskRecord.added(s, t);
         String key = Ids.key(s.getId());
         tasks.put(key, r);
-        queue.addLast(key);
+        fresh.add(key);
         tally(r, +1);
       }
     } else if (event instanceof JobEvent.TasksDispatched e) {
@@ -218,7 +206,6 @@ public final class JobRecord {
             && (max == -1 || r.retryCount() < max);
         if (retry) {
           replace(key, x -> x.retried(o, t));
-          queue.addFirst(key);
         } else {
           replace(key, x -> x.completed(o, t));
         }
@@ -229,7 +216,6 @@ public final class JobRecord {
         TaskRecord r = tasks.get(key);
         if (r != null && r.state() == TaskState.RUNNING) {
           replace(key, x -> x.requeued(t));
-          queue.addFirst(key);
         }
       }
     } else if (event instanceof JobEvent.TaskTerminated e) {
@@ -239,9 +225,11 @@ public final class JobRecord {
         replace(key, x -> x.terminated(e.failureInfo(), t));
       }
     } else if (event instanceof JobEvent.TaskDeleted e) {
-      TaskRecord r = tasks.remove(Ids.key(e.taskId()));
+      String key = Ids.key(e.taskId());
+      TaskRecord r = tasks.remove(key);
       if (r != null) {
         tally(r, -1);
+        unqueue(key);
       }
     }
     return this;
@@ -270,6 +258,18 @@ public final class JobRecord {
     tasks.put(key, after);
     tally(before, -1);
     tally(after, +1);
+    // Keep the queue exactly the set of active tasks.
+    if (before.state() == TaskState.ACTIVE && after.state() != TaskState.ACTIVE) {
+      unqueue(key);
+    } else if (before.state() != TaskState.ACTIVE && after.state() == TaskState.ACTIVE) {
+      requeued.add(key);
+    }
+  }
+
+  private void unqueue(String key) {
+    if (!requeued.remove(key)) {
+      fresh.remove(key);
+    }
   }
 
   private void tally(TaskRecord r, int sign) {
@@ -320,7 +320,8 @@ public final class JobRecord {
     // Oldest first, as they were queued; exact order across retries is not promised by Azure either.
     active.sort(java.util.Comparator.comparingLong(TaskRecord::stateTransitionTimeMs));
     for (TaskRecord t : active) {
-      r.queue.addLast(Ids.key(t.id()));
+      // Tasks that ran before were sent back; the others wait in the order they came.
+      (t.attempt() > 0 ? r.requeued : r.fresh).add(Ids.key(t.id()));
     }
     return r;
   }

@@ -1,0 +1,101 @@
+package io.batchgrid.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import io.batchgrid.protocol.job.JobEvent;
+import io.batchgrid.protocol.job.JobRecord;
+import io.batchgrid.protocol.job.TaskCounts;
+import io.batchgrid.protocol.job.TaskDispatch;
+import io.batchgrid.protocol.job.TaskOutcome;
+import io.batchgrid.protocol.job.TaskRecord;
+import io.batchgrid.protocol.job.TaskState;
+import io.batchgrid.protocol.spec.JobConstraints;
+import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.TaskConstraints;
+import io.batchgrid.protocol.spec.TaskSpec;
+
+class JobRecordTest {
+  private static TaskSpec task(String id) {
+    return TaskSpec.newBuilder().setId(id).setCommandLine("true").build();
+  }
+
+  private static JobRecord job(JobSpec spec, TaskSpec... tasks) {
+    return JobRecord.empty().apply(new JobEvent.JobCreated(spec, 1)).apply(new JobEvent.TasksAdded(List.of(tasks), 2));
+  }
+
+  private static List<String> queuedIds(JobRecord r) {
+    List<String> ids = new ArrayList<>();
+    r.queued().forEachRemaining(t -> ids.add(t.id()));
+    return ids;
+  }
+
+  @Test
+  void anAttemptIsCountedOnceAndStaleReportsAreIgnored() {
+    JobRecord r = job(JobSpec.newBuilder().setId("j").setPoolId("p").build(), task("a"), task("b"));
+    r = r.apply(new JobEvent.TasksDispatched(List.of(new TaskDispatch("a", "n1", 1, "d")), 3));
+    TaskOutcome ok = new TaskOutcome("a", 1, 0, 3, 4, null);
+    r = r.apply(new JobEvent.TasksFinished("n1", List.of(ok), 5));
+    r = r.apply(new JobEvent.TasksFinished("n1", List.of(ok), 6)); // the same report again
+    assertEquals(new TaskCounts(1, 0, 1, 1, 0), r.taskCounts());
+    assertEquals("success", r.task("A").result());
+    assertEquals(5, r.task("a").stateTransitionTimeMs());
+  }
+
+  @Test
+  void aFailingTaskSpendsRetriesThenFails() {
+    TaskSpec t = task("a").toBuilder().setConstraints(TaskConstraints.newBuilder().setMaxTaskRetryCount(1)).build();
+    JobRecord r = job(JobSpec.newBuilder().setId("j").setPoolId("p").build(), t);
+    r = r.apply(new JobEvent.TasksDispatched(List.of(new TaskDispatch("a", "n", 1, "d")), 3));
+    r = r.apply(new JobEvent.TasksFinished("n", List.of(new TaskOutcome("a", 1, 2, 3, 4, null)), 4));
+    assertEquals(TaskState.ACTIVE, r.task("a").state());
+    assertEquals(1, r.task("a").retryCount());
+    assertEquals(List.of("a"), queuedIds(r));
+    r = r.apply(new JobEvent.TasksDispatched(List.of(new TaskDispatch("a", "n", 2, "d")), 5));
+    // a late report of the first attempt changes nothing
+    r = r.apply(new JobEvent.TasksFinished("n", List.of(new TaskOutcome("a", 1, 0, 3, 4, null)), 6));
+    assertEquals(TaskState.RUNNING, r.task("a").state());
+    r = r.apply(new JobEvent.TasksFinished("n", List.of(new TaskOutcome("a", 2, 2, 5, 7, null)), 7));
+    TaskRecord done = r.task("a");
+    assertEquals(TaskState.COMPLETED, done.state());
+    assertEquals("failure", done.result());
+    assertEquals("FailureExitCode", done.failureInfo().code());
+    assertEquals(new TaskCounts(0, 0, 1, 0, 1), r.taskCounts());
+  }
+
+  @Test
+  void theJobsRetryLimitAppliesWhenTheTaskHasNone() {
+    JobSpec spec = JobSpec.newBuilder().setId("j").setPoolId("p")
+        .setConstraints(JobConstraints.newBuilder().setMaxTaskRetryCount(3)).build();
+    JobRecord r = job(spec, task("a"));
+    assertEquals(3, r.maxTaskRetryCount(r.task("a")));
+  }
+
+  @Test
+  void requeueSpendsNoRetryAndPutsTheTaskFirst() {
+    JobRecord r = job(JobSpec.newBuilder().setId("j").setPoolId("p").build(), task("a"), task("b"));
+    r = r.apply(new JobEvent.TasksDispatched(List.of(new TaskDispatch("b", "n", 1, "d")), 3));
+    r = r.apply(new JobEvent.TasksRequeued(List.of("b"), "NodeLost", 4));
+    assertEquals(0, r.task("b").retryCount());
+    assertEquals(1, r.task("b").requeueCount());
+    assertEquals(List.of("b", "a"), queuedIds(r));
+  }
+
+  @Test
+  void aJobWithoutTasksCountsAsComplete() {
+    JobRecord r = JobRecord.empty().apply(new JobEvent.JobCreated(JobSpec.newBuilder().setId("j").build(), 1));
+    assertTrue(r.allTasksComplete());
+    r = r.apply(new JobEvent.TasksAdded(List.of(task("x")), 2));
+    assertFalse(r.allTasksComplete());
+    r = r.apply(new JobEvent.TaskTerminated("x", FailureInfo.user("TaskEnded", "ended"), 3));
+    assertTrue(r.allTasksComplete());
+    r = r.apply(new JobEvent.JobDeleted(4));
+    assertFalse(r.exists());
+  }
+}

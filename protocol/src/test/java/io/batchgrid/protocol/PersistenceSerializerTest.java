@@ -1,0 +1,129 @@
+package io.batchgrid.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import io.batchgrid.protocol.catalog.CatalogEvent;
+import io.batchgrid.protocol.catalog.CatalogRecord;
+import io.batchgrid.protocol.job.JobEvent;
+import io.batchgrid.protocol.job.JobRecord;
+import io.batchgrid.protocol.job.TaskDispatch;
+import io.batchgrid.protocol.job.TaskOutcome;
+import io.batchgrid.protocol.job.TaskRecord;
+import io.batchgrid.protocol.pool.PoolEvent;
+import io.batchgrid.protocol.pool.PoolRecord;
+import io.batchgrid.protocol.serialization.PersistenceSerializer;
+import io.batchgrid.protocol.serialization.Snapshots;
+import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.NameValue;
+import io.batchgrid.protocol.spec.PoolSpec;
+import io.batchgrid.protocol.spec.TaskConstraints;
+import io.batchgrid.protocol.spec.TaskSpec;
+
+/** Every persisted message goes through the configured serializer (Java serialization is off) and back unchanged. */
+class PersistenceSerializerTest {
+  private static final ActorTestKit testKit = ActorTestKit.create();
+  private static final Serialization serialization = SerializationExtension.get(testKit.system().classicSystem());
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  static final JobSpec JOB = JobSpec.newBuilder().setId("Job-1").setPoolId("pool").setPriority(5)
+      .addCommonEnvironmentSettings(NameValue.newBuilder().setName("A").setValue("b")).build();
+  static final TaskSpec TASK = TaskSpec.newBuilder().setId("t1").setCommandLine("/bin/echo hi")
+      .setConstraints(TaskConstraints.newBuilder().setMaxTaskRetryCount(2).setMaxWallClockTimeMs(60_000)).build();
+
+  private Object roundTrip(Object o) throws Exception {
+    assertTrue(serialization.findSerializerFor(o) instanceof PersistenceSerializer, "bound: " + o.getClass());
+    byte[] bytes = serialization.serialize(o).get();
+    String manifest = Serializers.manifestFor(serialization.findSerializerFor(o), o);
+    return serialization.deserialize(bytes, serialization.findSerializerFor(o).identifier(), manifest).get();
+  }
+
+  @Test
+  void jobEventsRoundTrip() throws Exception {
+    FailureInfo failure = FailureInfo.user("FailureExitCode", "failed");
+    List<JobEvent> events = List.of(
+        new JobEvent.JobCreated(JOB, 1),
+        new JobEvent.JobUpdated(JOB.toBuilder().setPriority(7).build(), 2),
+        new JobEvent.JobTerminating("UserTerminate", 3),
+        new JobEvent.JobCompleted("UserTerminate", 4),
+        new JobEvent.JobDeleting(5),
+        new JobEvent.JobDeleted(6),
+        new JobEvent.TasksAdded(List.of(TASK), 7),
+        new JobEvent.TasksDispatched(List.of(new TaskDispatch("t1", "n1", 1, "workitems/Job-1/job-1/t1")), 8),
+        new JobEvent.TasksFinished("n1", List.of(new TaskOutcome("t1", 1, 3, 10, 20, failure),
+            new TaskOutcome("t2", 2, null, 10, 20, null)), 9),
+        new JobEvent.TasksRequeued(List.of("t1", "t2"), "NodeLost", 10),
+        new JobEvent.TaskTerminated("t1", failure, 11),
+        new JobEvent.TaskTerminated("t1", null, 12),
+        new JobEvent.TaskDeleted("t1", 13));
+    for (JobEvent e : events) {
+      assertEquals(e, roundTrip(e));
+    }
+  }
+
+  @Test
+  void poolAndCatalogEventsRoundTrip() throws Exception {
+    PoolSpec spec = PoolSpec.newBuilder().setId("p").setVmSize("standard_d2s_v3").setTargetDedicatedNodes(2)
+        .setVirtualMachineConfigurationJson("{\"nodeAgentSKUId\":\"batch.node.ubuntu 22.04\"}").build();
+    List<PoolEvent> events = List.of(new PoolEvent.PoolCreated(spec, 1),
+        new PoolEvent.NodesAllocated(List.of("a", "b"), 2), new PoolEvent.NodesRemoved(List.of("a"), 3),
+        new PoolEvent.PoolResized(4, 4), new PoolEvent.ResizeCompleted(5), new PoolEvent.PoolDeleting(6),
+        new PoolEvent.PoolDeleted(7));
+    for (PoolEvent e : events) {
+      assertEquals(e, roundTrip(e));
+    }
+    PoolRecord pool = PoolRecord.EMPTY;
+    for (PoolEvent e : events.subList(0, 5)) {
+      pool = pool.apply(e);
+    }
+    assertEquals(pool, roundTrip(pool));
+    assertEquals(PoolRecord.EMPTY, roundTrip(PoolRecord.EMPTY));
+
+    for (CatalogEvent e : List.of(new CatalogEvent.PoolAdded("P"), new CatalogEvent.PoolRemoved("P"),
+        new CatalogEvent.JobAdded("J"), new CatalogEvent.JobRemoved("J"))) {
+      assertEquals(e, roundTrip(e));
+    }
+    CatalogRecord catalog = CatalogRecord.EMPTY.apply(new CatalogEvent.PoolAdded("Pool-B"))
+        .apply(new CatalogEvent.PoolAdded("pool-a")).apply(new CatalogEvent.JobAdded("j"));
+    CatalogRecord back = (CatalogRecord) roundTrip(catalog);
+    assertEquals(List.copyOf(catalog.poolIds()), List.copyOf(back.poolIds()));
+    assertEquals(List.copyOf(catalog.jobIds()), List.copyOf(back.jobIds()));
+  }
+
+  @Test
+  void jobSnapshotKeepsTasksCountsAndQueue() throws Exception {
+    JobRecord job = JobRecord.empty().apply(new JobEvent.JobCreated(JOB, 1));
+    job = job.apply(new JobEvent.TasksAdded(List.of(TASK, TASK.toBuilder().setId("t2").build(),
+        TASK.toBuilder().setId("t3").build()), 2));
+    job = job.apply(new JobEvent.TasksDispatched(List.of(new TaskDispatch("t1", "n", 1, "d"), new TaskDispatch("t2", "n", 1, "d")), 3));
+    job = job.apply(new JobEvent.TasksFinished("n", List.of(new TaskOutcome("t1", 1, 0, 3, 4, null)), 4));
+
+    for (Object stored : List.of(job, Snapshots.toJournal(job))) {
+      Object back = roundTrip(stored);
+      JobRecord restored = back instanceof JobRecord r ? r : Snapshots.fromJournal(back);
+      assertEquals(job.summary(), restored.summary());
+      assertEquals(List.copyOf(job.allTasks()), List.copyOf(restored.allTasks()));
+      TaskRecord next = restored.queued().next();
+      assertEquals("t3", next.id());
+    }
+    JobRecord gone = (JobRecord) roundTrip(JobRecord.empty());
+    assertTrue(!gone.exists());
+    assertNull(gone.spec());
+    assertEquals(Map.of(), Map.of());
+  }
+}
