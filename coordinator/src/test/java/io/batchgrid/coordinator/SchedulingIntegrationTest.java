@@ -1,0 +1,156 @@
+package io.batchgrid.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.batchgrid.coordinator.job.JobEntity;
+import io.batchgrid.coordinator.node.InProcessNodeProvider;
+import io.batchgrid.coordinator.pool.PoolEntity;
+import io.batchgrid.protocol.job.JobSummary;
+import io.batchgrid.protocol.job.TaskCounts;
+import io.batchgrid.protocol.job.TaskRecord;
+import io.batchgrid.protocol.pool.AllocationState;
+import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.PoolSpec;
+import io.batchgrid.protocol.spec.TaskConstraints;
+import io.batchgrid.protocol.spec.TaskSpec;
+
+/**
+ * Pools, jobs and in-process nodes together in one cluster member, running real processes: tasks
+ * are placed on slots, run, and are counted exactly once.
+ */
+class SchedulingIntegrationTest {
+  private static final Duration ASK = Duration.ofSeconds(10);
+  private static Path dir;
+  private static final ActorTestKit testKit;
+
+  static {
+    try {
+      dir = Files.createTempDirectory("batchgrid-scheduling");
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    testKit = ActorTestKit.create("SchedulingIntegrationTest", TestCluster.config(dir.resolve("snapshots")));
+    TestCluster.join(testKit.system());
+    CoordinatorRole.start(testKit.system(),
+        InProcessNodeProvider.start(testKit.system(), dir.resolve("nodes"), "acct", null));
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private static <T> T await(java.util.concurrent.CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(ASK.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  private static void createPool(String id, int nodes, int slots) throws Exception {
+    await(PoolEntity.ref(testKit.system(), id).askWithStatus(r -> new PoolEntity.Create(PoolSpec.newBuilder()
+        .setId(id).setVmSize("standard_a1").setTargetDedicatedNodes(nodes).setTaskSlotsPerNode(slots).build(), r), ASK));
+    TestProbe<Object> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(20), () -> {
+      try {
+        PoolEntity.PoolView v = await(PoolEntity.ref(testKit.system(), id).askWithStatus(PoolEntity.Get::new, ASK));
+        assertEquals(AllocationState.STEADY, v.record().allocationState());
+        return null;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+  }
+
+  private static TaskCounts counts(String jobId) throws Exception {
+    JobSummary s = await(JobEntity.ref(testKit.system(), jobId).askWithStatus(JobEntity.Get::new, ASK));
+    return s.taskCounts();
+  }
+
+  @Test
+  void twoHundredTasksOnTwoNodesCompleteOnceEach() throws Exception {
+    createPool("pool-a", 2, 2);
+    await(JobEntity.ref(testKit.system(), "job-a").askWithStatus(r -> new JobEntity.Create(
+        JobSpec.newBuilder().setId("job-a").setPoolId("pool-a").build(), r), ASK));
+    for (int batch = 0; batch < 2; batch++) {
+      List<TaskSpec> tasks = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        String id = "t" + (batch * 100 + i);
+        tasks.add(TaskSpec.newBuilder().setId(id).setCommandLine("/bin/sh -c 'echo $AZ_BATCH_TASK_ID'").build());
+      }
+      List<JobEntity.AddTaskResult> results = await(JobEntity.ref(testKit.system(), "job-a")
+          .askWithStatus(r -> new JobEntity.AddTasks(tasks, r), ASK));
+      assertTrue(results.stream().allMatch(r -> r.error() == null));
+    }
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
+      try {
+        assertEquals(new TaskCounts(0, 0, 200, 200, 0), counts("job-a"));
+        return null;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    TaskRecord t = await(JobEntity.ref(testKit.system(), "job-a").askWithStatus(r -> new JobEntity.GetTask("t42", r), ASK));
+    assertEquals(0, t.exitCode());
+    assertEquals(1, t.attempt());
+    assertNotNull(t.nodeId());
+    Path stdout = dir.resolve("nodes").resolve(t.nodeId()).resolve(t.taskRootDirectory()).resolve("stdout.txt");
+    assertEquals("t42\n", Files.readString(stdout));
+  }
+
+  @Test
+  void aFailingTaskIsRetriedThenReportedAsFailed() throws Exception {
+    createPool("pool-b", 1, 1);
+    await(JobEntity.ref(testKit.system(), "job-b").askWithStatus(r -> new JobEntity.Create(
+        JobSpec.newBuilder().setId("job-b").setPoolId("pool-b").build(), r), ASK));
+    TaskSpec failing = TaskSpec.newBuilder().setId("f").setCommandLine("/bin/sh -c 'exit 3'")
+        .setConstraints(TaskConstraints.newBuilder().setMaxTaskRetryCount(2)).build();
+    await(JobEntity.ref(testKit.system(), "job-b").askWithStatus(r -> new JobEntity.AddTasks(List.of(failing), r), ASK));
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
+      try {
+        assertEquals(new TaskCounts(0, 0, 1, 0, 1), counts("job-b"));
+        return null;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    TaskRecord t = await(JobEntity.ref(testKit.system(), "job-b").askWithStatus(r -> new JobEntity.GetTask("f", r), ASK));
+    assertEquals(3, t.exitCode());
+    assertEquals(2, t.retryCount());
+    assertEquals("failure", t.result());
+  }
+
+  @Test
+  void twoJobsShareOnePool() throws Exception {
+    createPool("pool-c", 1, 2);
+    for (String job : List.of("job-c1", "job-c2")) {
+      await(JobEntity.ref(testKit.system(), job).askWithStatus(r -> new JobEntity.Create(
+          JobSpec.newBuilder().setId(job).setPoolId("pool-c").build(), r), ASK));
+      List<TaskSpec> tasks = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        tasks.add(TaskSpec.newBuilder().setId("t" + i).setCommandLine("/bin/true").build());
+      }
+      await(JobEntity.ref(testKit.system(), job).askWithStatus(r -> new JobEntity.AddTasks(tasks, r), ASK));
+    }
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
+      try {
+        assertEquals(new TaskCounts(0, 0, 30, 30, 0), counts("job-c1"));
+        assertEquals(new TaskCounts(0, 0, 30, 30, 0), counts("job-c2"));
+        return null;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+  }
+}
