@@ -1,0 +1,216 @@
+package io.batchgrid.cli;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import io.batchgrid.api.ApiServer;
+import io.batchgrid.config.AccountKeys;
+import io.batchgrid.config.Settings;
+import io.batchgrid.config.SettingsException;
+import io.batchgrid.coordinator.CoordinatorRole;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code batchgrid server}: every role (coordinator, worker nodes, API) in one JVM, a cluster of
+ * one node, the journal and snapshots under the data directory. Runs until the JVM is asked to
+ * stop (SIGTERM, Ctrl-C); Pekko's coordinated shutdown then stops the API and the entities.
+ */
+@Command(
+    name = "server",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs batchgrid in one process: the Azure Batch API, the coordinator and in-process nodes.",
+      "Options win over HOCON config and BATCHGRID_* environment variables, which win over defaults."
+    })
+public final class ServerCommand implements Callable<Integer> {
+
+  /** How long the cluster of one may take to come up. */
+  private static final Duration CLUSTER_UP_TIMEOUT = Duration.ofSeconds(60);
+
+  /** How long the API may take to bind. */
+  private static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
+
+  @Option(names = "--port", paramLabel = "PORT",
+      description = "API port (batchgrid.api.port, BATCHGRID_PORT; default 8280; 0 = any free port).")
+  Integer port;
+
+  @Option(names = "--data", paramLabel = "DIR",
+      description = "Data directory (batchgrid.data-dir, BATCHGRID_DATA; default ./data).")
+  Path data;
+
+  @Option(names = "--bind", paramLabel = "ADDRESS",
+      description = "API listen address (batchgrid.api.bind, BATCHGRID_BIND; default 127.0.0.1).")
+  String bind;
+
+  @Option(names = "--account-name", paramLabel = "NAME",
+      description = "Account name clients sign with (batchgrid.account.name, BATCHGRID_ACCOUNT_NAME;"
+          + " default batchgrid).")
+  String accountName;
+
+  private final PrintStream out;
+  private final PrintStream err;
+
+  public ServerCommand() {
+    this(System.out, System.err);
+  }
+
+  ServerCommand(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  /** The settings the given options override, as HOCON paths; only options that were given. */
+  Map<String, Object> overrides() {
+    Map<String, Object> o = new LinkedHashMap<>();
+    if (data != null) {
+      o.put(Settings.DATA_DIR, data.toString());
+    }
+    if (bind != null) {
+      o.put(Settings.BIND, bind);
+    }
+    if (port != null) {
+      o.put(Settings.PORT, port);
+    }
+    if (accountName != null) {
+      o.put(Settings.ACCOUNT_NAME, accountName);
+    }
+    return o;
+  }
+
+  /**
+   * The options over {@code base}, a resolved config.
+   *
+   * @throws SettingsException naming the first bad setting
+   */
+  Settings settings(Config base) {
+    return Settings.load(ConfigFactory.parseMap(overrides(), "command line").withFallback(base));
+  }
+
+  @Override
+  public Integer call() {
+    Config base;
+    Settings settings;
+    AccountKeys.Resolved keys;
+    try {
+      base = ConfigFactory.load();
+      settings = settings(base);
+      keys = AccountKeys.resolve(settings);
+      settings = keys.settings();
+    } catch (SettingsException e) {
+      err.println("batchgrid: bad setting " + e.getMessage());
+      return Main.EXIT_USAGE;
+    } catch (ConfigException e) {
+      err.println("batchgrid: bad configuration: " + e.getMessage());
+      return Main.EXIT_USAGE;
+    } catch (UncheckedIOException e) {
+      err.println("batchgrid: " + e.getMessage() + ": " + e.getCause().getMessage());
+      return Main.EXIT_USAGE;
+    }
+
+    ActorSystem<Void> system =
+        ActorSystem.create(Behaviors.empty(), "batchgrid", ServerConfig.forServer(settings, base));
+    ServerBinding binding;
+    try {
+      joinSelf(system);
+      CoordinatorRole.start(system, settings);
+      binding = ApiServer.start(system, settings)
+          .toCompletableFuture()
+          .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      return failStart(system, "cannot serve the API on " + settings.bind() + ":" + settings.port()
+          + ": " + e.getCause().getMessage());
+    } catch (TimeoutException e) {
+      return failStart(system, "gave up starting after " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return failStart(system, "interrupted while starting");
+    } catch (RuntimeException e) {
+      return failStart(system, "cannot start: " + e);
+    }
+
+    out.println(readyLine(settings, binding.localAddress()));
+    if (keys.generated()) {
+      printKeyHint(settings, binding.localAddress(), keys.keyFile().orElseThrow());
+    } else {
+      keys.keyFile().ifPresent(f -> out.println("account key: " + f));
+    }
+    out.flush();
+
+    system.getWhenTerminated().toCompletableFuture().join();
+    var reason = CoordinatedShutdown.get(system).getShutdownReason();
+    if (reason.isPresent() && !reason.get().equals(CoordinatedShutdown.jvmExitReason())) {
+      err.println("batchgrid: stopped: " + reason.get());
+      return 1;
+    }
+    return 0;
+  }
+
+  /** Forms the cluster of one and waits until this member is Up. */
+  private static void joinSelf(ActorSystem<Void> system)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    Cluster cluster = Cluster.get(system);
+    CompletableFuture<Void> up = new CompletableFuture<>();
+    org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system))
+        .registerOnMemberUp(() -> up.complete(null));
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    try {
+      up.get(CLUSTER_UP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new TimeoutException(CLUSTER_UP_TIMEOUT.toSeconds() + "s waiting for the cluster");
+    }
+  }
+
+  private int failStart(ActorSystem<Void> system, String message) {
+    err.println("batchgrid: " + message);
+    system.terminate();
+    system.getWhenTerminated().toCompletableFuture().join();
+    return 1;
+  }
+
+  static String readyLine(Settings settings, InetSocketAddress bound) {
+    return "batchgrid ready: api " + apiUrl(settings, bound)
+        + " account=" + settings.accountName() + " data=" + settings.dataDir();
+  }
+
+  static String apiUrl(Settings settings, InetSocketAddress bound) {
+    String host = settings.bind();
+    if (host.contains(":") && !host.startsWith("[")) {
+      host = "[" + host + "]";
+    }
+    return "http://" + host + ":" + bound.getPort();
+  }
+
+  private void printKeyHint(Settings settings, InetSocketAddress bound, Path keyFile) {
+    String url = apiUrl(settings, bound);
+    String name = settings.accountName();
+    out.println("generated account key: " + keyFile + " (mode 600; kept for the next starts)");
+    out.println("  clients sign with SharedKey, account " + name + " and that key:");
+    out.println("    export BATCHGRID_ACCOUNT_NAME=" + name
+        + " BATCHGRID_ACCOUNT_KEY=\"$(cat " + keyFile + ")\" BATCHGRID_URL=" + url);
+    out.println("    scripts/az-batch-curl GET /jobs        # curl with the signature computed");
+    out.println("    Java SDK: BatchClient.open(new BatchSharedKeyCredentials(\"" + url + "\", \""
+        + name + "\", key))");
+    out.println("    az CLI: az batch job list --account-name " + name
+        + " --account-key \"$BATCHGRID_ACCOUNT_KEY\" --account-endpoint " + url);
+  }
+}
