@@ -203,14 +203,17 @@ public final class ServerCommand implements Callable<Integer> {
   private void printKeyHint(Settings settings, InetSocketAddress bound, Path keyFile) {
     String url = apiUrl(settings, bound);
     String name = settings.accountName();
+    // The launcher says where the checkout is, so the hint names the helper wherever one stands.
+    String home = System.getProperty("batchgrid.home");
+    String helper = home == null
+        ? "scripts/az-batch-curl"
+        : Path.of(home, "scripts", "az-batch-curl").toString();
     out.println("generated account key: " + keyFile + " (mode 600; kept for the next starts)");
     out.println("  clients sign with SharedKey, account " + name + " and that key:");
     out.println("    export BATCHGRID_ACCOUNT_NAME=" + name
         + " BATCHGRID_ACCOUNT_KEY=\"$(cat " + keyFile + ")\" BATCHGRID_URL=" + url);
-    out.println("    scripts/az-batch-curl GET /jobs        # curl with the signature computed");
+    out.println("    " + helper + " GET /pools      # curl, signed");
     out.println("    Java SDK: BatchClient.open(new BatchSharedKeyCredentials(\"" + url + "\", \""
         + name + "\", key))");
-    out.println("    az CLI: az batch job list --account-name " + name
-        + " --account-key \"$BATCHGRID_ACCOUNT_KEY\" --account-endpoint " + url);
   }
 }
