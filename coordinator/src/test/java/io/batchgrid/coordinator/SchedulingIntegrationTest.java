@@ -59,7 +59,7 @@ class SchedulingIntegrationTest {
   }
 
   private static void createPool(String id, int nodes, int slots) throws Exception {
-    await(PoolEntity.ref(testKit.system(), id).askWithStatus(r -> new PoolEntity.Create(PoolSpec.newBuilder()
+    await(PoolEntity.ref(testKit.system(), id).<PoolEntity.PoolView>askWithStatus(r -> new PoolEntity.Create(PoolSpec.newBuilder()
         .setId(id).setVmSize("standard_a1").setTargetDedicatedNodes(nodes).setTaskSlotsPerNode(slots).build(), r), ASK));
     TestProbe<Object> probe = testKit.createTestProbe();
     probe.awaitAssert(Duration.ofSeconds(20), () -> {
@@ -81,7 +81,7 @@ class SchedulingIntegrationTest {
   @Test
   void twoHundredTasksOnTwoNodesCompleteOnceEach() throws Exception {
     createPool("pool-a", 2, 2);
-    await(JobEntity.ref(testKit.system(), "job-a").askWithStatus(r -> new JobEntity.Create(
+    await(JobEntity.ref(testKit.system(), "job-a").<JobSummary>askWithStatus(r -> new JobEntity.Create(
         JobSpec.newBuilder().setId("job-a").setPoolId("pool-a").build(), r), ASK));
     for (int batch = 0; batch < 2; batch++) {
       List<TaskSpec> tasks = new ArrayList<>();
@@ -90,7 +90,7 @@ class SchedulingIntegrationTest {
         tasks.add(TaskSpec.newBuilder().setId(id).setCommandLine("/bin/sh -c 'echo $AZ_BATCH_TASK_ID'").build());
       }
       List<JobEntity.AddTaskResult> results = await(JobEntity.ref(testKit.system(), "job-a")
-          .askWithStatus(r -> new JobEntity.AddTasks(tasks, r), ASK));
+          .<List<JobEntity.AddTaskResult>>askWithStatus(r -> new JobEntity.AddTasks(tasks, r), ASK));
       assertTrue(results.stream().allMatch(r -> r.error() == null));
     }
     testKit.createTestProbe().awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
@@ -101,7 +101,7 @@ class SchedulingIntegrationTest {
         throw new AssertionError(e);
       }
     });
-    TaskRecord t = await(JobEntity.ref(testKit.system(), "job-a").askWithStatus(r -> new JobEntity.GetTask("t42", r), ASK));
+    TaskRecord t = await(JobEntity.ref(testKit.system(), "job-a").<TaskRecord>askWithStatus(r -> new JobEntity.GetTask("t42", r), ASK));
     assertEquals(0, t.exitCode());
     assertEquals(1, t.attempt());
     assertNotNull(t.nodeId());
@@ -112,11 +112,11 @@ class SchedulingIntegrationTest {
   @Test
   void aFailingTaskIsRetriedThenReportedAsFailed() throws Exception {
     createPool("pool-b", 1, 1);
-    await(JobEntity.ref(testKit.system(), "job-b").askWithStatus(r -> new JobEntity.Create(
+    await(JobEntity.ref(testKit.system(), "job-b").<JobSummary>askWithStatus(r -> new JobEntity.Create(
         JobSpec.newBuilder().setId("job-b").setPoolId("pool-b").build(), r), ASK));
     TaskSpec failing = TaskSpec.newBuilder().setId("f").setCommandLine("/bin/sh -c 'exit 3'")
         .setConstraints(TaskConstraints.newBuilder().setMaxTaskRetryCount(2)).build();
-    await(JobEntity.ref(testKit.system(), "job-b").askWithStatus(r -> new JobEntity.AddTasks(List.of(failing), r), ASK));
+    await(JobEntity.ref(testKit.system(), "job-b").<List<JobEntity.AddTaskResult>>askWithStatus(r -> new JobEntity.AddTasks(List.of(failing), r), ASK));
     testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
       try {
         assertEquals(new TaskCounts(0, 0, 1, 0, 1), counts("job-b"));
@@ -125,7 +125,7 @@ class SchedulingIntegrationTest {
         throw new AssertionError(e);
       }
     });
-    TaskRecord t = await(JobEntity.ref(testKit.system(), "job-b").askWithStatus(r -> new JobEntity.GetTask("f", r), ASK));
+    TaskRecord t = await(JobEntity.ref(testKit.system(), "job-b").<TaskRecord>askWithStatus(r -> new JobEntity.GetTask("f", r), ASK));
     assertEquals(3, t.exitCode());
     assertEquals(2, t.retryCount());
     assertEquals("failure", t.result());
@@ -135,13 +135,13 @@ class SchedulingIntegrationTest {
   void twoJobsShareOnePool() throws Exception {
     createPool("pool-c", 1, 2);
     for (String job : List.of("job-c1", "job-c2")) {
-      await(JobEntity.ref(testKit.system(), job).askWithStatus(r -> new JobEntity.Create(
+      await(JobEntity.ref(testKit.system(), job).<JobSummary>askWithStatus(r -> new JobEntity.Create(
           JobSpec.newBuilder().setId(job).setPoolId("pool-c").build(), r), ASK));
       List<TaskSpec> tasks = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
         tasks.add(TaskSpec.newBuilder().setId("t" + i).setCommandLine("/bin/true").build());
       }
-      await(JobEntity.ref(testKit.system(), job).askWithStatus(r -> new JobEntity.AddTasks(tasks, r), ASK));
+      await(JobEntity.ref(testKit.system(), job).<List<JobEntity.AddTaskResult>>askWithStatus(r -> new JobEntity.AddTasks(tasks, r), ASK));
     }
     testKit.createTestProbe().awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
       try {

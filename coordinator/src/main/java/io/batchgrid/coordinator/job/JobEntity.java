@@ -226,7 +226,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
             ctx.getSelf().tell(Internal.REQUEUE_ORPHANS);
           }
           // Idempotent: covers a crash between creation and registration in the catalog.
-          Catalog.ref(ctx.getSystem()).tell(new Catalog.Add(Catalog.Kind.JOB, state.id(), ctx.getSystem().ignoreRef()));
+          Catalog.ref(ctx.getSystem()).tell(new Catalog.Add(Catalog.Kind.JOB, state.id(), ctx.getSystem().<Done>ignoreRef()));
           afterChange(state);
         })
         .onSignal(SnapshotCompleted.class, (state, done) -> lastSnapshotSeqNr = done.metadata().sequenceNr())
@@ -271,7 +271,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Effect().persist(new JobEvent.JobCreated(c.spec(), System.currentTimeMillis()))
         .thenRun(state -> {
           JobSummary summary = state.summary();
-          ctx.pipeToSelf(Catalog.ref(ctx.getSystem()).ask(r -> new Catalog.Add(Catalog.Kind.JOB, state.id(), r), CATALOG_TIMEOUT),
+          ctx.pipeToSelf(Catalog.ref(ctx.getSystem()).<Done>ask(r -> new Catalog.Add(Catalog.Kind.JOB, state.id(), r), CATALOG_TIMEOUT),
               (ok, err) -> new CatalogUpdated(err == null ? StatusReply.success(summary) : StatusReply.error(err), c.replyTo()));
           afterChange(state);
         });
@@ -531,7 +531,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         String id = s.id();
         return Effect().persist(new JobEvent.JobDeleted(System.currentTimeMillis()))
             .thenRun(state -> {
-              Catalog.ref(ctx.getSystem()).tell(new Catalog.Remove(Catalog.Kind.JOB, id, ctx.getSystem().ignoreRef()));
+              Catalog.ref(ctx.getSystem()).tell(new Catalog.Remove(Catalog.Kind.JOB, id, ctx.getSystem().<Done>ignoreRef()));
               // Passivate (rather than stop) so that remember-entities forgets the job.
               shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
             });
@@ -579,7 +579,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private List<TaskDispatch> plan(JobRecord s, Map<String, Integer> capacity, Map<String, Integer> freedNow) {
     // Slots the pool asked back are not reused.
     int usable = capacity.values().stream().mapToInt(Integer::intValue).sum() - leases.owed();
-    long limit = Math.min(usable, parallelismLeft(s) + freedNow.values().stream().mapToInt(Integer::intValue).sum());
+    // Tasks finishing in this same write no longer count against maxParallelTasks.
+    long finishing = freedNow.values().stream().mapToInt(Integer::intValue).sum();
+    long parallel = parallelismLeft(s);
+    long limit = Math.min(usable, parallel == Long.MAX_VALUE ? parallel : parallel + finishing);
     return DispatchPlanner.plan(s, capacity, (int) Math.max(0, limit));
   }
 

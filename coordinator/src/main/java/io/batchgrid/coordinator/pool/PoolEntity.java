@@ -231,7 +231,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     return Effect().persist(events).thenRun(state -> {
       provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
       PoolView v = view(state);
-      ctx.pipeToSelf(Catalog.ref(ctx.getSystem()).ask(r -> new Catalog.Add(Catalog.Kind.POOL, state.id(), r), CATALOG_TIMEOUT),
+      ctx.pipeToSelf(Catalog.ref(ctx.getSystem()).<Done>ask(r -> new Catalog.Add(Catalog.Kind.POOL, state.id(), r), CATALOG_TIMEOUT),
           (ok, err) -> new CatalogUpdated(err == null ? StatusReply.success(v) : StatusReply.error(err), c.replyTo()));
     });
   }
@@ -294,7 +294,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     long now = System.currentTimeMillis();
     return Effect().persist(List.of(new PoolEvent.NodesRemoved(nodeIds, now), new PoolEvent.PoolDeleted(now)))
         .thenRun(state -> Catalog.ref(ctx.getSystem()).tell(
-            new Catalog.Remove(Catalog.Kind.POOL, poolId, ctx.getSystem().ignoreRef())))
+            new Catalog.Remove(Catalog.Kind.POOL, poolId, ctx.getSystem().<Done>ignoreRef())))
         // Passivate (rather than stop) so that remember-entities forgets the pool.
         .thenRun(state -> shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf())));
   }

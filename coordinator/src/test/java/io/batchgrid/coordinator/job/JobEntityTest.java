@@ -72,7 +72,10 @@ class JobEntityTest {
 
   @BeforeEach
   void fresh() {
-    kit = EventSourcedBehaviorTestKit.create(testKit.system(), JobEntity.create("job-1", gateway.ref(), shard.ref()));
+    // Events and state must serialize (they are persisted). Commands stay in one JVM for now, so
+    // their serialization is not checked; cross-node command serialization comes with multi-node.
+    kit = EventSourcedBehaviorTestKit.create(testKit.system(), JobEntity.create("job-1", gateway.ref(), shard.ref()),
+        new EventSourcedBehaviorTestKit.SerializationSettings(true, false, false, true, true));
   }
 
   private static JobSpec spec() {
@@ -107,7 +110,7 @@ class JobEntityTest {
   @Test
   void duplicateTasksFailAloneCaseInsensitively() {
     create();
-    kit.runCommand(r -> new JobEntity.AddTasks(List.of(task("a")), r));
+    kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(r -> new JobEntity.AddTasks(List.of(task("a")), r));
     var r = kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(
         reply -> new JobEntity.AddTasks(List.of(task("A"), task("b"), task("b")), reply));
     List<JobEntity.AddTaskResult> results = r.reply().getValue();
@@ -121,7 +124,7 @@ class JobEntityTest {
   @Test
   void grantedSlotsRunQueuedTasksAndEachOutcomeCountsOnce() {
     create();
-    kit.runCommand(r -> new JobEntity.AddTasks(List.of(task("a"), task("b"), task("c")), r));
+    kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(r -> new JobEntity.AddTasks(List.of(task("a"), task("b"), task("c")), r));
     kit.runCommand(new JobEntity.SlotsGranted("pool-1", "n1", node.ref(), 2));
 
     NodeMessage.RunTasks run = node.expectMessageClass(NodeMessage.RunTasks.class);
@@ -150,7 +153,7 @@ class JobEntityTest {
   @Test
   void aLostNodeRequeuesItsTasksWithoutSpendingARetry() {
     create();
-    kit.runCommand(r -> new JobEntity.AddTasks(List.of(task("a")), r));
+    kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(r -> new JobEntity.AddTasks(List.of(task("a")), r));
     kit.runCommand(new JobEntity.SlotsGranted("pool-1", "n1", node.ref(), 1));
     node.expectMessageClass(NodeMessage.RunTasks.class);
     var lost = kit.runCommand(new JobEntity.NodeLost("pool-1", "n1"));
@@ -163,7 +166,7 @@ class JobEntityTest {
   @Test
   void terminatingEndsRunningTasksAndCompletesTheJob() {
     create();
-    kit.runCommand(r -> new JobEntity.AddTasks(List.of(task("a"), task("b")), r));
+    kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(r -> new JobEntity.AddTasks(List.of(task("a"), task("b")), r));
     kit.runCommand(new JobEntity.SlotsGranted("pool-1", "n1", node.ref(), 1));
     node.expectMessageClass(NodeMessage.RunTasks.class);
     var r = kit.<StatusReply<Done>>runCommand(reply -> new JobEntity.Terminate(null, reply));
@@ -181,8 +184,8 @@ class JobEntityTest {
   @Test
   void onAllTasksCompleteTerminatesTheJobWhenTheLastTaskEnds() {
     create();
-    kit.runCommand(r -> new JobEntity.AddTasks(List.of(task("a")), r));
-    kit.runCommand(r -> new JobEntity.Update(new JobEntity.JobPatch(null, null, null, "terminatejob", null, null, null, false), r));
+    kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(r -> new JobEntity.AddTasks(List.of(task("a")), r));
+    kit.<StatusReply<JobSummary>>runCommand(r -> new JobEntity.Update(new JobEntity.JobPatch(null, null, null, "terminatejob", null, null, null, false), r));
     kit.runCommand(new JobEntity.SlotsGranted("pool-1", "n1", node.ref(), 1));
     node.expectMessageClass(NodeMessage.RunTasks.class);
     TestProbe<NodeMessage> acks = testKit.createTestProbe();
@@ -198,7 +201,7 @@ class JobEntityTest {
   @Test
   void restartRequeuesTasksThatWereRunning() {
     create();
-    kit.runCommand(r -> new JobEntity.AddTasks(List.of(task("a")), r));
+    kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(r -> new JobEntity.AddTasks(List.of(task("a")), r));
     kit.runCommand(new JobEntity.SlotsGranted("pool-1", "n1", node.ref(), 1));
     node.expectMessageClass(NodeMessage.RunTasks.class);
     assertEquals(TaskState.RUNNING, kit.getState().task("a").state());
