@@ -1,0 +1,131 @@
+package io.batchgrid.e2e;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.microsoft.azure.batch.BatchClient;
+import com.microsoft.azure.batch.auth.BatchSharedKeyCredentials;
+import com.microsoft.azure.batch.protocol.models.AllocationState;
+import com.microsoft.azure.batch.protocol.models.BatchErrorException;
+import com.microsoft.azure.batch.protocol.models.CloudTask;
+import com.microsoft.azure.batch.protocol.models.ComputeNode;
+import com.microsoft.azure.batch.protocol.models.ComputeNodeState;
+import com.microsoft.azure.batch.protocol.models.EnvironmentSetting;
+import com.microsoft.azure.batch.protocol.models.ImageReference;
+import com.microsoft.azure.batch.protocol.models.NodeFile;
+import com.microsoft.azure.batch.protocol.models.PoolAddParameter;
+import com.microsoft.azure.batch.protocol.models.PoolInformation;
+import com.microsoft.azure.batch.protocol.models.TaskAddParameter;
+import com.microsoft.azure.batch.protocol.models.TaskCounts;
+import com.microsoft.azure.batch.protocol.models.TaskExecutionResult;
+import com.microsoft.azure.batch.protocol.models.TaskState;
+import com.microsoft.azure.batch.protocol.models.VirtualMachineConfiguration;
+
+/** The official Azure Batch Java SDK against the packaged server in its own JVM. */
+class SdkEndToEndTest {
+  @TempDir
+  static Path data;
+  static ServerProcess server;
+  static BatchClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new ServerProcess(data).start();
+    client = BatchClient.open(new BatchSharedKeyCredentials(server.url(), ServerProcess.ACCOUNT, ServerProcess.KEY));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+  }
+
+  static void createPool(String id, int nodes, int slots) throws Exception {
+    client.poolOperations().createPool(new PoolAddParameter().withId(id).withVmSize("standard_d2s_v3")
+        .withVirtualMachineConfiguration(new VirtualMachineConfiguration()
+            .withImageReference(new ImageReference().withPublisher("canonical").withOffer("0001-com-ubuntu-server-jammy").withSku("22_04-lts"))
+            .withNodeAgentSKUId("batch.node.ubuntu 22.04"))
+        .withTargetDedicatedNodes(nodes).withTaskSlotsPerNode(slots));
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        client.poolOperations().getPool(id).allocationState() == AllocationState.STEADY);
+  }
+
+  @Test
+  void twoHundredTasksRunThroughTheSdk() throws Exception {
+    createPool("sdk-pool", 2, 2);
+    assertEquals("batch.node.ubuntu 22.04", client.poolOperations().getPool("sdk-pool").virtualMachineConfiguration().nodeAgentSKUId());
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      List<ComputeNode> nodes = client.computeNodeOperations().listComputeNodes("sdk-pool");
+      return nodes.size() == 2 && nodes.stream().allMatch(n -> n.state() == ComputeNodeState.IDLE);
+    });
+
+    client.jobOperations().createJob("sdk-job", new PoolInformation().withPoolId("sdk-pool"));
+    List<TaskAddParameter> tasks = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      tasks.add(new TaskAddParameter().withId("task-" + i)
+          .withCommandLine("/bin/sh -c 'echo hello from $AZ_BATCH_TASK_ID on $AZ_BATCH_NODE_ID; echo $GREETING >&2'")
+          .withEnvironmentSettings(List.of(new EnvironmentSetting().withName("GREETING").withValue("hi-" + i))));
+    }
+    client.taskOperations().createTasks("sdk-job", tasks);
+
+    await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() ->
+        client.jobOperations().getTaskCounts("sdk-job").completed() == 200);
+    TaskCounts counts = client.jobOperations().getTaskCounts("sdk-job");
+    assertEquals(200, counts.succeeded());
+    assertEquals(0, counts.failed());
+    assertEquals(0, counts.active());
+
+    List<CloudTask> listed = client.taskOperations().listTasks("sdk-job");
+    assertEquals(200, listed.size());
+    assertTrue(listed.stream().allMatch(t -> t.state() == TaskState.COMPLETED
+        && t.executionInfo().result() == TaskExecutionResult.SUCCESS && t.executionInfo().exitCode() == 0));
+
+    CloudTask t7 = client.taskOperations().getTask("sdk-job", "task-7");
+    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    client.fileOperations().getFileFromTask("sdk-job", "task-7", "stdout.txt", stdout);
+    assertEquals("hello from task-7 on " + t7.nodeInfo().nodeId() + "\n", stdout.toString(StandardCharsets.UTF_8));
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    client.fileOperations().getFileFromTask("sdk-job", "task-7", "stderr.txt", stderr);
+    assertEquals("hi-7\n", stderr.toString(StandardCharsets.UTF_8));
+    List<NodeFile> files = client.fileOperations().listFilesFromTask("sdk-job", "task-7");
+    assertTrue(files.stream().anyMatch(f -> f.name().equals("stdout.txt")), "files: " + files);
+    assertEquals(stdout.size(), client.fileOperations().getFilePropertiesFromTask("sdk-job", "task-7", "stdout.txt").contentLength());
+  }
+
+  @Test
+  void errorsComeBackWithAzureCodes() throws Exception {
+    BatchErrorException missing = assertThrows(BatchErrorException.class, () -> client.jobOperations().getJob("no-such-job"));
+    assertEquals("JobNotFound", missing.body().code());
+    assertEquals(404, missing.response().code());
+
+    createPool("err-pool", 0, 1);
+    client.jobOperations().createJob("err-job", new PoolInformation().withPoolId("err-pool"));
+    BatchErrorException exists = assertThrows(BatchErrorException.class,
+        () -> client.jobOperations().createJob("ERR-JOB", new PoolInformation().withPoolId("err-pool")));
+    assertEquals("JobExists", exists.body().code());
+    client.taskOperations().createTask("err-job", new TaskAddParameter().withId("dup").withCommandLine("/bin/true"));
+    BatchErrorException dup = assertThrows(BatchErrorException.class,
+        () -> client.taskOperations().createTask("err-job", new TaskAddParameter().withId("dup").withCommandLine("/bin/true")));
+    assertEquals("TaskExists", dup.body().code());
+    assertEquals(409, dup.response().code());
+
+    BatchClient wrongKey = BatchClient.open(new BatchSharedKeyCredentials(server.url(), ServerProcess.ACCOUNT,
+        java.util.Base64.getEncoder().encodeToString("not the key".getBytes(StandardCharsets.UTF_8))));
+    BatchErrorException denied = assertThrows(BatchErrorException.class, () -> wrongKey.jobOperations().getJob("err-job"));
+    assertEquals("AuthenticationFailed", denied.body().code());
+    assertEquals(403, denied.response().code());
+  }
+}
