@@ -1,0 +1,379 @@
+package io.batchgrid.worker;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.stream.javadsl.StreamRefs;
+import org.apache.pekko.util.ByteString;
+
+import com.typesafe.config.Config;
+
+import io.batchgrid.protocol.FailureInfo;
+import io.batchgrid.protocol.job.TaskOutcome;
+import io.batchgrid.protocol.node.CoordinatorMessage;
+import io.batchgrid.protocol.node.CoordinatorMessage.RegisterNode;
+import io.batchgrid.protocol.node.NodeFile;
+import io.batchgrid.protocol.node.NodeMessage;
+import io.batchgrid.protocol.node.NodeMessage.FileContent;
+import io.batchgrid.protocol.node.NodeState;
+import io.batchgrid.protocol.node.NodeStatus;
+import io.batchgrid.protocol.node.RunningTask;
+import io.batchgrid.protocol.node.TaskLaunch;
+
+/**
+ * The agent of one compute node: registers the node with a coordinator gateway, runs the attempts
+ * it is given in the node's task slots ({@link TaskRunner}), reports how they end in per-job
+ * batches ({@link ReportBook}) and serves the node's files ({@link NodeFiles}).
+ *
+ * <p>The actor only wires those parts together. Everything that blocks (process start and kill,
+ * directories, file stat and listing) runs on the {@value #BLOCKING_DISPATCHER} dispatcher and
+ * comes back to the actor with {@code pipeToSelf}.
+ *
+ * <p>Settings: {@code batchgrid.worker.register-interval}, {@code batchgrid.worker.report-resend-after},
+ * {@value #BLOCKING_DISPATCHER}.
+ */
+public final class NodeAgent {
+  public static final String BLOCKING_DISPATCHER = "batchgrid.worker.blocking-dispatcher";
+
+  /**
+   * The node's agent. Its public protocol is {@link NodeMessage}; its own ref is what it hands the
+   * coordinator in {@link RegisterNode} and as {@code replyTo} of its reports.
+   */
+  public static Behavior<NodeMessage> create(NodeConfig config) {
+    Behavior<Command> agent = Behaviors.setup(ctx ->
+        Behaviors.withTimers(timers -> new NodeAgent(ctx, timers, config).behavior()));
+    // The mailbox takes NodeMessages from outside, wrapped into Inbound here, and the agent's private
+    // Commands (adapters, pipeToSelf, timers), which pass the interceptor untouched.
+    return Behaviors.transformMessages(NodeMessage.class, agent, pf -> pf.match(NodeMessage.class, Inbound::new));
+  }
+
+  /** What the agent handles: its public messages and the results of its own asynchronous work. */
+  private sealed interface Command {}
+
+  private record Inbound(NodeMessage message) implements Command {}
+
+  private record GatewaysChanged(Receptionist.Listing listing) implements Command {}
+
+  private enum RegisterTick implements Command { INSTANCE }
+
+  private enum ResendTick implements Command { INSTANCE }
+
+  private record AttemptEnded(AttemptKey key, TaskOutcome outcome) implements Command {}
+
+  private record FilesListed(List<NodeFile> files, Throwable failure, ActorRef<StatusReply<List<NodeFile>>> replyTo)
+      implements Command {}
+
+  private record FileOpened(FileContent content, Throwable failure, ActorRef<StatusReply<FileContent>> replyTo)
+      implements Command {}
+
+  private record AttemptKey(String jobId, String taskId, int attempt) {
+    static AttemptKey of(TaskLaunch launch) {
+      return new AttemptKey(launch.jobId(), launch.taskId(), launch.attempt());
+    }
+  }
+
+  private record Running(TaskRunner runner, int slots, long startTimeMs) {}
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final NodeConfig config;
+  private final Executor blocking;
+  private final Materializer materializer;
+  private final Duration registerInterval;
+  /** The agent's ref as the outside sees it: it accepts NodeMessage through the interceptor in {@link #create}. */
+  private final ActorRef<NodeMessage> self;
+
+  private final SlotQueue<TaskLaunch> slots;
+  private final Map<AttemptKey, Running> running = new HashMap<>();
+  /** Running and waiting attempts, so a RunTasks delivered twice does not run an attempt twice. */
+  private final Set<AttemptKey> accepted = new HashSet<>();
+  private final ReportBook reports;
+
+  private Set<ActorRef<CoordinatorMessage>> gateways = Set.of();
+  /** Gateways that have left: reports addressed to them go to the current gateway instead. */
+  private final Set<ActorRef<CoordinatorMessage>> departedGateways = new HashSet<>();
+  private ActorRef<CoordinatorMessage> gateway;
+  private boolean registered;
+
+  private NodeState state = NodeState.IDLE;
+  private long stateTransitionTimeMs = System.currentTimeMillis();
+  private long totalTasksRun;
+  private long totalTasksSucceeded;
+
+  private NodeAgent(ActorContext<Command> ctx, TimerScheduler<Command> timers, NodeConfig config) {
+    this.ctx = ctx;
+    this.timers = timers;
+    this.config = config;
+    this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(BLOCKING_DISPATCHER));
+    this.materializer = Materializer.matFromSystem(ctx.getSystem());
+    this.self = ctx.getSelf().unsafeUpcast();
+    this.slots = new SlotQueue<>(config.taskSlots());
+
+    Config settings = ctx.getSystem().settings().config().getConfig("batchgrid.worker");
+    this.registerInterval = settings.getDuration("register-interval");
+    Duration resendAfter = settings.getDuration("report-resend-after");
+    this.reports = new ReportBook(config.poolId(), config.nodeId(), self,
+        (to, report) -> route(to).tell(report), resendAfter.toNanos());
+    // A report waits at most resendAfter plus a third of it before it goes again.
+    timers.startTimerWithFixedDelay(ResendTick.INSTANCE, resendAfter.dividedBy(3));
+
+    ctx.getSystem().receptionist().tell(Receptionist.subscribe(CoordinatorMessage.GATEWAY_KEY,
+        ctx.messageAdapter(Receptionist.Listing.class, GatewaysChanged::new)));
+    ctx.getLog().info("Node {} of pool {} started, root {}, {} slots",
+        config.nodeId(), config.poolId(), config.nodeRoot(), config.taskSlots());
+  }
+
+  private Behavior<Command> behavior() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Inbound.class, in -> onInbound(in.message()))
+        .onMessage(GatewaysChanged.class, this::onGatewaysChanged)
+        .onMessageEquals(RegisterTick.INSTANCE, this::onRegisterTick)
+        .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
+        .onMessage(AttemptEnded.class, this::onAttemptEnded)
+        .onMessage(FilesListed.class, this::onFilesListed)
+        .onMessage(FileOpened.class, this::onFileOpened)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onInbound(NodeMessage message) {
+    // NodeMessage is sealed: this covers it (Java 17 has no pattern switch yet).
+    if (message instanceof NodeMessage.RunTasks m) {
+      onRunTasks(m);
+    } else if (message instanceof NodeMessage.ReportAccepted m) {
+      reports.accepted(m.jobId(), m.seq(), System.nanoTime());
+    } else if (message instanceof NodeMessage.TerminateTask m) {
+      onTerminateTask(m);
+    } else if (message instanceof NodeMessage.Registered m) {
+      onRegistered(m);
+    } else if (message instanceof NodeMessage.GetStatus m) {
+      m.replyTo().tell(status());
+    } else if (message instanceof NodeMessage.ListFiles m) {
+      onListFiles(m);
+    } else if (message instanceof NodeMessage.ReadFile m) {
+      onReadFile(m);
+    } else if (message instanceof NodeMessage.Retire) {
+      ctx.getLog().info("Node {} of pool {} retires", config.nodeId(), config.poolId());
+      return Behaviors.stopped(); // PostStop kills what still runs
+    }
+    return Behaviors.same();
+  }
+
+  // ---- registration -------------------------------------------------------------------------
+
+  private Behavior<Command> onGatewaysChanged(GatewaysChanged changed) {
+    Set<ActorRef<CoordinatorMessage>> now = changed.listing().getServiceInstances(CoordinatorMessage.GATEWAY_KEY);
+    for (ActorRef<CoordinatorMessage> old : gateways) {
+      if (!now.contains(old)) {
+        departedGateways.add(old);
+      }
+    }
+    departedGateways.removeAll(now);
+    gateways = now;
+    if (gateway != null && now.contains(gateway)) {
+      return Behaviors.same();
+    }
+    gateway = pickGateway(now);
+    registered = false;
+    if (gateway == null) {
+      ctx.getLog().warn("Node {} of pool {} knows no coordinator gateway", config.nodeId(), config.poolId());
+      timers.cancel(RegisterTick.INSTANCE);
+    } else {
+      ctx.getLog().info("Node {} of pool {} registers with {}", config.nodeId(), config.poolId(), gateway);
+      register();
+      timers.startTimerAtFixedRate(RegisterTick.INSTANCE, registerInterval);
+    }
+    return Behaviors.same();
+  }
+
+  /** Prefers a gateway in this JVM (the single-JVM server), then any, deterministically. */
+  private static ActorRef<CoordinatorMessage> pickGateway(Set<ActorRef<CoordinatorMessage>> candidates) {
+    return candidates.stream()
+        .min(Comparator.<ActorRef<CoordinatorMessage>, Boolean>comparing(
+                ref -> !ref.path().address().hasLocalScope())
+            .thenComparing(ref -> ref.path().toString()))
+        .orElse(null);
+  }
+
+  private Behavior<Command> onRegisterTick() {
+    if (!registered && gateway != null) {
+      register();
+    }
+    return Behaviors.same();
+  }
+
+  private void register() {
+    gateway.tell(new RegisterNode(config.poolId(), config.nodeId(), config.taskSlots(), self, attempts()));
+  }
+
+  private void onRegistered(NodeMessage.Registered m) {
+    if (!registered && m.poolId().equals(config.poolId()) && m.nodeId().equals(config.nodeId())) {
+      registered = true;
+      timers.cancel(RegisterTick.INSTANCE);
+      ctx.getLog().info("Node {} of pool {} is registered", config.nodeId(), config.poolId());
+    }
+  }
+
+  /** Running attempts, then those waiting for a slot (start time 0): the node will run all of them. */
+  private List<RunningTask> attempts() {
+    List<RunningTask> list = new ArrayList<>(running.size() + slots.waiting());
+    running.forEach((key, r) -> list.add(new RunningTask(key.jobId(), key.taskId(), key.attempt(), r.startTimeMs())));
+    slots.forEachWaiting(l -> list.add(new RunningTask(l.jobId(), l.taskId(), l.attempt(), 0)));
+    return list;
+  }
+
+  // ---- running tasks ------------------------------------------------------------------------
+
+  private void onRunTasks(NodeMessage.RunTasks m) {
+    reports.route(m.jobId(), m.reportTo());
+    for (TaskLaunch launch : m.tasks()) {
+      if (!launch.jobId().equals(m.jobId())) {
+        reports.route(launch.jobId(), m.reportTo()); // its reports go where the message says, whatever its job
+      }
+      AttemptKey key = AttemptKey.of(launch);
+      if (!accepted.add(key)) {
+        continue; // already running or waiting
+      }
+      int required = Math.max(1, launch.spec().getRequiredSlots());
+      if (required > slots.capacity()) {
+        // It could never start, and would hold back every attempt behind it.
+        accepted.remove(key);
+        long now = System.currentTimeMillis();
+        reports.add(launch.jobId(), new TaskOutcome(launch.taskId(), launch.attempt(), null, now, now,
+            FailureInfo.user("InsufficientTaskSlots", "The task requires " + required
+                + " slots but the node has " + slots.capacity())), System.nanoTime());
+        continue;
+      }
+      slots.offer(launch, required);
+    }
+    startWhatFits();
+  }
+
+  private void startWhatFits() {
+    TaskLaunch launch;
+    while ((launch = slots.poll()) != null) {
+      AttemptKey key = AttemptKey.of(launch);
+      TaskRunner runner = TaskRunner.start(launch, config, blocking);
+      running.put(key, new Running(runner, Math.max(1, launch.spec().getRequiredSlots()), System.currentTimeMillis()));
+      ctx.pipeToSelf(runner.outcome(), (outcome, failure) -> new AttemptEnded(key, outcome != null ? outcome
+          : new TaskOutcome(key.taskId(), key.attempt(), null, 0, System.currentTimeMillis(),
+              FailureInfo.server("InternalError", String.valueOf(failure)))));
+    }
+    updateState();
+  }
+
+  private Behavior<Command> onAttemptEnded(AttemptEnded ended) {
+    Running r = running.remove(ended.key());
+    if (r == null) {
+      return Behaviors.same();
+    }
+    accepted.remove(ended.key());
+    slots.release(r.slots());
+    totalTasksRun++;
+    if (ended.outcome().succeeded()) {
+      totalTasksSucceeded++;
+    }
+    reports.add(ended.key().jobId(), ended.outcome(), System.nanoTime());
+    startWhatFits();
+    return Behaviors.same();
+  }
+
+  private void onTerminateTask(NodeMessage.TerminateTask m) {
+    AttemptKey key = new AttemptKey(m.jobId(), m.taskId(), m.attempt());
+    Running r = running.get(key);
+    if (r != null) {
+      r.runner().terminate(); // its outcome arrives as AttemptEnded
+    } else if (slots.removeWaiting(l -> AttemptKey.of(l).equals(key))) {
+      accepted.remove(key);
+      long now = System.currentTimeMillis();
+      reports.add(m.jobId(), new TaskOutcome(m.taskId(), m.attempt(), null, now, now, TaskRunner.ENDED_BY_USER),
+          System.nanoTime());
+      updateState();
+    }
+  }
+
+  private Behavior<Command> onResendTick() {
+    reports.resendDue(System.nanoTime());
+    return Behaviors.same();
+  }
+
+  /** A report addressed to a gateway that has left goes to the gateway the node uses now. */
+  private ActorRef<CoordinatorMessage> route(ActorRef<CoordinatorMessage> to) {
+    return gateway != null && departedGateways.contains(to) ? gateway : to;
+  }
+
+  private void updateState() {
+    NodeState now = running.isEmpty() && slots.waiting() == 0 ? NodeState.IDLE : NodeState.RUNNING;
+    if (now != state) {
+      state = now;
+      stateTransitionTimeMs = System.currentTimeMillis();
+    }
+  }
+
+  private NodeStatus status() {
+    List<RunningTask> list = new ArrayList<>(running.size());
+    running.forEach((key, r) -> list.add(new RunningTask(key.jobId(), key.taskId(), key.attempt(), r.startTimeMs())));
+    return new NodeStatus(config.poolId(), config.nodeId(), state, config.taskSlots(), list, totalTasksRun,
+        totalTasksSucceeded, slots.used(), stateTransitionTimeMs, config.nodeRoot().toString());
+  }
+
+  private Behavior<Command> onPostStop() {
+    // The agent owns its processes: nobody would report them after it, so none may outlive it.
+    running.values().forEach(r -> r.runner().terminate());
+    slots.clearWaiting();
+    return Behaviors.same();
+  }
+
+  // ---- files --------------------------------------------------------------------------------
+
+  private void onListFiles(NodeMessage.ListFiles m) {
+    CompletableFuture<List<NodeFile>> listing =
+        CompletableFuture.supplyAsync(() -> NodeFiles.list(config.nodeRoot(), m.path(), m.recursive()), blocking);
+    ctx.pipeToSelf(listing, (files, failure) -> new FilesListed(files, failure, m.replyTo()));
+  }
+
+  private Behavior<Command> onFilesListed(FilesListed done) {
+    done.replyTo().tell(done.failure() == null ? StatusReply.success(done.files()) : StatusReply.error(cause(done.failure())));
+    return Behaviors.same();
+  }
+
+  private void onReadFile(NodeMessage.ReadFile m) {
+    CompletableFuture<FileContent> opened = CompletableFuture.supplyAsync(() -> {
+      Pair<java.nio.file.Path, NodeFile> file = NodeFiles.regularFile(config.nodeRoot(), m.path());
+      SourceRef<ByteString> data = NodeFiles.read(file.first(), m.offset(), m.length())
+          .runWith(StreamRefs.sourceRef(), materializer);
+      return new FileContent(file.second(), data);
+    }, blocking);
+    ctx.pipeToSelf(opened, (content, failure) -> new FileOpened(content, failure, m.replyTo()));
+  }
+
+  private Behavior<Command> onFileOpened(FileOpened done) {
+    done.replyTo().tell(done.failure() == null ? StatusReply.success(done.content()) : StatusReply.error(cause(done.failure())));
+    return Behaviors.same();
+  }
+
+  private static Throwable cause(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+  }
+}

@@ -1,0 +1,79 @@
+package io.batchgrid.worker;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.batchgrid.protocol.node.TaskLaunch;
+import io.batchgrid.protocol.spec.NameValue;
+import io.batchgrid.protocol.spec.UserIdentity;
+
+/**
+ * The environment a task's process sees. Built from scratch rather than inherited: the worker's
+ * own variables (credentials, JVM and service settings) must not leak into user code, and a task
+ * must see the same environment whichever way the node was started.
+ */
+final class TaskEnvironment {
+  /** What a task inherits from the worker: enough to find programs and behave like a login. */
+  private static final List<String> INHERITED = List.of("PATH", "HOME", "LANG");
+
+  private TaskEnvironment() {}
+
+  /**
+   * Layers, each overriding the one before: inherited variables, the job's common environment, the
+   * task's environment settings, then the AZ_BATCH_* variables (the node's facts cannot be faked).
+   */
+  static Map<String, String> build(
+      Map<String, String> workerEnv, TaskLaunch launch, NodeConfig node, Path taskDir, Path workingDir) {
+    Map<String, String> env = new HashMap<>(64);
+    for (String name : INHERITED) {
+      String value = workerEnv.get(name);
+      if (value != null) {
+        env.put(name, value);
+      }
+    }
+    putAll(env, launch.jobEnvironment());
+    putAll(env, launch.spec().getEnvironmentSettingsList());
+
+    Path root = node.nodeRoot();
+    env.put("AZ_BATCH_ACCOUNT_NAME", node.accountName());
+    if (node.accountUrl() != null) {
+      env.put("AZ_BATCH_ACCOUNT_URL", node.accountUrl());
+    }
+    env.put("AZ_BATCH_POOL_ID", node.poolId());
+    env.put("AZ_BATCH_NODE_ID", node.nodeId());
+    env.put("AZ_BATCH_NODE_IS_DEDICATED", "true");
+    env.put("AZ_BATCH_NODE_ROOT_DIR", root.toString());
+    env.put("AZ_BATCH_NODE_SHARED_DIR", root.resolve(NodeLayout.SHARED).toString());
+    env.put("AZ_BATCH_NODE_STARTUP_DIR", root.resolve(NodeLayout.STARTUP).toString());
+    env.put("AZ_BATCH_JOB_ID", launch.jobId());
+    env.put("AZ_BATCH_TASK_ID", launch.taskId());
+    env.put("AZ_BATCH_TASK_DIR", taskDir.toString());
+    env.put("AZ_BATCH_TASK_WORKING_DIR", workingDir.toString());
+    env.put("AZ_BATCH_TASK_USER_IDENTITY", userIdentity(launch.spec().getUserIdentity()));
+    return env;
+  }
+
+  /**
+   * Azure's name for the identity a task runs as. batchgrid runs every task as the worker's own
+   * user; the name only tells the task what it asked for.
+   */
+  static String userIdentity(UserIdentity identity) {
+    if (!identity.getUserName().isEmpty()) {
+      return identity.getUserName();
+    }
+    // Azure's defaults: an auto-user of pool scope, without elevation.
+    String scope = "task".equalsIgnoreCase(identity.getAutoUser().getScope()) ? "Task" : "Pool";
+    String elevation = "admin".equalsIgnoreCase(identity.getAutoUser().getElevationLevel()) ? "Admin" : "NonAdmin";
+    return scope + elevation;
+  }
+
+  private static void putAll(Map<String, String> env, List<NameValue> settings) {
+    for (NameValue nv : settings) {
+      if (!nv.getName().isEmpty()) {
+        env.put(nv.getName(), nv.getValue());
+      }
+    }
+  }
+}

@@ -1,0 +1,231 @@
+package io.batchgrid.worker;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.batchgrid.protocol.FailureInfo;
+import io.batchgrid.protocol.job.TaskOutcome;
+import io.batchgrid.protocol.node.TaskLaunch;
+import io.batchgrid.protocol.spec.TaskConstraints;
+
+/**
+ * Runs one attempt of a task as a real process, the way an Azure Batch node does: in the task's
+ * directory layout ({@link NodeLayout}), with a clean environment ({@link TaskEnvironment}), its
+ * output in {@code stdout.txt} and {@code stderr.txt}, under its wall-clock limit.
+ *
+ * <p>{@link #start} returns at once; the directory creation and the process start run on the
+ * {@code blocking} executor, and the exit is awaited with {@link Process#onExit()} (the JDK's reaper
+ * waits, no thread of ours). A retry of the task runs in the same directories: the working directory
+ * keeps what the previous attempt left, as on Azure; stdout and stderr are truncated.
+ *
+ * <p>Thread-safe: {@link #terminate} may be called from any thread at any time.
+ */
+public final class TaskRunner {
+  static final FailureInfo WALL_CLOCK_EXPIRED =
+      FailureInfo.user("MaxWallClockTimeExpiry", "The task exceeded its maximum wall clock time");
+  static final FailureInfo ENDED_BY_USER = FailureInfo.user("TaskEnded", "Task Was Ended by User Request");
+
+  private static final Map<String, String> WORKER_ENV = System.getenv();
+  /** Tasks get no stdin: a pipe nobody writes to would hang a task that reads it. */
+  private static final File NO_INPUT =
+      new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
+
+  private final TaskLaunch launch;
+  private final NodeConfig node;
+  private final Executor blocking;
+  private final CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
+  /** Why the node ends the process itself; the first reason wins. */
+  private final AtomicReference<FailureInfo> killReason = new AtomicReference<>();
+  private volatile Process process;
+  private volatile long startTimeMs;
+
+  private TaskRunner(TaskLaunch launch, NodeConfig node, Executor blocking) {
+    this.launch = launch;
+    this.node = node;
+    this.blocking = blocking;
+  }
+
+  /**
+   * Starts the attempt on {@code blocking} and returns its handle. Never throws for anything the
+   * task's spec contains: such failures become the outcome.
+   */
+  public static TaskRunner start(TaskLaunch launch, NodeConfig node, Executor blocking) {
+    TaskRunner runner = new TaskRunner(launch, node, blocking);
+    try {
+      blocking.execute(runner::run);
+    } catch (RejectedExecutionException e) {
+      runner.finishNotStarted(FailureInfo.server("NodeShuttingDown", "The node is shutting down"));
+    }
+    return runner;
+  }
+
+  public TaskLaunch launch() {
+    return launch;
+  }
+
+  /**
+   * How the attempt ended. Always completes normally: a process that could not start is an outcome
+   * with a null exit code and a {@link FailureInfo}. Completes on a JDK or blocking-pool thread.
+   */
+  public CompletionStage<TaskOutcome> outcome() {
+    return outcome;
+  }
+
+  /**
+   * Kills the attempt's process tree (TerminateTask); the outcome then carries the "TaskEnded"
+   * failure. An attempt not started yet never starts. Returns at once; the kill runs on the
+   * blocking executor.
+   */
+  public void terminate() {
+    kill(ENDED_BY_USER);
+  }
+
+  private void run() {
+    startTimeMs = System.currentTimeMillis();
+    try {
+      launchProcess();
+    } catch (RuntimeException | Error e) {
+      finishNotStarted(FailureInfo.server("InternalError", "The node could not start the task: " + e));
+      if (e instanceof Error error) {
+        throw error;
+      }
+    }
+  }
+
+  private void launchProcess() {
+    FailureInfo early = killReason.get();
+    if (early != null) {
+      finishNotStarted(early);
+      return;
+    }
+    Path taskDir;
+    try {
+      taskDir = NodeLayout.taskDir(node.nodeRoot(), launch.jobId(), launch.taskId());
+    } catch (IllegalArgumentException e) {
+      finishNotStarted(FailureInfo.server("InvalidTaskId", e.getMessage()));
+      return;
+    }
+    Path workingDir = taskDir.resolve(NodeLayout.WORKING_DIR);
+    try {
+      Files.createDirectories(node.nodeRoot().resolve(NodeLayout.SHARED));
+      Files.createDirectories(node.nodeRoot().resolve(NodeLayout.STARTUP));
+      Files.createDirectories(workingDir);
+    } catch (IOException e) {
+      finishNotStarted(FailureInfo.server("TaskDirectoryCreationFailed",
+          "The node could not create the task's directories: " + e));
+      return;
+    }
+
+    List<String> argv;
+    try {
+      argv = CommandLine.split(launch.spec().getCommandLine());
+    } catch (IllegalArgumentException e) {
+      finishNotStarted(FailureInfo.user("InvalidCommandLine", e.getMessage()));
+      return;
+    }
+
+    ProcessBuilder builder = new ProcessBuilder(argv)
+        .directory(workingDir.toFile())
+        .redirectInput(Redirect.from(NO_INPUT))
+        // Redirect.to truncates: a retry starts with empty output files.
+        .redirectOutput(Redirect.to(taskDir.resolve(NodeLayout.STDOUT).toFile()))
+        .redirectError(Redirect.to(taskDir.resolve(NodeLayout.STDERR).toFile()));
+    Map<String, String> env = builder.environment();
+    env.clear();
+    env.putAll(TaskEnvironment.build(WORKER_ENV, launch, node, taskDir, workingDir));
+
+    Process started;
+    try {
+      started = builder.start();
+    } catch (IOException e) {
+      finishNotStarted(FailureInfo.user("CommandProgramNotFound",
+          "The specified command program could not be started: " + e.getMessage()));
+      return;
+    }
+    process = started;
+    ScheduledFuture<?> wallClock = scheduleWallClock(started);
+    started.onExit().whenComplete((p, error) -> {
+      if (wallClock != null) {
+        wallClock.cancel(false);
+      }
+      finish(started.exitValue());
+    });
+    // terminate() may have run while the process was starting and seen no process yet.
+    if (killReason.get() != null) {
+      ProcessTrees.killTree(started.toHandle());
+    }
+  }
+
+  private ScheduledFuture<?> scheduleWallClock(Process started) {
+    TaskConstraints constraints = launch.spec().getConstraints();
+    if (!constraints.hasMaxWallClockTimeMs() || constraints.getMaxWallClockTimeMs() <= 0) {
+      return null;
+    }
+    long remaining = constraints.getMaxWallClockTimeMs() - (System.currentTimeMillis() - startTimeMs);
+    return WallClock.TIMER.schedule(() -> {
+      if (started.isAlive()) {
+        kill(WALL_CLOCK_EXPIRED);
+      }
+    }, Math.max(0, remaining), TimeUnit.MILLISECONDS);
+  }
+
+  private void kill(FailureInfo reason) {
+    Process p = process;
+    if (p != null && !p.isAlive()) {
+      return; // it ended on its own: its exit code stands, without a failure
+    }
+    killReason.compareAndSet(null, reason);
+    p = process;
+    if (p == null) {
+      return; // not started yet: launchProcess sees the reason
+    }
+    ProcessHandle root = p.toHandle();
+    Runnable killTree = () -> ProcessTrees.killTree(root);
+    try {
+      blocking.execute(killTree);
+    } catch (RejectedExecutionException e) {
+      killTree.run(); // the node is stopping: kill now rather than leave the tree running
+    }
+  }
+
+  private void finish(int exitCode) {
+    outcome.complete(new TaskOutcome(launch.taskId(), launch.attempt(), exitCode, startTimeMs,
+        System.currentTimeMillis(), killReason.get()));
+  }
+
+  private void finishNotStarted(FailureInfo why) {
+    long now = System.currentTimeMillis();
+    long start = startTimeMs == 0 ? now : startTimeMs;
+    outcome.complete(new TaskOutcome(launch.taskId(), launch.attempt(), null, start, now, why));
+  }
+
+  /**
+   * One timer thread for every node in the JVM: it only hands expired tasks to a node's blocking
+   * executor. Cancelled timers are removed at once, so a million short tasks with long limits
+   * leave nothing behind.
+   */
+  private static final class WallClock {
+    static final ScheduledThreadPoolExecutor TIMER = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "batchgrid-wall-clock");
+      t.setDaemon(true);
+      return t;
+    });
+
+    static {
+      TIMER.setRemoveOnCancelPolicy(true);
+    }
+  }
+}
