@@ -228,7 +228,8 @@ public final class NodeAgent {
   }
 
   private void onRegistered(NodeMessage.Registered m) {
-    if (!registered && m.poolId().equals(config.poolId()) && m.nodeId().equals(config.nodeId())) {
+    // Ids are unique case-insensitively; the pool may answer with its own spelling.
+    if (!registered && m.poolId().equalsIgnoreCase(config.poolId()) && m.nodeId().equalsIgnoreCase(config.nodeId())) {
       registered = true;
       timers.cancel(RegisterTick.INSTANCE);
       ctx.getLog().info("Node {} of pool {} is registered", config.nodeId(), config.poolId());

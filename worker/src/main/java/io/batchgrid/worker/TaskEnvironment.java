@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.batchgrid.protocol.node.NodeLayout;
 import io.batchgrid.protocol.node.TaskLaunch;
 import io.batchgrid.protocol.spec.NameValue;
 import io.batchgrid.protocol.spec.UserIdentity;

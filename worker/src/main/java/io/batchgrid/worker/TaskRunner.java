@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import io.batchgrid.protocol.FailureInfo;
 import io.batchgrid.protocol.job.TaskOutcome;
+import io.batchgrid.protocol.node.NodeLayout;
 import io.batchgrid.protocol.node.TaskLaunch;
 import io.batchgrid.protocol.spec.TaskConstraints;
 
@@ -113,12 +114,12 @@ public final class TaskRunner {
     }
     Path taskDir;
     try {
-      taskDir = NodeLayout.taskDir(node.nodeRoot(), launch.jobId(), launch.taskId());
+      taskDir = TaskPaths.taskDir(node.nodeRoot(), launch.jobId(), launch.taskId());
     } catch (IllegalArgumentException e) {
       finishNotStarted(FailureInfo.server("InvalidTaskId", e.getMessage()));
       return;
     }
-    Path workingDir = taskDir.resolve(NodeLayout.WORKING_DIR);
+    Path workingDir = taskDir.resolve(TaskPaths.WORKING_DIR);
     try {
       Files.createDirectories(node.nodeRoot().resolve(NodeLayout.SHARED));
       Files.createDirectories(node.nodeRoot().resolve(NodeLayout.STARTUP));
@@ -141,8 +142,8 @@ public final class TaskRunner {
         .directory(workingDir.toFile())
         .redirectInput(Redirect.from(NO_INPUT))
         // Redirect.to truncates: a retry starts with empty output files.
-        .redirectOutput(Redirect.to(taskDir.resolve(NodeLayout.STDOUT).toFile()))
-        .redirectError(Redirect.to(taskDir.resolve(NodeLayout.STDERR).toFile()));
+        .redirectOutput(Redirect.to(taskDir.resolve(TaskPaths.STDOUT).toFile()))
+        .redirectError(Redirect.to(taskDir.resolve(TaskPaths.STDERR).toFile()));
     Map<String, String> env = builder.environment();
     env.clear();
     env.putAll(TaskEnvironment.build(WORKER_ENV, launch, node, taskDir, workingDir));
