@@ -97,7 +97,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   /**
    * A node of the pool. {@code agent} is null while the node has not registered; {@code state} is
-   * the pool's view (starting, unusable); a registered node's own state comes from
+   * the pool's view (creating until it registers, leavingpool while the pool is deleted); a registered node's own state comes from
    * {@link NodeMessage.GetStatus}.
    */
   public record NodeHandle(String poolId, String nodeId, long allocationTimeMs, ActorRef<NodeMessage> agent,
@@ -382,7 +382,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private NodeHandle handle(PoolRecord s, String nodeId, long allocated) {
     ActorRef<NodeMessage> agent = agents.get(nodeId);
     NodeState state = agent != null ? NodeState.IDLE
-        : s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL : NodeState.STARTING;
+        : s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL : NodeState.CREATING;
     long since = agent != null ? registeredAt.getOrDefault(nodeId, allocated) : allocated;
     return new NodeHandle(s.id(), nodeId, allocated, agent, state, since, s.taskSlotsPerNode());
   }

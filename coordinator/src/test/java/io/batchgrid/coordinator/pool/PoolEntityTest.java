@@ -1,0 +1,138 @@
+package io.batchgrid.coordinator.pool;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import io.batchgrid.coordinator.TestCluster;
+import io.batchgrid.coordinator.catalog.Catalog;
+import io.batchgrid.coordinator.job.JobEntity;
+import io.batchgrid.coordinator.node.NodeProvider;
+import io.batchgrid.protocol.BatchException;
+import io.batchgrid.protocol.ErrorCode;
+import io.batchgrid.protocol.node.CoordinatorMessage;
+import io.batchgrid.protocol.node.NodeMessage;
+import io.batchgrid.protocol.node.NodeState;
+import io.batchgrid.protocol.pool.AllocationState;
+import io.batchgrid.protocol.spec.PoolSpec;
+
+/** The pool entity in a one-member cluster, with a node provider that only records what it is asked. */
+class PoolEntityTest {
+  record ProviderCall(String verb, String poolId, List<String> nodeIds) {}
+
+  private static final ActorTestKit testKit;
+  private static final TestProbe<ProviderCall> provider;
+
+  static {
+    try {
+      testKit = ActorTestKit.create("PoolEntityTest", TestCluster.config(Files.createTempDirectory("snap")));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    TestCluster.join(testKit.system());
+    provider = testKit.createTestProbe();
+    ActorRef<ProviderCall> calls = provider.ref();
+    Catalog.init(testKit.system());
+    PoolEntity.init(testKit.system(), new NodeProvider() {
+      @Override
+      public void start(String poolId, List<String> nodeIds, int taskSlots) {
+        calls.tell(new ProviderCall("start", poolId, nodeIds));
+      }
+
+      @Override
+      public void stop(String poolId, List<String> nodeIds) {
+        calls.tell(new ProviderCall("stop", poolId, nodeIds));
+      }
+    });
+    JobEntity.init(testKit.system(), testKit.<CoordinatorMessage>createTestProbe().ref());
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private static <T> T get(java.util.concurrent.CompletionStage<T> s) throws Exception {
+    return s.toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static PoolEntity.PoolView view(String id) throws Exception {
+    return get(PoolEntity.ref(testKit.system(), id).askWithStatus(PoolEntity.Get::new, Duration.ofSeconds(10)));
+  }
+
+  private static List<PoolEntity.NodeHandle> nodes(String id) throws Exception {
+    return get(PoolEntity.ref(testKit.system(), id).askWithStatus(PoolEntity.ListNodes::new, Duration.ofSeconds(10)));
+  }
+
+  @Test
+  void nodesAreStartedRegisteredReplacedResizedAndRetired() throws Exception {
+    var pool = PoolEntity.ref(testKit.system(), "Pool-X");
+    get(pool.<PoolEntity.PoolView>askWithStatus(r -> new PoolEntity.Create(PoolSpec.newBuilder().setId("Pool-X")
+        .setVmSize("a1").setTargetDedicatedNodes(2).setTaskSlotsPerNode(3).build(), r), Duration.ofSeconds(10)));
+    ProviderCall started = provider.receiveMessage();
+    assertEquals("start", started.verb());
+    assertEquals(2, started.nodeIds().size());
+    assertEquals(AllocationState.RESIZING, view("pool-x").record().allocationState());
+    assertTrue(nodes("Pool-X").stream().allMatch(n -> n.state() == NodeState.CREATING && n.agent() == null));
+
+    // Ids are unique ignoring case.
+    var again = pool.<PoolEntity.PoolView>askWithStatus(r -> new PoolEntity.Create(PoolSpec.newBuilder().setId("POOL-X").build(), r), Duration.ofSeconds(10));
+    var exists = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class, () -> get(again));
+    assertEquals(ErrorCode.POOL_EXISTS, ((BatchException) exists.getCause()).code());
+
+    TestProbe<NodeMessage> a = testKit.createTestProbe();
+    ActorRef<NodeMessage> b = testKit.spawn(Behaviors.ignore());
+    pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("Pool-X", started.nodeIds().get(0), 3, a.ref(), List.of())));
+    assertEquals(new NodeMessage.Registered("Pool-X", started.nodeIds().get(0)), a.receiveMessage());
+    pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("Pool-X", started.nodeIds().get(1), 3, b, List.of())));
+    provider.awaitAssert(() -> {
+      try {
+        assertEquals(AllocationState.STEADY, view("Pool-X").record().allocationState());
+        assertTrue(nodes("Pool-X").stream().allMatch(n -> n.agent() != null));
+        return null;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+
+    // A node that dies is brought back by the provider, with its id.
+    testKit.stop(b);
+    assertEquals(new ProviderCall("start", "Pool-X", List.of(started.nodeIds().get(1))), provider.receiveMessage());
+
+    // Shrinking retires the node that runs nothing.
+    get(pool.<org.apache.pekko.Done>askWithStatus(r -> new PoolEntity.Resize(1, r), Duration.ofSeconds(10)));
+    ProviderCall stopped = provider.receiveMessage();
+    assertEquals("stop", stopped.verb());
+    assertEquals(1, nodes("Pool-X").size());
+
+    // An unknown node is told to retire instead of joining.
+    TestProbe<NodeMessage> stranger = testKit.createTestProbe();
+    pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("Pool-X", "not-a-node", 1, stranger.ref(), List.of())));
+    stranger.expectMessageClass(NodeMessage.Retire.class);
+
+    get(pool.askWithStatus(PoolEntity.Delete::new, Duration.ofSeconds(10)));
+    assertEquals("stop", provider.receiveMessage().verb());
+    provider.awaitAssert(() -> {
+      try {
+        get(PoolEntity.ref(testKit.system(), "Pool-X").askWithStatus(PoolEntity.Get::new, Duration.ofSeconds(10)));
+        throw new AssertionError("pool still there");
+      } catch (java.util.concurrent.ExecutionException e) {
+        assertEquals(ErrorCode.POOL_NOT_FOUND, ((BatchException) e.getCause()).code());
+        return null;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+  }
+}
