@@ -1,0 +1,134 @@
+package io.batchgrid.api.routes;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Predicate;
+
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.batchgrid.api.wire.Json;
+import io.batchgrid.api.wire.SpecReader;
+import io.batchgrid.api.wire.WireWriter;
+import io.batchgrid.coordinator.catalog.Catalog;
+import io.batchgrid.coordinator.job.JobEntity;
+import io.batchgrid.protocol.ErrorCode;
+import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.job.JobSummary;
+import io.batchgrid.protocol.spec.JobSpec;
+
+/** {@code /jobs}, {@code /jobs/{jobId}}, terminate and task counts. */
+final class JobRoutes {
+  private final Coordinator coordinator;
+
+  JobRoutes(Coordinator coordinator) {
+    this.coordinator = coordinator;
+  }
+
+  void register(Router r) {
+    r.add("POST", "/jobs", Router.Body.REQUIRED, this::add);
+    r.add("GET", "/jobs", Router.Body.NONE, this::list);
+    r.add("GET", "/jobs/{}", Router.Body.NONE, this::get);
+    r.add("PATCH", "/jobs/{}", Router.Body.REQUIRED, c -> update(c, false));
+    r.add("PUT", "/jobs/{}", Router.Body.REQUIRED, c -> update(c, true));
+    r.add("DELETE", "/jobs/{}", Router.Body.NONE, this::delete);
+    r.add("POST", "/jobs/{}/terminate", Router.Body.OPTIONAL, this::terminate);
+    r.add("GET", "/jobs/{}/taskcounts", Router.Body.NONE, this::taskCounts);
+  }
+
+  static ApiError jobNotFound() {
+    return ApiError.of(ErrorCode.JOB_NOT_FOUND, "The specified job does not exist.");
+  }
+
+  static String jobId(Router.Call c) {
+    String id = c.param(0);
+    if (!Ids.isValid(id)) {
+      throw jobNotFound();
+    }
+    return id;
+  }
+
+  CompletionStage<JobSummary> summary(String jobId, Duration timeout) {
+    return coordinator.job(jobId, JobEntity.Get::new, timeout);
+  }
+
+  static List<org.apache.pekko.http.javadsl.model.HttpHeader> written(RequestContext ctx, JobSummary j) {
+    return Responses.written(WireWriter.etag(j.creationTimeMs(), j.version()), j.lastModifiedMs(),
+        ctx.writer().jobUrl(j.spec().getId()));
+  }
+
+  private CompletionStage<HttpResponse> add(Router.Call c) {
+    JobSpec spec = SpecReader.job(Json.parseObject(c.body()));
+    RequestContext ctx = c.ctx();
+    return coordinator.<JobSummary>job(spec.getId(), r -> new JobEntity.Create(spec, r), ctx.timeout())
+        .thenApply(j -> Responses.empty(ctx, 201, written(ctx, j)));
+  }
+
+  private CompletionStage<HttpResponse> get(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    Set<String> select = Lists.select(ctx);
+    return summary(jobId(c), ctx.timeout()).thenApply(j -> Responses.json(ctx, 200,
+        Responses.entityBody(ctx, "jobs/@Element", Lists.project(ctx.writer().job(j), select)),
+        Responses.entity(WireWriter.etag(j.creationTimeMs(), j.version()), j.lastModifiedMs())));
+  }
+
+  private CompletionStage<HttpResponse> list(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    int max = Lists.maxResults(ctx);
+    String after = Lists.afterKey(ctx);
+    Predicate<ObjectNode> filter = Lists.filter(ctx);
+    Set<String> select = Lists.select(ctx);
+    Duration timeout = ctx.timeout();
+    return coordinator.ids(Catalog.Kind.JOB, timeout)
+        .thenCompose(ids -> Lists.page(PoolRoutes.keys(ids), after, max, key -> summary(key, timeout)
+            .thenApply(j -> Optional.of(ctx.writer().job(j)))
+            .exceptionally(e -> PoolRoutes.absentIfNotFound(e, ErrorCode.JOB_NOT_FOUND)), filter))
+        .thenApply(page -> PoolRoutes.listResponse(ctx, "jobs", page, select));
+  }
+
+  private CompletionStage<HttpResponse> update(Router.Call c, boolean replace) {
+    RequestContext ctx = c.ctx();
+    String jobId = jobId(c);
+    ObjectNode body = Json.parseObject(c.body());
+    JobEntity.JobPatch patch = SpecReader.jobPatch(body, replace);
+    String poolId = SpecReader.patchedPoolId(body);
+    CompletionStage<Void> check = poolId == null ? CompletableFuture.completedFuture(null)
+        : summary(jobId, ctx.timeout()).thenAccept(j -> {
+          if (!Ids.key(j.spec().getPoolId()).equals(Ids.key(poolId))) {
+            throw ApiError.notSupported("poolId", "Moving a job to another pool is not supported yet");
+          }
+        });
+    return check.thenCompose(x -> coordinator.<JobSummary>job(jobId, r -> new JobEntity.Update(patch, r), ctx.timeout()))
+        .thenApply(j -> Responses.empty(ctx, 200, written(ctx, j)));
+  }
+
+  private CompletionStage<HttpResponse> delete(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    return coordinator.job(jobId(c), JobEntity.Delete::new, ctx.timeout())
+        .thenApply(done -> Responses.empty(ctx, 202, List.of()));
+  }
+
+  private CompletionStage<HttpResponse> terminate(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String jobId = jobId(c);
+    String reason = c.body().length == 0 ? null : SpecReader.terminateReason(Json.parseObject(c.body()));
+    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Terminate(reason, r), ctx.timeout())
+        .thenCompose(done -> summary(jobId, ctx.timeout()))
+        .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
+  }
+
+  private CompletionStage<HttpResponse> taskCounts(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    return summary(jobId(c), ctx.timeout()).thenApply(j -> {
+      ObjectNode body = Json.object();
+      body.put("odata.metadata", ctx.writer().metadata("Microsoft.Azure.Batch.Protocol.Entities.TaskCountsResult"));
+      body.setAll(ctx.writer().taskCounts(j.taskCounts(), j.taskSlotCounts()));
+      return Responses.json(ctx, 200, body, List.of());
+    });
+  }
+}

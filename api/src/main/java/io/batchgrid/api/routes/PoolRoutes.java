@@ -1,0 +1,186 @@
+package io.batchgrid.api.routes;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Predicate;
+
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.batchgrid.api.wire.Json;
+import io.batchgrid.api.wire.SpecReader;
+import io.batchgrid.api.wire.WireWriter;
+import io.batchgrid.coordinator.catalog.Catalog;
+import io.batchgrid.coordinator.pool.PoolEntity;
+import io.batchgrid.protocol.BatchException;
+import io.batchgrid.protocol.ErrorCode;
+import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.node.NodeStatus;
+import io.batchgrid.protocol.spec.PoolSpec;
+
+/** {@code /pools}, {@code /pools/{poolId}}, resize, and the pool's compute nodes. */
+final class PoolRoutes {
+  static final String POOLS = "pools";
+  /** How long a node may take to say how it is before the pool's view of it is shown. */
+  private static final Duration NODE_STATUS_TIMEOUT = Duration.ofSeconds(2);
+
+  private final Coordinator coordinator;
+
+  PoolRoutes(Coordinator coordinator) {
+    this.coordinator = coordinator;
+  }
+
+  void register(Router r) {
+    r.add("POST", "/pools", Router.Body.REQUIRED, this::add);
+    r.add("GET", "/pools", Router.Body.NONE, this::list);
+    r.add("GET", "/pools/{}", Router.Body.NONE, this::get);
+    r.add("HEAD", "/pools/{}", Router.Body.NONE, this::get);
+    r.add("DELETE", "/pools/{}", Router.Body.NONE, this::delete);
+    r.add("POST", "/pools/{}/resize", Router.Body.REQUIRED, this::resize);
+    r.add("GET", "/pools/{}/nodes", Router.Body.NONE, this::listNodes);
+    r.add("GET", "/pools/{}/nodes/{}", Router.Body.NONE, this::getNode);
+  }
+
+  static ApiError poolNotFound() {
+    return ApiError.of(ErrorCode.POOL_NOT_FOUND, "The specified pool does not exist.");
+  }
+
+  private static String poolId(Router.Call c) {
+    String id = c.param(0);
+    if (!Ids.isValid(id)) {
+      throw poolNotFound();
+    }
+    return id;
+  }
+
+  private CompletionStage<HttpResponse> add(Router.Call c) {
+    PoolSpec spec = SpecReader.pool(Json.parseObject(c.body()));
+    RequestContext ctx = c.ctx();
+    return coordinator.<PoolEntity.PoolView>pool(spec.getId(), r -> new PoolEntity.Create(spec, r), ctx.timeout())
+        .thenApply(v -> Responses.empty(ctx, 201, Responses.written(
+            WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),
+            ctx.writer().poolUrl(spec.getId()))));
+  }
+
+  private CompletionStage<PoolEntity.PoolView> view(String poolId, Duration timeout) {
+    return coordinator.pool(poolId, PoolEntity.Get::new, timeout);
+  }
+
+  private CompletionStage<HttpResponse> get(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    Set<String> select = Lists.select(ctx);
+    return view(poolId(c), ctx.timeout()).thenApply(v -> {
+      ObjectNode body = Lists.project(ctx.writer().pool(v.record(), v.currentDedicatedNodes()), select);
+      return Responses.json(ctx, 200, Responses.entityBody(ctx, "pools/@Element", body),
+          Responses.entity(WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs()));
+    });
+  }
+
+  private CompletionStage<HttpResponse> list(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    int max = Lists.maxResults(ctx);
+    String after = Lists.afterKey(ctx);
+    Predicate<ObjectNode> filter = Lists.filter(ctx);
+    Set<String> select = Lists.select(ctx);
+    Duration timeout = ctx.timeout();
+    return coordinator.ids(Catalog.Kind.POOL, timeout)
+        .thenCompose(ids -> Lists.page(keys(ids), after, max, key -> view(key, timeout)
+            .thenApply(v -> Optional.of(ctx.writer().pool(v.record(), v.currentDedicatedNodes())))
+            .exceptionally(e -> absentIfNotFound(e, ErrorCode.POOL_NOT_FOUND)), filter))
+        .thenApply(page -> listResponse(ctx, POOLS, page, select));
+  }
+
+  private CompletionStage<HttpResponse> delete(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    return coordinator.pool(poolId(c), PoolEntity.Delete::new, ctx.timeout())
+        .thenApply(done -> Responses.empty(ctx, 202, List.of()));
+  }
+
+  private CompletionStage<HttpResponse> resize(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    int target = SpecReader.resize(Json.parseObject(c.body()));
+    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.Resize(target, r), ctx.timeout())
+        .thenCompose(done -> view(poolId, ctx.timeout()))
+        .thenApply(v -> Responses.empty(ctx, 202, Responses.written(
+            WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),
+            ctx.writer().poolUrl(v.record().id()))));
+  }
+
+  // ------------------------------------------------------------------------------------- nodes
+
+  private CompletionStage<HttpResponse> listNodes(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    int max = Lists.maxResults(ctx);
+    String after = Lists.afterKey(ctx);
+    Predicate<ObjectNode> filter = Lists.filter(ctx);
+    Set<String> select = Lists.select(ctx);
+    Duration timeout = ctx.timeout();
+    return view(poolId, timeout).thenCompose(v -> coordinator.<List<PoolEntity.NodeHandle>>pool(poolId, PoolEntity.ListNodes::new, timeout)
+        .thenCompose(handles -> {
+          List<PoolEntity.NodeHandle> sorted = new ArrayList<>(handles);
+          sorted.sort(Comparator.comparing(PoolEntity.NodeHandle::nodeId));
+          List<String> keys = sorted.stream().map(PoolEntity.NodeHandle::nodeId).toList();
+          return Lists.page(keys, after, max, nodeId -> {
+            PoolEntity.NodeHandle h = sorted.stream().filter(x -> x.nodeId().equals(nodeId)).findFirst().orElseThrow();
+            return node(ctx, v.record().spec().getVmSize(), h).thenApply(Optional::of);
+          }, filter);
+        }))
+        .thenApply(page -> listResponse(ctx, "nodes", page, select));
+  }
+
+  private CompletionStage<HttpResponse> getNode(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    String nodeId = c.param(1);
+    Set<String> select = Lists.select(ctx);
+    Duration timeout = ctx.timeout();
+    return view(poolId, timeout)
+        .thenCompose(v -> coordinator.<PoolEntity.NodeHandle>pool(poolId, r -> new PoolEntity.GetNode(nodeId, r), timeout)
+            .thenCompose(h -> node(ctx, v.record().spec().getVmSize(), h)))
+        .thenApply(o -> Responses.json(ctx, 200, Responses.entityBody(ctx, "nodes/@Element", Lists.project(o, select)), List.of()));
+  }
+
+  /** The node as the pool knows it, with its own live account when it answers in time. */
+  private CompletionStage<ObjectNode> node(RequestContext ctx, String vmSize, PoolEntity.NodeHandle h) {
+    CompletionStage<Optional<NodeStatus>> status = h.agent() == null
+        ? CompletableFuture.completedFuture(Optional.empty())
+        : coordinator.nodeStatus(h.agent(), NODE_STATUS_TIMEOUT).thenApply(Optional::of).exceptionally(e -> Optional.empty());
+    return status.thenApply(s -> ctx.writer().node(s.map(st -> new WireWriter.NodeView(h.poolId(), h.nodeId(), vmSize,
+            st.state(), st.stateTransitionTimeMs() > 0 ? st.stateTransitionTimeMs() : h.stateTransitionTimeMs(),
+            h.allocationTimeMs(), h.stateTransitionTimeMs(), st.taskSlots(), st.running(), st.totalTasksRun(),
+            st.totalTasksSucceeded(), st.runningTaskSlots()))
+        .orElseGet(() -> new WireWriter.NodeView(h.poolId(), h.nodeId(), vmSize, h.state(), h.stateTransitionTimeMs(),
+            h.allocationTimeMs(), h.agent() != null ? h.stateTransitionTimeMs() : 0, h.taskSlots(), List.of(), 0, 0, 0))));
+  }
+
+  // ------------------------------------------------------------------------------------ shared
+
+  static List<String> keys(List<String> ids) {
+    return ids.stream().map(Ids::key).distinct().sorted().toList();
+  }
+
+  static Optional<ObjectNode> absentIfNotFound(Throwable e, ErrorCode notFound) {
+    Throwable cause = ApiHandler.unwrap(e);
+    if (cause instanceof BatchException b && b.code() == notFound) {
+      return Optional.empty();
+    }
+    throw new java.util.concurrent.CompletionException(cause);
+  }
+
+  static HttpResponse listResponse(RequestContext ctx, String entitySet, Lists.Page page, Set<String> select) {
+    ArrayNode values = Json.NODES.arrayNode();
+    page.items().forEach(o -> values.add(Lists.project(o, select)));
+    String next = page.nextKey() == null ? null : Lists.nextLink(ctx, page.nextKey());
+    return Responses.json(ctx, 200, Responses.list(ctx, entitySet, values, next), List.of());
+  }
+}

@@ -1,0 +1,526 @@
+package io.batchgrid.api.wire;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.batchgrid.api.routes.ApiError;
+import io.batchgrid.coordinator.job.JobEntity;
+import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.spec.AutoUser;
+import io.batchgrid.protocol.spec.ExitCodeMapping;
+import io.batchgrid.protocol.spec.ExitCodeRangeMapping;
+import io.batchgrid.protocol.spec.ExitConditions;
+import io.batchgrid.protocol.spec.ExitOptions;
+import io.batchgrid.protocol.spec.JobConstraints;
+import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.NameValue;
+import io.batchgrid.protocol.spec.OutputFile;
+import io.batchgrid.protocol.spec.PoolSpec;
+import io.batchgrid.protocol.spec.ResourceFile;
+import io.batchgrid.protocol.spec.TaskConstraints;
+import io.batchgrid.protocol.spec.TaskDependencies;
+import io.batchgrid.protocol.spec.TaskIdRange;
+import io.batchgrid.protocol.spec.TaskSpec;
+import io.batchgrid.protocol.spec.UserIdentity;
+
+/**
+ * Request bodies → domain specs: {@code PoolAddParameter}, {@code JobAddParameter},
+ * {@code TaskAddParameter}, {@code JobPatchParameter}/{@code JobUpdateParameter} and the small
+ * parameters of actions. Validates what the service relies on and rejects, with
+ * {@code FeatureNotSupported}, what it cannot honour yet instead of silently ignoring it.
+ */
+public final class SpecReader {
+  private SpecReader() {}
+
+  public static final Set<String> ON_ALL_TASKS_COMPLETE = Set.of("noaction", "terminatejob");
+  public static final Set<String> ON_TASK_FAILURE = Set.of("noaction", "performexitoptionsjobaction");
+  static final Set<String> NODE_FILL_TYPE = Set.of("spread", "pack");
+  static final Set<String> UPLOAD_CONDITION = Set.of("tasksuccess", "taskfailure", "taskcompletion");
+  static final Set<String> JOB_ACTION = Set.of("none", "disable", "terminate");
+  static final Set<String> DEPENDENCY_ACTION = Set.of("satisfy", "block");
+  static final Set<String> AUTO_USER_SCOPE = Set.of("task", "pool");
+  static final Set<String> ELEVATION = Set.of("nonadmin", "admin");
+  static final Set<String> NODE_COMMUNICATION_MODE = Set.of("default", "classic", "simplified");
+  public static final Set<String> DEALLOCATION = Set.of("requeue", "terminate", "taskcompletion", "retaineddata");
+
+  static final int MAX_DISPLAY_NAME = 1024;
+
+  // ------------------------------------------------------------------------------------- pools
+
+  public static PoolSpec pool(ObjectNode body) {
+    Props p = Props.root(body);
+    PoolSpec.Builder b = PoolSpec.newBuilder();
+    b.setId(id(p, "id"));
+    displayName(p).ifPresent(b::setDisplayName);
+    b.setVmSize(p.requiredText("vmSize").toLowerCase(java.util.Locale.ROOT));
+    b.setVirtualMachineConfigurationJson(p.json("virtualMachineConfiguration", true));
+    Long resize = p.durationMs("resizeTimeout");
+    if (resize != null) {
+      b.setResizeTimeoutMs(resize);
+    }
+    Integer dedicated = p.integer("targetDedicatedNodes", 0, 10_000);
+    b.setTargetDedicatedNodes(dedicated == null ? 0 : dedicated);
+    Integer lowPriority = p.integer("targetLowPriorityNodes", 0, 10_000);
+    if (lowPriority != null && lowPriority > 0) {
+      throw ApiError.notSupported("targetLowPriorityNodes",
+          "batchgrid has no Spot/low-priority nodes; use targetDedicatedNodes");
+    }
+    if (Boolean.TRUE.equals(p.bool("enableAutoScale"))) {
+      throw ApiError.notSupported("enableAutoScale", "Autoscale formulas are not supported yet; set targetDedicatedNodes");
+    }
+    String formula = p.string("autoScaleFormula");
+    if (formula != null) {
+      b.setAutoScaleFormula(formula);
+    }
+    Long interval = p.durationMs("autoScaleEvaluationInterval");
+    if (interval != null) {
+      b.setAutoScaleEvaluationIntervalMs(interval);
+    }
+    Boolean interNode = p.bool("enableInterNodeCommunication");
+    b.setEnableInterNodeCommunication(interNode != null && interNode);
+    b.setNetworkConfigurationJson(p.json("networkConfiguration", true));
+    if (p.has("startTask")) {
+      p.object("startTask");
+      throw ApiError.notSupported("startTask", "Pool start tasks are not supported yet");
+    }
+    rejectNonEmpty(p, "certificateReferences", "Certificates do not exist on self-hosted nodes");
+    rejectNonEmpty(p, "applicationPackageReferences", "Application packages are not supported yet");
+    rejectNonEmpty(p, "mountConfiguration", "Mounting file systems on nodes is not supported yet");
+    Integer slots = p.integer("taskSlotsPerNode", 1, 256);
+    b.setTaskSlotsPerNode(slots == null ? 1 : slots);
+    Props policy = p.object("taskSchedulingPolicy");
+    if (policy != null) {
+      String fill = policy.enumValue("nodeFillType", NODE_FILL_TYPE);
+      if (fill == null) {
+        throw ApiError.missingProperty("nodeFillType");
+      }
+      b.setNodeFillType(fill);
+    }
+    b.setUserAccountsJson(p.json("userAccounts", false));
+    b.addAllMetadata(metadata(p));
+    String mode = p.enumValue("targetNodeCommunicationMode", NODE_COMMUNICATION_MODE);
+    if (mode != null) {
+      b.setTargetNodeCommunicationMode(mode);
+    }
+    b.setUpgradePolicyJson(p.json("upgradePolicy", true));
+    b.setResourceTagsJson(p.json("resourceTags", true));
+    return b.build();
+  }
+
+  /** {@code PoolResizeParameter}: the new dedicated target. */
+  public static int resize(ObjectNode body) {
+    Props p = Props.root(body);
+    Integer lowPriority = p.integer("targetLowPriorityNodes", 0, 10_000);
+    if (lowPriority != null && lowPriority > 0) {
+      throw ApiError.notSupported("targetLowPriorityNodes",
+          "batchgrid has no Spot/low-priority nodes; use targetDedicatedNodes");
+    }
+    p.durationMs("resizeTimeout");
+    p.enumValue("nodeDeallocationOption", DEALLOCATION);
+    Integer dedicated = p.integer("targetDedicatedNodes", 0, 10_000);
+    return dedicated == null ? 0 : dedicated;
+  }
+
+  // -------------------------------------------------------------------------------------- jobs
+
+  public static JobSpec job(ObjectNode body) {
+    Props p = Props.root(body);
+    JobSpec.Builder b = JobSpec.newBuilder();
+    b.setId(id(p, "id"));
+    displayName(p).ifPresent(b::setDisplayName);
+    Integer priority = p.integer("priority", -1000, 1000);
+    b.setPriority(priority == null ? 0 : priority);
+    Integer maxParallel = maxParallelTasks(p);
+    if (maxParallel != null) {
+      b.setMaxParallelTasks(maxParallel);
+    }
+    Boolean preemption = p.bool("allowTaskPreemption");
+    b.setAllowTaskPreemption(preemption != null && preemption);
+    JobConstraints c = jobConstraints(p.object("constraints"));
+    if (c != null) {
+      b.setConstraints(c);
+    }
+    for (String unsupported : List.of("jobManagerTask", "jobPreparationTask", "jobReleaseTask")) {
+      if (p.has(unsupported)) {
+        p.object(unsupported);
+        throw ApiError.notSupported(unsupported, "Job manager, preparation and release tasks are not supported yet");
+      }
+    }
+    b.addAllCommonEnvironmentSettings(environment(p, "commonEnvironmentSettings"));
+    Props poolInfo = p.requiredObject("poolInfo");
+    b.setPoolId(poolId(poolInfo));
+    String onAll = p.enumValue("onAllTasksComplete", ON_ALL_TASKS_COMPLETE);
+    b.setOnAllTasksComplete(onAll == null ? "noaction" : onAll);
+    String onFailure = p.enumValue("onTaskFailure", ON_TASK_FAILURE);
+    b.setOnTaskFailure(onFailure == null ? "noaction" : onFailure);
+    b.addAllMetadata(metadata(p));
+    Boolean deps = p.bool("usesTaskDependencies");
+    b.setUsesTaskDependencies(deps != null && deps);
+    b.setNetworkConfigurationJson(p.json("networkConfiguration", true));
+    return b.build();
+  }
+
+  private static String poolId(Props poolInfo) {
+    if (poolInfo.has("autoPoolSpecification")) {
+      poolInfo.object("autoPoolSpecification");
+      throw ApiError.notSupported("autoPoolSpecification", "Auto pools are not supported yet; create a pool and give its poolId");
+    }
+    String poolId = poolInfo.string("poolId");
+    if (poolId == null) {
+      throw ApiError.missingProperty("poolId");
+    }
+    if (!Ids.isValid(poolId)) {
+      throw poolInfo.invalid("poolId", "An id has 1 to 64 letters, digits, hyphens and underscores");
+    }
+    return poolId;
+  }
+
+  private static Integer maxParallelTasks(Props p) {
+    Integer maxParallel = p.integer("maxParallelTasks");
+    if (maxParallel != null && maxParallel != -1 && maxParallel < 1) {
+      throw p.invalid("maxParallelTasks", "The value must be -1 (unlimited) or at least 1");
+    }
+    return maxParallel;
+  }
+
+  private static JobConstraints jobConstraints(Props c) {
+    if (c == null) {
+      return null;
+    }
+    JobConstraints.Builder b = JobConstraints.newBuilder();
+    Long wall = c.durationMs("maxWallClockTime");
+    if (wall != null) {
+      b.setMaxWallClockTimeMs(wall);
+    }
+    Integer retries = c.integer("maxTaskRetryCount", -1, Integer.MAX_VALUE);
+    if (retries != null) {
+      b.setMaxTaskRetryCount(retries);
+    }
+    return b.build();
+  }
+
+  /**
+   * {@code JobPatchParameter} (PATCH: absent properties stay) or {@code JobUpdateParameter} (PUT:
+   * absent properties reset to their defaults).
+   */
+  public static JobEntity.JobPatch jobPatch(ObjectNode body, boolean replace) {
+    Props p = Props.root(body);
+    Integer priority = p.integer("priority", -1000, 1000);
+    Integer maxParallel = maxParallelTasks(p);
+    Boolean preemption = p.bool("allowTaskPreemption");
+    String onAll = p.enumValue("onAllTasksComplete", ON_ALL_TASKS_COMPLETE);
+    JobConstraints constraints = jobConstraints(p.object("constraints"));
+    Props poolInfo = replace ? p.requiredObject("poolInfo") : p.object("poolInfo");
+    if (poolInfo != null) {
+      // Moving a job to another pool is not supported yet; naming its own pool again is fine,
+      // and the routes check that it is its own pool.
+      poolId(poolInfo);
+    }
+    if (p.has("networkConfiguration")) {
+      throw ApiError.notSupported("networkConfiguration", "A job's network configuration cannot be changed");
+    }
+    List<NameValue> metadata = p.has("metadata") ? metadata(p) : null;
+    return new JobEntity.JobPatch(priority, maxParallel, constraints, onAll, null, metadata, preemption, replace);
+  }
+
+  /** The pool a PATCH or PUT names in {@code poolInfo}, or null. */
+  public static String patchedPoolId(ObjectNode body) {
+    Props poolInfo = Props.root(body).object("poolInfo");
+    return poolInfo == null ? null : poolInfo.string("poolId");
+  }
+
+  /** {@code JobTerminateParameter}: the reason, or null. An empty body is allowed. */
+  public static String terminateReason(ObjectNode body) {
+    if (body == null) {
+      return null;
+    }
+    String reason = Props.root(body).string("terminateReason");
+    if (reason != null && reason.length() > 64) {
+      throw Props.root(body).invalid("terminateReason", "At most 64 characters are allowed");
+    }
+    return reason;
+  }
+
+  // ------------------------------------------------------------------------------------- tasks
+
+  public static TaskSpec task(ObjectNode body) {
+    return task(Props.root(body));
+  }
+
+  public static TaskSpec task(Props p) {
+    TaskSpec.Builder b = TaskSpec.newBuilder();
+    b.setId(id(p, "id"));
+    displayName(p).ifPresent(b::setDisplayName);
+    b.setCommandLine(p.requiredText("commandLine"));
+    if (p.has("containerSettings")) {
+      p.object("containerSettings");
+      throw ApiError.notSupported("containerSettings", "Running tasks in containers is not supported yet");
+    }
+    ExitConditions exit = exitConditions(p.object("exitConditions"));
+    if (exit != null) {
+      b.setExitConditions(exit);
+    }
+    b.addAllResourceFiles(resourceFiles(p, "resourceFiles"));
+    b.addAllOutputFiles(outputFiles(p));
+    b.addAllEnvironmentSettings(environment(p, "environmentSettings"));
+    b.setAffinityInfoJson(p.json("affinityInfo", true));
+    TaskConstraints c = taskConstraints(p.object("constraints"));
+    if (c != null) {
+      b.setConstraints(c);
+    }
+    Integer slots = p.integer("requiredSlots", 1, 256);
+    b.setRequiredSlots(slots == null ? 1 : slots);
+    UserIdentity user = userIdentity(p.object("userIdentity"));
+    if (user != null) {
+      b.setUserIdentity(user);
+    }
+    if (p.has("multiInstanceSettings")) {
+      p.object("multiInstanceSettings");
+      throw ApiError.notSupported("multiInstanceSettings", "Multi-instance (MPI) tasks are not supported yet");
+    }
+    TaskDependencies deps = dependencies(p.object("dependsOn"));
+    if (deps != null) {
+      b.setDependsOn(deps);
+    }
+    rejectNonEmpty(p, "applicationPackageReferences", "Application packages are not supported yet");
+    Props token = p.object("authenticationTokenSettings");
+    if (token != null && token.nonEmpty("access")) {
+      throw ApiError.notSupported("authenticationTokenSettings", "Tasks cannot be given Batch authentication tokens yet");
+    }
+    return b.build();
+  }
+
+  private static TaskConstraints taskConstraints(Props c) {
+    if (c == null) {
+      return null;
+    }
+    TaskConstraints.Builder b = TaskConstraints.newBuilder();
+    Long wall = c.durationMs("maxWallClockTime");
+    if (wall != null) {
+      b.setMaxWallClockTimeMs(wall);
+    }
+    Long retention = c.durationMs("retentionTime");
+    if (retention != null) {
+      b.setRetentionTimeMs(retention);
+    }
+    Integer retries = c.integer("maxTaskRetryCount", -1, Integer.MAX_VALUE);
+    if (retries != null) {
+      b.setMaxTaskRetryCount(retries);
+    }
+    return b.build();
+  }
+
+  private static UserIdentity userIdentity(Props u) {
+    if (u == null) {
+      return null;
+    }
+    UserIdentity.Builder b = UserIdentity.newBuilder();
+    String name = u.string("username");
+    Props auto = u.object("autoUser");
+    if (name != null && auto != null) {
+      throw u.invalid("username", "username and autoUser are mutually exclusive");
+    }
+    if (name != null) {
+      b.setUserName(name);
+    }
+    if (auto != null) {
+      AutoUser.Builder a = AutoUser.newBuilder();
+      String scope = auto.enumValue("scope", AUTO_USER_SCOPE);
+      if (scope != null) {
+        a.setScope(scope);
+      }
+      String elevation = auto.enumValue("elevationLevel", ELEVATION);
+      if (elevation != null) {
+        a.setElevationLevel(elevation);
+      }
+      b.setAutoUser(a);
+    }
+    return b.build();
+  }
+
+  private static ExitConditions exitConditions(Props e) {
+    if (e == null) {
+      return null;
+    }
+    ExitConditions.Builder b = ExitConditions.newBuilder();
+    for (Props m : e.objects("exitCodes")) {
+      b.addExitCodes(ExitCodeMapping.newBuilder().setCode(m.requiredInteger("code"))
+          .setExitOptions(exitOptions(m.requiredObject("exitOptions"))));
+    }
+    for (Props m : e.objects("exitCodeRanges")) {
+      int start = m.requiredInteger("start");
+      int end = m.requiredInteger("end");
+      if (end < start) {
+        throw m.invalid("end", "end must not be less than start");
+      }
+      b.addExitCodeRanges(ExitCodeRangeMapping.newBuilder().setStart(start).setEnd(end)
+          .setExitOptions(exitOptions(m.requiredObject("exitOptions"))));
+    }
+    Props pre = e.object("preProcessingError");
+    if (pre != null) {
+      b.setPreProcessingError(exitOptions(pre));
+    }
+    Props upload = e.object("fileUploadError");
+    if (upload != null) {
+      b.setFileUploadError(exitOptions(upload));
+    }
+    Props dflt = e.object("default");
+    if (dflt != null) {
+      b.setDefault(exitOptions(dflt));
+    }
+    return b.build();
+  }
+
+  private static ExitOptions exitOptions(Props o) {
+    ExitOptions.Builder b = ExitOptions.newBuilder();
+    String job = o.enumValue("jobAction", JOB_ACTION);
+    if (job != null) {
+      b.setJobAction(job);
+    }
+    String dep = o.enumValue("dependencyAction", DEPENDENCY_ACTION);
+    if (dep != null) {
+      b.setDependencyAction(dep);
+    }
+    return b.build();
+  }
+
+  private static TaskDependencies dependencies(Props d) {
+    if (d == null) {
+      return null;
+    }
+    TaskDependencies.Builder b = TaskDependencies.newBuilder();
+    for (String id : d.strings("taskIds")) {
+      if (!Ids.isValid(id)) {
+        throw d.invalid("taskIds", "'" + id + "' is not a valid task id");
+      }
+      b.addTaskIds(id);
+    }
+    for (Props r : d.objects("taskIdRanges")) {
+      int start = r.requiredInteger("start");
+      int end = r.requiredInteger("end");
+      if (start < 0 || end < start) {
+        throw r.invalid("end", "A range needs 0 <= start <= end");
+      }
+      b.addTaskIdRanges(TaskIdRange.newBuilder().setStart(start).setEnd(end));
+    }
+    return b.build();
+  }
+
+  static List<ResourceFile> resourceFiles(Props p, String name) {
+    List<ResourceFile> out = new ArrayList<>();
+    for (Props f : p.objects(name)) {
+      ResourceFile.Builder b = ResourceFile.newBuilder();
+      String auto = f.string("autoStorageContainerName");
+      String container = f.string("storageContainerUrl");
+      String http = f.string("httpUrl");
+      int sources = (auto != null ? 1 : 0) + (container != null ? 1 : 0) + (http != null ? 1 : 0);
+      if (sources != 1) {
+        throw sources == 0 ? ApiError.missingProperty("httpUrl")
+            : f.invalid("httpUrl", "Exactly one of autoStorageContainerName, storageContainerUrl and httpUrl must be given");
+      }
+      if (auto != null) {
+        b.setAutoStorageContainerName(auto);
+      }
+      if (container != null) {
+        b.setStorageContainerUrl(container);
+      }
+      if (http != null) {
+        b.setHttpUrl(http);
+        if (f.string("filePath") == null) {
+          throw ApiError.missingProperty("filePath");
+        }
+      }
+      String prefix = f.string("blobPrefix");
+      if (prefix != null) {
+        b.setBlobPrefix(prefix);
+      }
+      String filePath = f.string("filePath");
+      if (filePath != null) {
+        if (filePath.startsWith("/") || filePath.contains("..")) {
+          throw f.invalid("filePath", "The path must be relative to the task's working directory and must not contain '..'");
+        }
+        b.setFilePath(filePath);
+      }
+      String mode = f.string("fileMode");
+      if (mode != null) {
+        if (!mode.matches("[0-7]{3,4}")) {
+          throw f.invalid("fileMode", "An octal mode such as 0644 is expected");
+        }
+        b.setFileMode(mode);
+      }
+      b.setIdentityReferenceJson(f.json("identityReference", true));
+      out.add(b.build());
+    }
+    return out;
+  }
+
+  private static List<OutputFile> outputFiles(Props p) {
+    List<OutputFile> out = new ArrayList<>();
+    for (Props f : p.objects("outputFiles")) {
+      OutputFile.Builder b = OutputFile.newBuilder();
+      b.setFilePattern(f.requiredText("filePattern"));
+      Props container = f.requiredObject("destination").requiredObject("container");
+      b.setContainerUrl(container.requiredText("containerUrl"));
+      String path = container.string("path");
+      if (path != null) {
+        b.setPath(path);
+      }
+      for (Props h : container.objects("uploadHeaders")) {
+        String value = h.string("value");
+        b.addUploadHeaders(NameValue.newBuilder().setName(h.requiredText("name")).setValue(value == null ? "" : value));
+      }
+      b.setIdentityReferenceJson(container.json("identityReference", true));
+      String condition = f.requiredObject("uploadOptions").enumValue("uploadCondition", UPLOAD_CONDITION);
+      if (condition == null) {
+        throw ApiError.missingProperty("uploadCondition");
+      }
+      b.setUploadCondition(condition);
+      out.add(b.build());
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------ shared
+
+  static String id(Props p, String name) {
+    String id = p.requiredString(name);
+    if (!Ids.isValid(id)) {
+      throw p.invalid(name, "An id has 1 to 64 letters, digits, hyphens and underscores");
+    }
+    return id;
+  }
+
+  private static java.util.Optional<String> displayName(Props p) {
+    String d = p.string("displayName");
+    if (d != null && d.length() > MAX_DISPLAY_NAME) {
+      throw p.invalid("displayName", "At most " + MAX_DISPLAY_NAME + " characters are allowed");
+    }
+    return java.util.Optional.ofNullable(d);
+  }
+
+  static List<NameValue> environment(Props p, String name) {
+    List<NameValue> out = new ArrayList<>();
+    for (Props e : p.objects(name)) {
+      String value = e.string("value");
+      out.add(NameValue.newBuilder().setName(e.requiredText("name")).setValue(value == null ? "" : value).build());
+    }
+    return out;
+  }
+
+  static List<NameValue> metadata(Props p) {
+    List<NameValue> out = new ArrayList<>();
+    for (Props e : p.objects("metadata")) {
+      out.add(NameValue.newBuilder().setName(e.requiredText("name")).setValue(e.requiredString("value")).build());
+    }
+    return out;
+  }
+
+  private static void rejectNonEmpty(Props p, String name, String reason) {
+    if (p.nonEmpty(name)) {
+      throw ApiError.notSupported(name, reason);
+    }
+  }
+}

@@ -1,0 +1,491 @@
+package io.batchgrid.api.wire;
+
+import java.util.List;
+import java.util.Locale;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.batchgrid.protocol.FailureInfo;
+import io.batchgrid.protocol.job.JobSummary;
+import io.batchgrid.protocol.job.TaskCounts;
+import io.batchgrid.protocol.job.TaskRecord;
+import io.batchgrid.protocol.job.TaskState;
+import io.batchgrid.protocol.node.NodeFile;
+import io.batchgrid.protocol.node.NodeState;
+import io.batchgrid.protocol.node.RunningTask;
+import io.batchgrid.protocol.pool.PoolRecord;
+import io.batchgrid.protocol.spec.ExitConditions;
+import io.batchgrid.protocol.spec.ExitOptions;
+import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.NameValue;
+import io.batchgrid.protocol.spec.OutputFile;
+import io.batchgrid.protocol.spec.PoolSpec;
+import io.batchgrid.protocol.spec.ResourceFile;
+import io.batchgrid.protocol.spec.TaskDependencies;
+import io.batchgrid.protocol.spec.TaskSpec;
+
+/**
+ * Domain → Azure Batch wire JSON ({@code CloudPool}, {@code CloudJob}, {@code CloudTask},
+ * {@code ComputeNode}, {@code NodeFile}, task counts), property names and order as Azure writes
+ * them. Sub-documents kept as JSON text are echoed as they were given.
+ *
+ * @param baseUrl the service's URL as the client reached it, without a trailing '/', for {@code url}
+ *     properties and {@code odata.metadata}
+ */
+public record WireWriter(String baseUrl) {
+
+  public static final String DEFAULT_RETENTION = "P7D";
+  public static final String DEFAULT_RESIZE_TIMEOUT = "PT15M";
+
+  /** ETag of an entity: changes with every change and differs between incarnations of an id. */
+  public static String etag(long creationTimeMs, long version) {
+    return "0x" + String.format(Locale.ROOT, "%X%08X", creationTimeMs, version);
+  }
+
+  public String metadata(String entitySet) {
+    return baseUrl + "/$metadata#" + entitySet;
+  }
+
+  public String poolUrl(String poolId) {
+    return baseUrl + "/pools/" + Paths.encodeSegment(poolId);
+  }
+
+  public String jobUrl(String jobId) {
+    return baseUrl + "/jobs/" + Paths.encodeSegment(jobId);
+  }
+
+  public String taskUrl(String jobId, String taskId) {
+    return jobUrl(jobId) + "/tasks/" + Paths.encodeSegment(taskId);
+  }
+
+  public String nodeUrl(String poolId, String nodeId) {
+    return poolUrl(poolId) + "/nodes/" + Paths.encodeSegment(nodeId);
+  }
+
+  public String taskFileUrl(String jobId, String taskId, String name) {
+    return taskUrl(jobId, taskId) + "/files/" + Paths.encodePath(name);
+  }
+
+  // ------------------------------------------------------------------------------------- pools
+
+  public ObjectNode pool(PoolRecord r, int currentDedicatedNodes) {
+    PoolSpec s = r.spec();
+    ObjectNode o = Json.object();
+    o.put("id", s.getId());
+    if (!s.getDisplayName().isEmpty()) {
+      o.put("displayName", s.getDisplayName());
+    }
+    o.put("url", poolUrl(s.getId()));
+    o.put("eTag", etag(r.creationTimeMs(), r.version()));
+    o.put("lastModified", WireTime.iso(r.lastModifiedMs()));
+    o.put("creationTime", WireTime.iso(r.creationTimeMs()));
+    o.put("state", r.state().wire());
+    o.put("stateTransitionTime", WireTime.iso(r.stateTransitionTimeMs()));
+    o.put("allocationState", r.allocationState().wire());
+    o.put("allocationStateTransitionTime", WireTime.iso(r.allocationStateTransitionTimeMs()));
+    o.put("vmSize", s.getVmSize());
+    putJson(o, "virtualMachineConfiguration", s.getVirtualMachineConfigurationJson());
+    o.put("resizeTimeout", s.hasResizeTimeoutMs() ? WireTime.duration(s.getResizeTimeoutMs()) : DEFAULT_RESIZE_TIMEOUT);
+    o.put("currentDedicatedNodes", currentDedicatedNodes);
+    o.put("currentLowPriorityNodes", 0);
+    o.put("targetDedicatedNodes", r.targetDedicatedNodes());
+    o.put("targetLowPriorityNodes", 0);
+    o.put("enableAutoScale", false);
+    o.put("enableInterNodeCommunication", s.getEnableInterNodeCommunication());
+    putJson(o, "networkConfiguration", s.getNetworkConfigurationJson());
+    o.put("taskSlotsPerNode", Math.max(1, s.getTaskSlotsPerNode()));
+    o.putObject("taskSchedulingPolicy").put("nodeFillType",
+        s.getNodeFillType().isEmpty() ? "spread" : s.getNodeFillType());
+    putJson(o, "userAccounts", s.getUserAccountsJson());
+    if (s.getMetadataCount() > 0) {
+      o.set("metadata", nameValues(s.getMetadataList()));
+    }
+    o.put("targetNodeCommunicationMode", s.getTargetNodeCommunicationMode().isEmpty() ? "default" : s.getTargetNodeCommunicationMode());
+    o.put("currentNodeCommunicationMode", "simplified");
+    putJson(o, "upgradePolicy", s.getUpgradePolicyJson());
+    putJson(o, "resourceTags", s.getResourceTagsJson());
+    return o;
+  }
+
+  // ------------------------------------------------------------------------------------- nodes
+
+  /** What the pool knows of a node, with what the node says of itself when it answered. */
+  public record NodeView(String poolId, String nodeId, String vmSize, NodeState state, long stateTransitionTimeMs,
+      long allocationTimeMs, long lastBootTimeMs, int taskSlots, List<RunningTask> running, long totalTasksRun,
+      long totalTasksSucceeded, long runningTaskSlots) {}
+
+  public ObjectNode node(NodeView n) {
+    ObjectNode o = Json.object();
+    o.put("id", n.nodeId());
+    o.put("url", nodeUrl(n.poolId(), n.nodeId()));
+    o.put("state", n.state().wire());
+    o.put("schedulingState", "enabled");
+    o.put("stateTransitionTime", WireTime.iso(n.stateTransitionTimeMs()));
+    if (n.lastBootTimeMs() > 0) {
+      o.put("lastBootTime", WireTime.iso(n.lastBootTimeMs()));
+    }
+    o.put("allocationTime", WireTime.iso(n.allocationTimeMs()));
+    o.put("ipAddress", "127.0.0.1");
+    o.put("affinityId", "TVM:" + n.nodeId());
+    o.put("vmSize", n.vmSize());
+    o.put("totalTasksRun", n.totalTasksRun());
+    o.put("runningTasksCount", n.running().size());
+    o.put("runningTaskSlotsCount", n.runningTaskSlots());
+    o.put("totalTasksSucceeded", n.totalTasksSucceeded());
+    if (!n.running().isEmpty()) {
+      ArrayNode recent = o.putArray("recentTasks");
+      for (RunningTask t : n.running()) {
+        ObjectNode r = recent.addObject();
+        r.put("taskUrl", taskUrl(t.jobId(), t.taskId()));
+        r.put("jobId", t.jobId());
+        r.put("taskId", t.taskId());
+        r.put("taskState", TaskState.RUNNING.wire());
+        ObjectNode exec = r.putObject("executionInfo");
+        exec.put("startTime", WireTime.iso(t.startTimeMs()));
+        exec.put("retryCount", 0);
+        exec.put("requeueCount", 0);
+      }
+    }
+    o.put("isDedicated", true);
+    ObjectNode agent = o.putObject("nodeAgentInfo");
+    agent.put("version", "batchgrid");
+    agent.put("lastUpdateTime", WireTime.iso(n.allocationTimeMs()));
+    return o;
+  }
+
+  // -------------------------------------------------------------------------------------- jobs
+
+  public ObjectNode job(JobSummary j) {
+    JobSpec s = j.spec();
+    ObjectNode o = Json.object();
+    o.put("id", s.getId());
+    if (!s.getDisplayName().isEmpty()) {
+      o.put("displayName", s.getDisplayName());
+    }
+    o.put("usesTaskDependencies", s.getUsesTaskDependencies());
+    o.put("url", jobUrl(s.getId()));
+    o.put("eTag", etag(j.creationTimeMs(), j.version()));
+    o.put("lastModified", WireTime.iso(j.lastModifiedMs()));
+    o.put("creationTime", WireTime.iso(j.creationTimeMs()));
+    o.put("state", j.state().wire());
+    o.put("stateTransitionTime", WireTime.iso(j.stateTransitionTimeMs()));
+    if (j.previousState() != null) {
+      o.put("previousState", j.previousState().wire());
+      o.put("previousStateTransitionTime", WireTime.iso(j.previousStateTransitionTimeMs()));
+    }
+    o.put("priority", s.getPriority());
+    o.put("allowTaskPreemption", s.getAllowTaskPreemption());
+    o.put("maxParallelTasks", s.hasMaxParallelTasks() ? s.getMaxParallelTasks() : -1);
+    ObjectNode c = o.putObject("constraints");
+    c.put("maxWallClockTime", s.hasConstraints() && s.getConstraints().hasMaxWallClockTimeMs()
+        ? WireTime.duration(s.getConstraints().getMaxWallClockTimeMs()) : WireTime.UNBOUNDED);
+    c.put("maxTaskRetryCount", s.hasConstraints() && s.getConstraints().hasMaxTaskRetryCount()
+        ? s.getConstraints().getMaxTaskRetryCount() : 0);
+    if (s.getCommonEnvironmentSettingsCount() > 0) {
+      o.set("commonEnvironmentSettings", nameValues(s.getCommonEnvironmentSettingsList()));
+    }
+    o.putObject("poolInfo").put("poolId", s.getPoolId());
+    o.put("onAllTasksComplete", s.getOnAllTasksComplete().isEmpty() ? "noaction" : s.getOnAllTasksComplete());
+    o.put("onTaskFailure", s.getOnTaskFailure().isEmpty() ? "noaction" : s.getOnTaskFailure());
+    putJson(o, "networkConfiguration", s.getNetworkConfigurationJson());
+    if (s.getMetadataCount() > 0) {
+      o.set("metadata", nameValues(s.getMetadataList()));
+    }
+    ObjectNode exec = o.putObject("executionInfo");
+    exec.put("startTime", WireTime.iso(j.startTimeMs()));
+    if (j.endTimeMs() > 0) {
+      exec.put("endTime", WireTime.iso(j.endTimeMs()));
+    }
+    exec.put("poolId", s.getPoolId());
+    if (j.terminateReason() != null && !j.terminateReason().isEmpty()) {
+      exec.put("terminateReason", j.terminateReason());
+    }
+    return o;
+  }
+
+  public ObjectNode taskCounts(TaskCounts counts, TaskCounts slots) {
+    ObjectNode o = Json.object();
+    o.set("taskCounts", counts(counts));
+    o.set("taskSlotCounts", counts(slots));
+    return o;
+  }
+
+  private static ObjectNode counts(TaskCounts c) {
+    ObjectNode o = Json.object();
+    o.put("active", c.active());
+    o.put("running", c.running());
+    o.put("completed", c.completed());
+    o.put("succeeded", c.succeeded());
+    o.put("failed", c.failed());
+    return o;
+  }
+
+  // ------------------------------------------------------------------------------------- tasks
+
+  /**
+   * @param jobId the job's id as it was created
+   * @param poolId the pool of the job, for {@code nodeInfo}
+   */
+  public ObjectNode task(String jobId, String poolId, TaskRecord t) {
+    TaskSpec s = t.spec();
+    ObjectNode o = Json.object();
+    o.put("id", s.getId());
+    if (!s.getDisplayName().isEmpty()) {
+      o.put("displayName", s.getDisplayName());
+    }
+    o.put("url", taskUrl(jobId, s.getId()));
+    o.put("eTag", etag(t.creationTimeMs(), t.version()));
+    o.put("creationTime", WireTime.iso(t.creationTimeMs()));
+    o.put("lastModified", WireTime.iso(t.lastModifiedMs()));
+    if (s.hasExitConditions()) {
+      o.set("exitConditions", exitConditions(s.getExitConditions()));
+    }
+    o.put("state", t.state().wire());
+    o.put("stateTransitionTime", WireTime.iso(t.stateTransitionTimeMs()));
+    if (t.previousState() != null) {
+      o.put("previousState", t.previousState().wire());
+      o.put("previousStateTransitionTime", WireTime.iso(t.previousStateTransitionTimeMs()));
+    }
+    o.put("commandLine", s.getCommandLine());
+    if (s.getResourceFilesCount() > 0) {
+      o.set("resourceFiles", resourceFiles(s.getResourceFilesList()));
+    }
+    if (s.getOutputFilesCount() > 0) {
+      ArrayNode files = o.putArray("outputFiles");
+      for (OutputFile f : s.getOutputFilesList()) {
+        files.add(outputFile(f));
+      }
+    }
+    if (s.getEnvironmentSettingsCount() > 0) {
+      o.set("environmentSettings", nameValues(s.getEnvironmentSettingsList()));
+    }
+    putJson(o, "affinityInfo", s.getAffinityInfoJson());
+    ObjectNode c = o.putObject("constraints");
+    boolean hc = s.hasConstraints();
+    c.put("maxWallClockTime", hc && s.getConstraints().hasMaxWallClockTimeMs()
+        ? WireTime.duration(s.getConstraints().getMaxWallClockTimeMs()) : WireTime.UNBOUNDED);
+    c.put("retentionTime", hc && s.getConstraints().hasRetentionTimeMs()
+        ? WireTime.duration(s.getConstraints().getRetentionTimeMs()) : DEFAULT_RETENTION);
+    c.put("maxTaskRetryCount", hc && s.getConstraints().hasMaxTaskRetryCount() ? s.getConstraints().getMaxTaskRetryCount() : 0);
+    o.put("requiredSlots", Math.max(1, s.getRequiredSlots()));
+    ObjectNode user = o.putObject("userIdentity");
+    if (s.hasUserIdentity() && !s.getUserIdentity().getUserName().isEmpty()) {
+      user.put("username", s.getUserIdentity().getUserName());
+    } else {
+      ObjectNode auto = user.putObject("autoUser");
+      boolean ha = s.hasUserIdentity() && s.getUserIdentity().hasAutoUser();
+      String scope = ha ? s.getUserIdentity().getAutoUser().getScope() : "";
+      String elevation = ha ? s.getUserIdentity().getAutoUser().getElevationLevel() : "";
+      auto.put("scope", scope.isEmpty() ? "pool" : scope);
+      auto.put("elevationLevel", elevation.isEmpty() ? "nonadmin" : elevation);
+    }
+    o.set("executionInfo", executionInfo(t));
+    if (t.nodeId() != null && !t.nodeId().isEmpty()) {
+      ObjectNode n = o.putObject("nodeInfo");
+      n.put("affinityId", "TVM:" + t.nodeId());
+      n.put("nodeUrl", nodeUrl(poolId, t.nodeId()));
+      n.put("poolId", poolId);
+      n.put("nodeId", t.nodeId());
+      String root = taskRootDirectory(jobId, t);
+      n.put("taskRootDirectory", root);
+      n.put("taskRootDirectoryUrl", nodeUrl(poolId, t.nodeId()) + "/files/" + Paths.encodePath(root));
+    }
+    if (s.hasDependsOn()) {
+      o.set("dependsOn", dependencies(s.getDependsOn()));
+    }
+    return o;
+  }
+
+  /** The task directory relative to the node root, as Azure shows it ({@code workitems/job/job-1/task}). */
+  public static String taskRootDirectory(String jobId, TaskRecord t) {
+    String root = t.taskRootDirectory();
+    if (root == null || root.isEmpty()) {
+      return io.batchgrid.protocol.node.NodeLayout.taskDirectory(jobId, t.id());
+    }
+    return root.startsWith("/") ? root.substring(1) : root;
+  }
+
+  private static ObjectNode executionInfo(TaskRecord t) {
+    ObjectNode e = Json.object();
+    if (t.startTimeMs() > 0) {
+      e.put("startTime", WireTime.iso(t.startTimeMs()));
+    }
+    if (t.endTimeMs() > 0 && t.state() == TaskState.COMPLETED) {
+      e.put("endTime", WireTime.iso(t.endTimeMs()));
+    }
+    if (t.exitCode() != null && (t.state() == TaskState.COMPLETED || t.retryCount() > 0)) {
+      e.put("exitCode", t.exitCode());
+    }
+    FailureInfo f = t.failureInfo();
+    if (f != null) {
+      ObjectNode fi = e.putObject("failureInfo");
+      fi.put("category", f.category());
+      if (f.code() != null) {
+        fi.put("code", f.code());
+      }
+      if (f.message() != null) {
+        fi.put("message", f.message());
+      }
+      if (!f.details().isEmpty()) {
+        fi.set("details", nameValues(f.details()));
+      }
+    }
+    e.put("retryCount", t.retryCount());
+    if (t.lastRetryTimeMs() > 0) {
+      e.put("lastRetryTime", WireTime.iso(t.lastRetryTimeMs()));
+    }
+    e.put("requeueCount", t.requeueCount());
+    if (t.lastRequeueTimeMs() > 0) {
+      e.put("lastRequeueTime", WireTime.iso(t.lastRequeueTimeMs()));
+    }
+    String result = t.result();
+    if (result != null) {
+      e.put("result", result);
+    }
+    return e;
+  }
+
+  private static ObjectNode exitConditions(ExitConditions x) {
+    ObjectNode o = Json.object();
+    if (x.getExitCodesCount() > 0) {
+      ArrayNode a = o.putArray("exitCodes");
+      x.getExitCodesList().forEach(m -> {
+        ObjectNode e = a.addObject();
+        e.put("code", m.getCode());
+        e.set("exitOptions", exitOptions(m.getExitOptions()));
+      });
+    }
+    if (x.getExitCodeRangesCount() > 0) {
+      ArrayNode a = o.putArray("exitCodeRanges");
+      x.getExitCodeRangesList().forEach(m -> {
+        ObjectNode e = a.addObject();
+        e.put("start", m.getStart());
+        e.put("end", m.getEnd());
+        e.set("exitOptions", exitOptions(m.getExitOptions()));
+      });
+    }
+    if (x.hasPreProcessingError()) {
+      o.set("preProcessingError", exitOptions(x.getPreProcessingError()));
+    }
+    if (x.hasFileUploadError()) {
+      o.set("fileUploadError", exitOptions(x.getFileUploadError()));
+    }
+    if (x.hasDefault()) {
+      o.set("default", exitOptions(x.getDefault()));
+    }
+    return o;
+  }
+
+  private static ObjectNode exitOptions(ExitOptions x) {
+    ObjectNode o = Json.object();
+    if (!x.getJobAction().isEmpty()) {
+      o.put("jobAction", x.getJobAction());
+    }
+    if (!x.getDependencyAction().isEmpty()) {
+      o.put("dependencyAction", x.getDependencyAction());
+    }
+    return o;
+  }
+
+  private static ObjectNode dependencies(TaskDependencies d) {
+    ObjectNode o = Json.object();
+    if (d.getTaskIdsCount() > 0) {
+      ArrayNode ids = o.putArray("taskIds");
+      d.getTaskIdsList().forEach(ids::add);
+    }
+    if (d.getTaskIdRangesCount() > 0) {
+      ArrayNode ranges = o.putArray("taskIdRanges");
+      d.getTaskIdRangesList().forEach(r -> ranges.addObject().put("start", r.getStart()).put("end", r.getEnd()));
+    }
+    return o;
+  }
+
+  static ArrayNode resourceFiles(List<ResourceFile> files) {
+    ArrayNode a = Json.NODES.arrayNode();
+    for (ResourceFile f : files) {
+      ObjectNode o = a.addObject();
+      putText(o, "autoStorageContainerName", f.getAutoStorageContainerName());
+      putText(o, "storageContainerUrl", f.getStorageContainerUrl());
+      putText(o, "httpUrl", f.getHttpUrl());
+      putText(o, "blobPrefix", f.getBlobPrefix());
+      putText(o, "filePath", f.getFilePath());
+      putText(o, "fileMode", f.getFileMode());
+      putJson(o, "identityReference", f.getIdentityReferenceJson());
+    }
+    return a;
+  }
+
+  private static ObjectNode outputFile(OutputFile f) {
+    ObjectNode o = Json.object();
+    o.put("filePattern", f.getFilePattern());
+    ObjectNode container = o.putObject("destination").putObject("container");
+    putText(container, "path", f.getPath());
+    container.put("containerUrl", f.getContainerUrl());
+    putJson(container, "identityReference", f.getIdentityReferenceJson());
+    if (f.getUploadHeadersCount() > 0) {
+      container.set("uploadHeaders", nameValues(f.getUploadHeadersList()));
+    }
+    o.putObject("uploadOptions").put("uploadCondition", f.getUploadCondition());
+    return o;
+  }
+
+  // ------------------------------------------------------------------------------------- files
+
+  /**
+   * @param name the file's path relative to the task directory, '/'-separated
+   */
+  public ObjectNode taskFile(String jobId, String taskId, String name, NodeFile f) {
+    ObjectNode o = Json.object();
+    o.put("name", name);
+    o.put("url", taskFileUrl(jobId, taskId, name));
+    o.put("isDirectory", f.directory());
+    ObjectNode p = o.putObject("properties");
+    if (f.creationTimeMs() > 0) {
+      p.put("creationTime", WireTime.iso(f.creationTimeMs()));
+    }
+    p.put("lastModified", WireTime.iso(f.lastModifiedMs()));
+    p.put("contentLength", f.directory() ? 0 : f.size());
+    p.put("contentType", f.directory() ? "application/octet-stream" : contentType(name));
+    if (f.fileMode() != null && !f.fileMode().isEmpty()) {
+      p.put("fileMode", f.fileMode());
+    }
+    return o;
+  }
+
+  /** The content type of a file, guessed from its name as a web server would. */
+  public static String contentType(String name) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    if (lower.endsWith(".txt") || lower.endsWith(".log") || lower.endsWith(".out") || lower.endsWith(".csv")) {
+      return "text/plain";
+    }
+    if (lower.endsWith(".json")) {
+      return "application/json";
+    }
+    return "application/octet-stream";
+  }
+
+  // ------------------------------------------------------------------------------------ shared
+
+  static ArrayNode nameValues(List<NameValue> items) {
+    ArrayNode a = Json.NODES.arrayNode();
+    for (NameValue nv : items) {
+      a.addObject().put("name", nv.getName()).put("value", nv.getValue());
+    }
+    return a;
+  }
+
+  static void putJson(ObjectNode o, String name, String json) {
+    JsonNode tree = Json.tree(json);
+    if (tree != null) {
+      o.set(name, tree);
+    }
+  }
+
+  static void putText(ObjectNode o, String name, String value) {
+    if (value != null && !value.isEmpty()) {
+      o.put(name, value);
+    }
+  }
+}
