@@ -139,11 +139,7 @@ public final class SharedKeyVerifier {
       }
     }
 
-    Set<String> types = new LinkedHashSet<>();
-    String ct = r.contentType() == null ? "" : r.contentType();
-    types.add(ct);
-    // The server's model of the Content-Type may spell the charset differently from the client.
-    types.add(ct.replace("charset=UTF-8", "charset=utf-8"));
+    Set<String> types = contentTypes(r.contentType());
 
     Set<String> paths = new LinkedHashSet<>();
     String rawPath = r.rawPath() == null || r.rawPath().isEmpty() ? "/" : r.rawPath();
@@ -176,6 +172,44 @@ public final class SharedKeyVerifier {
       }
     }
     return new ArrayList<>(out);
+  }
+
+  /**
+   * The Content-Type as the client may have written it. An HTTP server hands over its own model of
+   * the header, not the text: parameters normalized to "; " and, for JSON, the charset dropped. So
+   * the text the client signed is one of a few spellings of that model.
+   */
+  static Set<String> contentTypes(String modeled) {
+    Set<String> out = new LinkedHashSet<>();
+    if (modeled == null || modeled.isEmpty()) {
+      out.add("");
+      return out;
+    }
+    out.add(modeled);
+    out.add(modeled.replace("charset=UTF-8", "charset=utf-8"));
+    String[] parts = modeled.split(";\\s*");
+    boolean hasCharset = false;
+    for (String p : parts) {
+      hasCharset |= p.toLowerCase(Locale.ROOT).startsWith("charset=");
+    }
+    List<String> spellings = new ArrayList<>();
+    spellings.add(String.join("; ", parts));
+    if (!hasCharset && parts[0].toLowerCase(Locale.ROOT).equals("application/json")) {
+      for (String cs : new String[] {"charset=utf-8", "charset=UTF-8"}) {
+        spellings.add(String.join("; ", parts) + "; " + cs);
+        List<String> first = new ArrayList<>(List.of(parts));
+        first.add(1, cs);
+        spellings.add(String.join("; ", first));
+      }
+    }
+    for (String sp : spellings) {
+      out.add(sp);
+      out.add(sp.replace("; ", ";"));
+    }
+    if (modeled.equals("application/octet-stream")) {
+      out.add(""); // the server's default for a body sent without a Content-Type
+    }
+    return out;
   }
 
   private static String h(Request r, String name) {

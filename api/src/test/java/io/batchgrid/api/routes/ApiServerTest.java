@@ -1,0 +1,299 @@
+package io.batchgrid.api.routes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** The API over real HTTP against a one-member cluster whose nodes never come up. */
+class ApiServerTest {
+  static final String V = "api-version=2024-07-01.20.0";
+  static TestServer server;
+  static SignedClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new TestServer(TestServer.NO_NODES);
+    client = server.client();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  /** The Azure error shape, the status and code, and the request id in header and message. */
+  static JsonNode assertError(SignedClient.Reply r, int status, String code) {
+    assertEquals(status, r.status(), r.text());
+    assertTrue(r.header("content-type").startsWith("application/json"), r.header("content-type"));
+    String requestId = r.header("request-id");
+    assertNotNull(requestId);
+    JsonNode body = r.json();
+    assertEquals(server.baseUrl + "/$metadata#Microsoft.Azure.Batch.Protocol.Entities.Container.errors/@Element",
+        body.get("odata.metadata").textValue());
+    assertEquals(code, body.get("code").textValue());
+    assertEquals("en-US", body.at("/message/lang").textValue());
+    assertTrue(body.at("/message/value").textValue().contains("\nRequestId:" + requestId + "\nTime:"), body.toString());
+    assertFalse(r.text().contains("at io.batchgrid"), "no stack trace");
+    return body;
+  }
+
+  static String value(JsonNode error, String key) {
+    for (JsonNode v : error.path("values")) {
+      if (v.get("key").textValue().equals(key)) {
+        return v.get("value").textValue();
+      }
+    }
+    return null;
+  }
+
+  static String pool(String id) {
+    return "{\"id\":\"" + id + "\",\"vmSize\":\"standard_d2s_v3\",\"targetDedicatedNodes\":2,\"taskSlotsPerNode\":2,"
+        + "\"virtualMachineConfiguration\":{\"imageReference\":{\"publisher\":\"canonical\",\"offer\":\"ubuntu\"},"
+        + "\"nodeAgentSKUId\":\"batch.node.ubuntu 22.04\"}}";
+  }
+
+  static void assertNoPool(String id) {
+    assertError(client.send("GET", "/pools/" + id + "?" + V, null), 404, "PoolNotFound");
+  }
+
+  // ------------------------------------------------------------------------------ bad input
+
+  @Test
+  void missingAndUnsupportedApiVersion() {
+    JsonNode e = assertError(client.send("POST", "/pools", pool("nover")), 400, "MissingRequiredQueryParameter");
+    assertEquals("api-version", value(e, "QueryParameterName"));
+    e = assertError(client.send("POST", "/pools?api-version=2019-08-01.10.0", pool("nover")), 400, "InvalidQueryParameterValue");
+    assertEquals("api-version", value(e, "QueryParameterName"));
+    assertNoPool("nover");
+    assertEquals(200, client.send("GET", "/pools?api-version=2022-10-01.16.0", null).status());
+  }
+
+  @Test
+  void unsignedAndWronglySignedRequestsAreRefused() {
+    JsonNode e = assertError(client.unsigned("POST", "/pools?" + V, pool("unsigned")), 403, "AuthenticationFailed");
+    assertNotNull(value(e, "AuthenticationErrorDetail"));
+    e = assertError(client.withKey("another key".getBytes(StandardCharsets.UTF_8)).send("POST", "/pools?" + V,
+        pool("unsigned")), 403, "AuthenticationFailed");
+    assertTrue(value(e, "AuthenticationErrorDetail").contains("signature"));
+    // A stale date is refused even when the signature is right.
+    SignedClient.Reply stale = client.send("GET", "/pools?" + V, null, Map.of("ocp-date", "Mon, 01 Jan 2024 00:00:00 GMT"), true);
+    assertError(stale, 403, "AuthenticationFailed");
+    assertNoPool("unsigned");
+  }
+
+  @Test
+  void malformedJsonWrongTypesInvalidIdsAndMissingProperties() {
+    assertError(client.send("POST", "/pools?" + V, "{\"id\":\"bad\",\"vmSize\":"), 400, "InvalidRequestBody");
+    JsonNode e = assertError(client.send("POST", "/pools?" + V,
+        "{\"id\":\"typed\",\"vmSize\":\"x\",\"targetDedicatedNodes\":\"two\"}"), 400, "InvalidPropertyValue");
+    assertEquals("targetDedicatedNodes", value(e, "PropertyName"));
+    e = assertError(client.send("POST", "/pools?" + V, "{\"id\":\"no good\",\"vmSize\":\"x\"}"), 400, "InvalidPropertyValue");
+    assertEquals("id", value(e, "PropertyName"));
+    e = assertError(client.send("POST", "/pools?" + V, "{\"id\":\"novm\"}"), 400, "MissingRequiredProperty");
+    assertEquals("vmSize", value(e, "PropertyName"));
+    e = assertError(client.send("POST", "/jobs?" + V, "{\"id\":\"j-auto\",\"poolInfo\":{\"autoPoolSpecification\":{}}}"),
+        400, "FeatureNotSupported");
+    assertEquals("autoPoolSpecification", value(e, "PropertyName"));
+    assertError(client.send("POST", "/pools?" + V, "[1,2]"), 400, "InvalidRequestBody");
+    assertNoPool("bad");
+    assertNoPool("typed");
+    assertNoPool("novm");
+    assertError(client.send("GET", "/jobs/j-auto?" + V, null), 404, "JobNotFound");
+  }
+
+  @Test
+  void oversizeBodyIsRefused() {
+    String big = "{\"id\":\"big\",\"vmSize\":\"x\",\"displayName\":\"" + "x".repeat(1_100_000) + "\"}";
+    JsonNode e = assertError(client.send("POST", "/pools?" + V, big), 413, "RequestBodyTooLarge");
+    assertNotNull(value(e, "MaxLimit"));
+    assertNoPool("big");
+  }
+
+  @Test
+  void unknownRoutesVerbsAndOperationsNotServedYet() {
+    assertError(client.send("GET", "/nothing/here?" + V, null), 404, "ResourceNotFound");
+    assertError(client.send("POST", "/pools/p1/stopresize?" + V, "{}"), 400, "FeatureNotSupported");
+    assertError(client.send("PUT", "/pools?" + V, "{}"), 405, "UnsupportedHttpVerb");
+    JsonNode e = assertError(client.send("GET", "/pools?" + V + "&maxresults=5000", null), 400, "InvalidQueryParameterValue");
+    assertEquals("maxresults", value(e, "QueryParameterName"));
+    assertError(client.send("GET", "/jobs?" + V + "&$filter=startswith(id,'a')", null), 400, "InvalidQueryParameterValue");
+    assertError(client.send("GET", "/jobs?" + V + "&timeout=soon", null), 400, "InvalidQueryParameterValue");
+  }
+
+  // ----------------------------------------------------------------------------- happy paths
+
+  @Test
+  void poolLifecycle() {
+    SignedClient.Reply created = client.send("POST", "/pools?" + V, pool("Pool-A"));
+    assertEquals(201, created.status(), created.text());
+    assertNotNull(created.header("ETag"));
+    assertNotNull(created.header("Last-Modified"));
+    assertEquals(server.baseUrl + "/pools/Pool-A", created.header("DataServiceId"));
+    assertNotNull(created.header("request-id"));
+    assertError(client.send("POST", "/pools?" + V, pool("pool-a")), 409, "PoolExists");
+
+    SignedClient.Reply got = client.send("GET", "/pools/pool-a?" + V, null);
+    assertEquals(200, got.status());
+    JsonNode p = got.json();
+    assertEquals("Pool-A", p.get("id").textValue());
+    assertEquals(server.baseUrl + "/$metadata#pools/@Element", p.get("odata.metadata").textValue());
+    assertEquals("batch.node.ubuntu 22.04", p.at("/virtualMachineConfiguration/nodeAgentSKUId").textValue());
+    assertEquals(2, p.get("targetDedicatedNodes").intValue());
+    assertEquals("\"" + p.get("eTag").textValue() + "\"", got.header("ETag"));
+    assertTrue(p.get("creationTime").textValue().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{7}Z"));
+
+    assertEquals(200, client.send("HEAD", "/pools/Pool-A?" + V, null).status());
+    SignedClient.Reply missing = client.send("HEAD", "/pools/nope?" + V, null);
+    assertEquals(404, missing.status());
+    assertEquals(0, missing.bytes().length);
+
+    JsonNode nodes = client.send("GET", "/pools/Pool-A/nodes?" + V, null).json();
+    assertEquals(2, nodes.get("value").size());
+    for (JsonNode n : nodes.get("value")) {
+      assertTrue(Set.of("starting", "creating").contains(n.get("state").textValue()), n.toString());
+    }
+    String nodeId = nodes.at("/value/0/id").textValue();
+    assertEquals(nodeId, client.send("GET", "/pools/Pool-A/nodes/" + nodeId + "?" + V, null).json().get("id").textValue());
+    assertError(client.send("GET", "/pools/Pool-A/nodes/tvmps_nope_d?" + V, null), 404, "NodeNotFound");
+
+    SignedClient.Reply resized = client.send("POST", "/pools/Pool-A/resize?" + V, "{\"targetDedicatedNodes\":3}");
+    assertEquals(202, resized.status(), resized.text());
+    assertNotEquals(created.header("ETag"), resized.header("ETag"));
+    assertEquals(3, client.send("GET", "/pools/Pool-A?" + V, null).json().get("targetDedicatedNodes").intValue());
+
+    JsonNode list = client.send("GET", "/pools?" + V + "&$select=id,state", null).json();
+    JsonNode mine = null;
+    for (JsonNode x : list.get("value")) {
+      if (x.get("id").textValue().equals("Pool-A")) {
+        mine = x;
+      }
+    }
+    assertNotNull(mine);
+    assertEquals(Set.of("id", "state"), fields(mine));
+
+    assertEquals(202, client.send("DELETE", "/pools/Pool-A?" + V, null).status());
+  }
+
+  static Set<String> fields(JsonNode o) {
+    Set<String> s = new HashSet<>();
+    o.fieldNames().forEachRemaining(s::add);
+    return s;
+  }
+
+  @Test
+  void jobsAndTasks() {
+    assertEquals(201, client.send("POST", "/pools?" + V, pool("pool-jobs")).status());
+    SignedClient.Reply job = client.send("POST", "/jobs?" + V,
+        "{\"id\":\"job-1\",\"poolInfo\":{\"poolId\":\"pool-jobs\"},\"priority\":5,\"onAllTasksComplete\":\"noaction\"}");
+    assertEquals(201, job.status(), job.text());
+    assertEquals(server.baseUrl + "/jobs/job-1", job.header("DataServiceId"));
+    assertError(client.send("POST", "/jobs?" + V, "{\"id\":\"JOB-1\",\"poolInfo\":{\"poolId\":\"pool-jobs\"}}"), 409, "JobExists");
+
+    JsonNode j = client.send("GET", "/jobs/job-1?" + V, null).json();
+    assertEquals("active", j.get("state").textValue());
+    assertEquals(5, j.get("priority").intValue());
+    assertEquals("pool-jobs", j.at("/poolInfo/poolId").textValue());
+    SignedClient.Reply patched = client.send("PATCH", "/jobs/job-1?" + V, "{\"priority\":7}");
+    assertEquals(200, patched.status(), patched.text());
+    assertNotEquals(job.header("ETag"), patched.header("ETag"));
+    assertEquals(7, client.send("GET", "/jobs/job-1?" + V, null).json().get("priority").intValue());
+
+    SignedClient.Reply one = client.send("POST", "/jobs/job-1/tasks?" + V,
+        "{\"id\":\"t-000\",\"commandLine\":\"echo hi\",\"resourceFiles\":[{\"httpUrl\":\"http://x/y\",\"filePath\":\"y\"}]}");
+    assertEquals(201, one.status(), one.text());
+    assertEquals(server.baseUrl + "/jobs/job-1/tasks/t-000", one.header("DataServiceId"));
+    assertError(client.send("POST", "/jobs/job-1/tasks?" + V, "{\"id\":\"T-000\",\"commandLine\":\"x\"}"), 409, "TaskExists");
+    assertError(client.send("POST", "/jobs/nojob/tasks?" + V, "{\"id\":\"t\",\"commandLine\":\"x\"}"), 404, "JobNotFound");
+
+    StringBuilder tooMany = new StringBuilder("{\"value\":[");
+    for (int i = 0; i < 101; i++) {
+      tooMany.append(i == 0 ? "" : ",").append("{\"id\":\"x").append(i).append("\",\"commandLine\":\"true\"}");
+    }
+    assertError(client.send("POST", "/jobs/job-1/addtaskcollection?" + V, tooMany + "]}"), 413, "RequestBodyTooLarge");
+
+    StringBuilder coll = new StringBuilder("{\"value\":[");
+    for (int i = 1; i <= 5; i++) {
+      coll.append(i == 1 ? "" : ",").append("{\"id\":\"t-00").append(i).append("\",\"commandLine\":\"true\"}");
+    }
+    coll.append(",{\"id\":\"t-000\",\"commandLine\":\"true\"},{\"id\":\"bad id\",\"commandLine\":\"true\"},{\"id\":\"t-nocmd\"}]}");
+    SignedClient.Reply added = client.send("POST", "/jobs/job-1/addtaskcollection?" + V, coll.toString());
+    assertEquals(200, added.status(), added.text());
+    JsonNode results = added.json().get("value");
+    assertEquals(8, results.size());
+    assertEquals("success", results.at("/0/status").textValue());
+    assertEquals(server.baseUrl + "/jobs/job-1/tasks/t-001", results.at("/0/location").textValue());
+    assertEquals("clienterror", results.at("/5/status").textValue());
+    assertEquals("TaskExists", results.at("/5/error/code").textValue());
+    assertEquals("InvalidPropertyValue", results.at("/6/error/code").textValue());
+    assertEquals("MissingRequiredProperty", results.at("/7/error/code").textValue());
+
+    // Paging: 6 tasks, 4 pages of at most 2 via odata.nextLink (which keeps api-version).
+    Set<String> seen = new HashSet<>();
+    SignedClient.Reply page = client.send("GET", "/jobs/job-1/tasks?" + V + "&maxresults=2", null);
+    int pages = 0;
+    while (true) {
+      assertEquals(200, page.status(), page.text());
+      pages++;
+      for (JsonNode t : page.json().get("value")) {
+        assertTrue(seen.add(t.get("id").textValue()), "no task twice");
+      }
+      JsonNode next = page.json().get("odata.nextLink");
+      if (next == null) {
+        break;
+      }
+      assertTrue(next.textValue().contains("api-version=2024-07-01.20.0"), next.textValue());
+      page = client.follow(next.textValue());
+    }
+    assertEquals(6, seen.size());
+    assertEquals(3, pages);
+    JsonNode filtered = client.send("GET", "/jobs/job-1/tasks?" + V + "&$filter=state%20eq%20'active'&$select=id", null).json();
+    assertEquals(6, filtered.get("value").size());
+
+    JsonNode t = client.send("GET", "/jobs/job-1/tasks/t-000?" + V, null).json();
+    assertEquals("active", t.get("state").textValue());
+    assertEquals("echo hi", t.get("commandLine").textValue());
+    assertEquals("http://x/y", t.at("/resourceFiles/0/httpUrl").textValue());
+    assertEquals(0, t.at("/executionInfo/retryCount").intValue());
+
+    JsonNode counts = client.send("GET", "/jobs/job-1/taskcounts?" + V, null).json();
+    assertEquals(6, counts.at("/taskCounts/active").intValue());
+    assertEquals(6, counts.at("/taskSlotCounts/active").intValue());
+
+    JsonNode files = client.send("GET", "/jobs/job-1/tasks/t-000/files?" + V + "&recursive=true", null).json();
+    assertEquals(0, files.get("value").size());
+    assertError(client.send("GET", "/jobs/job-1/tasks/t-000/files/stdout.txt?" + V, null), 404, "FileNotFound");
+
+    SignedClient.Reply terminated = client.send("POST", "/jobs/job-1/tasks/t-001/terminate?" + V, null);
+    assertEquals(204, terminated.status(), terminated.text());
+    assertEquals("completed", client.send("GET", "/jobs/job-1/tasks/t-001?" + V, null).json().get("state").textValue());
+    assertEquals(200, client.send("DELETE", "/jobs/job-1/tasks/t-002?" + V, null).status());
+    assertError(client.send("GET", "/jobs/job-1/tasks/t-002?" + V, null), 404, "TaskNotFound");
+
+    SignedClient.Reply echoed = client.send("GET", "/jobs/job-1?" + V, null,
+        Map.of("client-request-id", "9C4D50EE-2D56-4CD3-8152-34347DC9F2B0", "return-client-request-id", "true"), true);
+    assertEquals("9C4D50EE-2D56-4CD3-8152-34347DC9F2B0", echoed.header("client-request-id"));
+    assertNull(client.send("GET", "/jobs/job-1?" + V, null,
+        Map.of("client-request-id", "x"), true).header("client-request-id"));
+
+    SignedClient.Reply ended = client.send("POST", "/jobs/job-1/terminate?" + V, "{\"terminateReason\":\"enough\"}");
+    assertEquals(202, ended.status(), ended.text());
+    JsonNode done = client.send("GET", "/jobs/job-1?" + V, null).json();
+    assertEquals("completed", done.get("state").textValue());
+    assertEquals("enough", done.at("/executionInfo/terminateReason").textValue());
+    assertEquals(202, client.send("DELETE", "/jobs/job-1?" + V, null).status());
+  }
+}
