@@ -8,13 +8,16 @@ import io.batchgrid.config.AccountKeys;
 import io.batchgrid.config.Settings;
 import io.batchgrid.config.SettingsException;
 import io.batchgrid.coordinator.CoordinatorRole;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.nio.channels.FileLock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -67,6 +70,9 @@ public final class ServerCommand implements Callable<Integer> {
           + " default batchgrid).")
   String accountName;
 
+  /** Held until the process ends; static so that nothing can collect it and release the lock. */
+  private static volatile FileLock heldLock;
+
   private final PrintStream out;
   private final PrintStream err;
 
@@ -114,8 +120,18 @@ public final class ServerCommand implements Callable<Integer> {
     try {
       base = ConfigFactory.load();
       settings = settings(base);
+      Optional<FileLock> lock = DataDirLock.tryAcquire(settings.dataDir());
+      if (lock.isEmpty()) {
+        err.println("batchgrid: data directory " + settings.dataDir()
+            + " is in use by another batchgrid server");
+        return 1;
+      }
+      heldLock = lock.get();
       keys = AccountKeys.resolve(settings);
       settings = keys.settings();
+    } catch (IOException e) {
+      err.println("batchgrid: cannot use the data directory: " + e);
+      return Main.EXIT_USAGE;
     } catch (SettingsException e) {
       err.println("batchgrid: bad setting " + e.getMessage());
       return Main.EXIT_USAGE;
