@@ -11,6 +11,12 @@ public final class ServerConfig {
 
   public static final String JOURNAL_DIR = "pekko.persistence.journal.leveldb.dir";
   public static final String SNAPSHOT_DIR = "pekko.persistence.snapshot-store.local.dir";
+  /**
+   * Where cluster sharding remembers which shards exist, so that remembered pools and jobs start
+   * again after a restart. Pekko's default is a directory named after the (random) remote port in
+   * the working directory, which a restart would not find again.
+   */
+  public static final String SHARDING_DIR = "pekko.cluster.sharding.distributed-data.durable.lmdb.dir";
 
   private ServerConfig() {}
 
@@ -24,6 +30,11 @@ public final class ServerConfig {
     return settings.dataDir().resolve("snapshots");
   }
 
+  /** Where sharding's remembered shards of a data directory live. */
+  public static Path shardingDir(Settings settings) {
+    return settings.dataDir().resolve("sharding");
+  }
+
   /**
    * {@code base} (normally {@code ConfigFactory.load()}: application.conf with its cluster,
    * persistence, sharding and logging files, every reference.conf, -D properties, environment)
@@ -33,7 +44,8 @@ public final class ServerConfig {
   public static Config forServer(Settings settings, Config base) {
     Map<String, Object> dirs = Map.of(
         JOURNAL_DIR, journalDir(settings).toString(),
-        SNAPSHOT_DIR, snapshotDir(settings).toString());
+        SNAPSHOT_DIR, snapshotDir(settings).toString(),
+        SHARDING_DIR, shardingDir(settings).toString());
     return ConfigFactory.parseMap(dirs, "data directory of batchgrid server")
         .withFallback(base)
         .resolve();

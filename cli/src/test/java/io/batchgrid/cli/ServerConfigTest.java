@@ -60,6 +60,7 @@ class ServerConfigTest {
     Config c = ServerConfig.forServer(settings(), ConfigFactory.load());
     assertEquals(tmp.resolve("data/journal").toString(), c.getString(ServerConfig.JOURNAL_DIR));
     assertEquals(tmp.resolve("data/snapshots").toString(), c.getString(ServerConfig.SNAPSHOT_DIR));
+    assertEquals(tmp.resolve("data/sharding").toString(), c.getString(ServerConfig.SHARDING_DIR));
   }
 
   // --- a real one-node cluster with the LevelDB journal -------------------------------------

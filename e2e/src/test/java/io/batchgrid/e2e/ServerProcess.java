@@ -49,7 +49,8 @@ final class ServerProcess implements AutoCloseable {
     }
     String classpath = jar + java.io.File.pathSeparator + root.resolve("cli/target/lib") + "/*";
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx1g", "-Djdk.lang.Process.launchMechanism=VFORK", "-cp", classpath, "io.batchgrid.cli.Main",
+        "-Xmx1g", "-Djdk.lang.Process.launchMechanism=VFORK",
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-cp", classpath, "io.batchgrid.cli.Main",
         "server", "--data", dataDir.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("BATCHGRID_ACCOUNT_NAME", ACCOUNT);
