@@ -41,7 +41,17 @@ final class TestServer implements AutoCloseable {
     public void stop(String poolId, List<String> nodeIds) {}
   };
 
+  /** Makes the node provider once the actor system exists. */
+  @FunctionalInterface
+  interface Provider {
+    NodeProvider create(org.apache.pekko.actor.typed.ActorSystem<?> system) throws Exception;
+  }
+
   TestServer(NodeProvider provider) throws Exception {
+    this(system -> provider);
+  }
+
+  TestServer(Provider provider) throws Exception {
     dir = Files.createTempDirectory("batchgrid-api-test");
     testKit = ActorTestKit.create("api-test", ConfigFactory.parseString(String.join("\n",
         "pekko.actor.provider = cluster",
@@ -63,7 +73,7 @@ final class TestServer implements AutoCloseable {
       }
       return null;
     });
-    CoordinatorRole.start(testKit.system(), provider);
+    CoordinatorRole.start(testKit.system(), provider.create(testKit.system()));
     Settings settings = new Settings(dir, "127.0.0.1", 0, ACCOUNT, Base64.getEncoder().encodeToString(KEY), "in-process");
     binding = ApiServer.start(testKit.system(), settings).toCompletableFuture().get(20, TimeUnit.SECONDS);
     baseUrl = "http://127.0.0.1:" + binding.localAddress().getPort();

@@ -1,0 +1,87 @@
+package io.batchgrid.api.routes;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.batchgrid.coordinator.node.InProcessNodeProvider;
+
+/** Real in-process nodes run a task; its files are listed and read through the API. */
+class TaskFilesTest {
+  static final String V = "api-version=2024-07-01.20.0";
+  static TestServer server;
+  static SignedClient client;
+
+  @BeforeAll
+  static void start() throws Exception {
+    server = new TestServer(system -> InProcessNodeProvider.start(system,
+        java.nio.file.Files.createTempDirectory("batchgrid-api-nodes"), TestServer.ACCOUNT, null));
+    client = server.client();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @Test
+  void aTaskRunsAndItsFilesCanBeListedAndRead() {
+    assertEquals(201, client.send("POST", "/pools?" + V,
+        "{\"id\":\"files-pool\",\"vmSize\":\"local\",\"targetDedicatedNodes\":1,\"taskSlotsPerNode\":1}").status());
+    assertEquals(201, client.send("POST", "/jobs?" + V, "{\"id\":\"files-job\",\"poolInfo\":{\"poolId\":\"files-pool\"}}").status());
+    assertEquals(201, client.send("POST", "/jobs/files-job/tasks?" + V,
+        "{\"id\":\"hello\",\"commandLine\":\"/bin/sh -c 'mkdir -p out && echo hello world && echo nested > out/n.txt'\"}").status());
+
+    TestProbe<Object> probe = server.testKit.createTestProbe();
+    JsonNode task = probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      JsonNode t = client.send("GET", "/jobs/files-job/tasks/hello?" + V, null).json();
+      assertEquals("completed", t.get("state").textValue(), t.toString());
+      return t;
+    });
+    assertEquals(0, task.at("/executionInfo/exitCode").intValue());
+    assertEquals("success", task.at("/executionInfo/result").textValue());
+    assertEquals("files-pool", task.at("/nodeInfo/poolId").textValue());
+
+    JsonNode top = client.send("GET", "/jobs/files-job/tasks/hello/files?" + V, null).json();
+    Set<String> names = new HashSet<>();
+    top.get("value").forEach(f -> names.add(f.get("name").textValue()));
+    assertTrue(names.containsAll(Set.of("stdout.txt", "stderr.txt")), names.toString());
+    JsonNode all = client.send("GET", "/jobs/files-job/tasks/hello/files?" + V + "&recursive=true", null).json();
+    Set<String> deep = new HashSet<>();
+    all.get("value").forEach(f -> deep.add(f.get("name").textValue()));
+    assertTrue(deep.contains("wd/out/n.txt"), deep.toString());
+
+    SignedClient.Reply head = client.send("HEAD", "/jobs/files-job/tasks/hello/files/stdout.txt?" + V, null);
+    assertEquals(200, head.status());
+    assertEquals("12", head.header("content-length"));
+    assertEquals("false", head.header("ocp-batch-file-isdirectory"));
+    assertNotNull(head.header("ocp-creation-time"));
+    assertNotNull(head.header("last-modified"));
+    assertEquals(server.baseUrl + "/jobs/files-job/tasks/hello/files/stdout.txt", head.header("ocp-batch-file-url"));
+    assertEquals(0, head.bytes().length);
+
+    assertEquals("hello world\n", client.send("GET", "/jobs/files-job/tasks/hello/files/stdout.txt?" + V, null).text());
+    assertEquals("world", client.send("GET", "/jobs/files-job/tasks/hello/files/stdout.txt?" + V, null,
+        Map.of("ocp-range", "bytes=6-10"), true).text());
+    assertEquals("nested\n", client.send("GET", "/jobs/files-job/tasks/hello/files/wd%2Fout%2Fn.txt?" + V, null).text());
+    assertEquals("nested\n", client.send("GET", "/jobs/files-job/tasks/hello/files/wd/out/n.txt?" + V, null).text());
+    SignedClient.Reply missing = client.send("GET", "/jobs/files-job/tasks/hello/files/nope.txt?" + V, null);
+    assertEquals(404, missing.status());
+    assertEquals("FileNotFound", missing.json().get("code").textValue());
+
+    JsonNode node = client.send("GET", "/pools/files-pool/nodes?" + V, null).json().at("/value/0");
+    assertTrue(Set.of("idle", "running").contains(node.get("state").textValue()), node.toString());
+  }
+}
