@@ -22,14 +22,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 import com.microsoft.azure.batch.BatchClient;
 import com.microsoft.azure.batch.auth.BatchSharedKeyCredentials;
-import com.microsoft.azure.batch.protocol.models.AllocationState;
 import com.microsoft.azure.batch.protocol.models.CloudTask;
-import com.microsoft.azure.batch.protocol.models.PoolAddParameter;
 import com.microsoft.azure.batch.protocol.models.PoolInformation;
 import com.microsoft.azure.batch.protocol.models.TaskAddParameter;
 import com.microsoft.azure.batch.protocol.models.TaskCounts;
 import com.microsoft.azure.batch.protocol.models.TaskState;
-import com.microsoft.azure.batch.protocol.models.VirtualMachineConfiguration;
 
 /**
  * kill -9 of the server, then a restart on the same data directory: everything acknowledged is
@@ -44,12 +41,6 @@ class CrashRecoveryTest {
     return BatchClient.open(new BatchSharedKeyCredentials(server.url(), ServerProcess.ACCOUNT, ServerProcess.KEY));
   }
 
-  private static void createPool(BatchClient client, String id, int nodes, int slots) throws Exception {
-    client.poolOperations().createPool(new PoolAddParameter().withId(id).withVmSize("standard_d2s_v3")
-        .withVirtualMachineConfiguration(new VirtualMachineConfiguration().withNodeAgentSKUId("batch.node.ubuntu 22.04"))
-        .withTargetDedicatedNodes(nodes).withTaskSlotsPerNode(slots));
-    await().atMost(Duration.ofSeconds(60)).until(() -> client.poolOperations().getPool(id).allocationState() == AllocationState.STEADY);
-  }
 
   private static String stdout(BatchClient client, String job, String task) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -63,7 +54,7 @@ class CrashRecoveryTest {
     Set<String> wasRunning;
     try (ServerProcess first = new ServerProcess(data).start()) {
       BatchClient client = client(first);
-      createPool(client, "crash-pool", 2, 2);
+      Pools.create(client, "crash-pool", 2, 2);
       client.jobOperations().createJob("crash-job", new PoolInformation().withPoolId("crash-pool"));
       List<TaskAddParameter> tasks = new ArrayList<>();
       for (int i = 0; i < 20; i++) {
@@ -114,7 +105,7 @@ class CrashRecoveryTest {
     Set<String> acknowledged = ConcurrentHashMap.newKeySet();
     try (ServerProcess first = new ServerProcess(data).start()) {
       BatchClient client = client(first);
-      createPool(client, "sub-pool", 1, 1);
+      Pools.create(client, "sub-pool", 1, 1);
       client.jobOperations().createJob("sub-job", new PoolInformation().withPoolId("sub-pool"));
       AtomicBoolean stop = new AtomicBoolean();
       Thread submitter = new Thread(() -> {
