@@ -122,10 +122,11 @@ final class Functions {
         if (!Double.isFinite(d)) {
             return d;
         }
-        double r = Math.floor(Math.abs(d) + 0.5);
-        // floor(x + 0.5) overshoots for the largest double below 0.5; keep such values below the halfway point.
-        if (r - Math.abs(d) > 0.5) {
-            r -= 1;
+        double abs = Math.abs(d);
+        double r = Math.floor(abs);
+        // abs - floor(abs) is exact, unlike floor(abs + 0.5), which rounds 0.49999999999999994 up to 1.
+        if (abs - r >= 0.5) {
+            r += 1;
         }
         return Math.copySign(r, d);
     }
