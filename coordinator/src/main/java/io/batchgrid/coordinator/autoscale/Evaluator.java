@@ -1,7 +1,6 @@
 package io.batchgrid.coordinator.autoscale;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -527,9 +526,4 @@ final class Evaluator {
         return out;
     }
 
-    static double[] sorted(double[] values) {
-        double[] copy = values.clone();
-        Arrays.sort(copy);
-        return copy;
-    }
 }

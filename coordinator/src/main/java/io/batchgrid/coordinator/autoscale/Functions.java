@@ -146,9 +146,42 @@ final class Functions {
         if (v.length == 0) {
             throw Evaluator.fail(call.position(), "percentile() of an empty doubleVec");
         }
-        double[] sorted = Evaluator.sorted(v);
-        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
-        return new Value.Num(sorted[Math.max(0, rank - 1)]);
+        int rank = (int) Math.ceil(p / 100.0 * v.length);
+        return new Value.Num(select(v.clone(), Math.max(0, rank - 1)));
+    }
+
+    /** The k-th smallest value (0-based), found by quickselect in linear expected time; reorders {@code a}. */
+    static double select(double[] a, int k) {
+        int lo = 0;
+        int hi = a.length - 1;
+        while (lo < hi) {
+            double pivot = a[(lo + hi) >>> 1];
+            int i = lo;
+            int j = hi;
+            while (i <= j) {
+                while (Double.compare(a[i], pivot) < 0) {
+                    i++;
+                }
+                while (Double.compare(a[j], pivot) > 0) {
+                    j--;
+                }
+                if (i <= j) {
+                    double t = a[i];
+                    a[i] = a[j];
+                    a[j] = t;
+                    i++;
+                    j--;
+                }
+            }
+            if (k <= j) {
+                hi = j;
+            } else if (k >= i) {
+                lo = i;
+            } else {
+                return a[k];
+            }
+        }
+        return a[k];
     }
 
     private static Value val(Expr.Call call, List<Value> args) {

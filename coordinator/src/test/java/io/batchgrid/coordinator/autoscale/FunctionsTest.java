@@ -96,6 +96,21 @@ class FunctionsTest {
     }
 
     @Test
+    void percentileSelectionAgreesWithSorting() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (int round = 0; round < 200; round++) {
+            double[] values = new double[1 + random.nextInt(60)];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = random.nextInt(10); // many duplicates
+            }
+            double[] sorted = values.clone();
+            java.util.Arrays.sort(sorted);
+            int k = random.nextInt(values.length);
+            assertEquals(sorted[k], Functions.select(values.clone(), k), () -> java.util.Arrays.toString(values));
+        }
+    }
+
+    @Test
     void stopEndsTheEvaluation() {
         AutoscaleRun run = Eval.run("$TargetDedicatedNodes = 2; $a = 1;\n$b = $a > 0 ? stop() : 5;\n$TargetDedicatedNodes = 9");
         assertTrue(run.stopped());
