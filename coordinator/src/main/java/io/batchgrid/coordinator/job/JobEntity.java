@@ -151,6 +151,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private static final Duration CATALOG_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration DEMAND_REFRESH = Duration.ofSeconds(2);
+  /**
+   * Tasks shorter than this on average are prefetched: each leased slot gets one more task queued
+   * on its node. Short tasks otherwise leave slots idle for a report round trip after each one;
+   * long tasks are not prefetched, so none waits behind a long one while another node is free.
+   */
+  private static final double PREFETCH_BELOW_MS = 1_000;
   private static final FailureInfo ENDED_BY_USER = FailureInfo.user("TaskEnded", "Task Was Ended by User Request");
   private static final FailureInfo ENDED_WITH_JOB = FailureInfo.user("TaskEnded", "The task was ended because its job was terminated");
 
@@ -162,6 +168,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private final Leases leases = new Leases();
   private int demandSent;
   private boolean dispatchScheduled;
+  // Moving average of how long this job's attempts run, from the nodes' reports (live, not persisted).
+  private double meanAttemptMs = -1;
   private long lastSnapshotSeqNr;
 
   private JobEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String entityId,
@@ -474,7 +482,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     long now = System.currentTimeMillis();
     List<JobEvent> events = new ArrayList<>(2);
     events.add(new JobEvent.TasksFinished(r.nodeId(), current, now));
-    Map<String, Integer> capacity = leases.freeByNode();
+    Map<String, Integer> capacity = leases.roomByNode(prefetchPerSlot());
     freed.forEach((node, n) -> {
       if (leases.agent(node) != null) {
         capacity.merge(node, n, Integer::sum);
@@ -488,6 +496,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       freed.forEach(leases::free);
       launch(state, dispatches);
       r.replyTo().tell(ack);
+      current.forEach(this::observeDuration);
       afterChange(state);
     });
   }
@@ -499,7 +508,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         if (!s.exists() || !canDispatch(s)) {
           return Effect().none();
         }
-        List<TaskDispatch> dispatches = plan(s, leases.freeByNode(), Map.of());
+        List<TaskDispatch> dispatches = plan(s, leases.roomByNode(prefetchPerSlot()), Map.of());
         if (dispatches.isEmpty()) {
           afterChange(s);
           return Effect().none();
@@ -557,12 +566,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     boolean active = canDispatch(s);
     long wanted = active ? Math.min(s.taskSlotCounts().active(), parallelismLeft(s)) : 0;
     int free = leases.totalFree();
+    int room = leases.totalRoom(prefetchPerSlot());
     int giveBack = wanted == 0 ? free : Math.min(free, leases.owed());
     if (giveBack > 0) {
       leases.takeFree(giveBack).forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(jobId(s), node, n)));
       free -= giveBack;
+      room = leases.totalRoom(prefetchPerSlot());
     }
-    if (wanted > 0 && free > 0 && !dispatchScheduled) {
+    if (wanted > 0 && room > 0 && !dispatchScheduled) {
       dispatchScheduled = true;
       ctx.getSelf().tell(Internal.DISPATCH);
     }
@@ -573,6 +584,17 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     if (s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
       ctx.getSelf().tell(Internal.CHECK_COMPLETION);
+    }
+  }
+
+  private int prefetchPerSlot() {
+    return meanAttemptMs >= 0 && meanAttemptMs < PREFETCH_BELOW_MS && leases.owed() == 0 ? 1 : 0;
+  }
+
+  private void observeDuration(TaskOutcome o) {
+    if (o.startTimeMs() > 0 && o.endTimeMs() >= o.startTimeMs()) {
+      double d = o.endTimeMs() - o.startTimeMs();
+      meanAttemptMs = meanAttemptMs < 0 ? d : 0.8 * meanAttemptMs + 0.2 * d;
     }
   }
 

@@ -59,23 +59,33 @@ final class Leases {
     }
   }
 
-  /** Free leased slots per node. */
-  Map<String, Integer> freeByNode() {
-    Map<String, Integer> free = new LinkedHashMap<>();
+  /**
+   * Room per node for more tasks: free leased slots, plus {@code prefetchPerSlot} tasks per leased
+   * slot that wait on the node for a slot, so that it starts the next task the moment one ends
+   * instead of waiting for a round trip to the job.
+   */
+  Map<String, Integer> roomByNode(int prefetchPerSlot) {
+    Map<String, Integer> room = new LinkedHashMap<>();
     byNode.forEach((id, l) -> {
-      if (l.granted > l.used) {
-        free.put(id, l.granted - l.used);
+      int r = l.granted * (1 + prefetchPerSlot) - l.used;
+      if (r > 0) {
+        room.put(id, r);
       }
     });
-    return free;
+    return room;
   }
 
-  int totalFree() {
+  int totalRoom(int prefetchPerSlot) {
     int sum = 0;
     for (Lease l : byNode.values()) {
-      sum += Math.max(0, l.granted - l.used);
+      sum += Math.max(0, l.granted * (1 + prefetchPerSlot) - l.used);
     }
     return sum;
+  }
+
+  /** Leased slots that no task uses. */
+  int totalFree() {
+    return totalRoom(0);
   }
 
   /** The pool asked for slots back: the next free ones go back instead of being reused. */
