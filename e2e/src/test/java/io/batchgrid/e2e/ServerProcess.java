@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The packaged batchgrid server ({@code cli/target}) running as its own JVM, exactly as
+ * The packaged batchgrid server ({@code cli/target/batchgrid.jar}) running as its own JVM, exactly as
  * {@code ./batchgrid server} runs it, so that a test can kill it with SIGKILL and start it again
  * on the same data directory.
  */
@@ -42,15 +42,13 @@ final class ServerProcess implements AutoCloseable {
   /** Starts the server and waits until it says it is ready. */
   ServerProcess start() throws Exception {
     Path root = Path.of(System.getProperty("batchgrid.root", "..")).toAbsolutePath().normalize();
-    String version = System.getProperty("batchgrid.version", "0.1.0-SNAPSHOT");
-    Path jar = root.resolve("cli/target/batchgrid-cli-" + version + ".jar");
+    Path jar = root.resolve("cli/target/batchgrid.jar");
     if (!Files.exists(jar)) {
       throw new IllegalStateException("build the cli first (mvn package): " + jar + " is missing");
     }
-    String classpath = jar + java.io.File.pathSeparator + root.resolve("cli/target/lib") + "/*";
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx1g", "-Djdk.lang.Process.launchMechanism=VFORK",
-        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-cp", classpath, "io.batchgrid.cli.Main",
+        "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-jar", jar.toString(),
         "server", "--data", dataDir.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("BATCHGRID_ACCOUNT_NAME", ACCOUNT);
