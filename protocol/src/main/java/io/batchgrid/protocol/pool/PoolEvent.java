@@ -28,6 +28,11 @@ public sealed interface PoolEvent {
 
   record ResizeCompleted(long timeMs) implements PoolEvent {}
 
+  /** Autoscaling on, with this formula evaluated every {@code evaluationIntervalMs}; the formula was checked first. */
+  record AutoScaleEnabled(String formula, long evaluationIntervalMs, long timeMs) implements PoolEvent {}
+
+  record AutoScaleDisabled(long timeMs) implements PoolEvent {}
+
   record PoolDeleting(long timeMs) implements PoolEvent {}
 
   record PoolDeleted(long timeMs) implements PoolEvent {}

@@ -64,6 +64,16 @@ public record PoolRecord(
     } else if (event instanceof PoolEvent.ResizeCompleted) {
       return new PoolRecord(spec, state, AllocationState.STEADY, creationTimeMs,
           stateTransitionTimeMs, t, t, version + 1, targetDedicatedNodes, nodes);
+    } else if (event instanceof PoolEvent.AutoScaleEnabled e) {
+      PoolSpec changed = spec.toBuilder().setEnableAutoScale(true).setAutoScaleFormula(e.formula())
+          .setAutoScaleEvaluationIntervalMs(e.evaluationIntervalMs()).build();
+      return new PoolRecord(changed, state, allocationState, creationTimeMs, stateTransitionTimeMs,
+          allocationStateTransitionTimeMs, t, version + 1, targetDedicatedNodes, nodes);
+    } else if (event instanceof PoolEvent.AutoScaleDisabled) {
+      PoolSpec changed = spec.toBuilder().setEnableAutoScale(false).clearAutoScaleFormula()
+          .clearAutoScaleEvaluationIntervalMs().build();
+      return new PoolRecord(changed, state, allocationState, creationTimeMs, stateTransitionTimeMs,
+          allocationStateTransitionTimeMs, t, version + 1, targetDedicatedNodes, nodes);
     } else if (event instanceof PoolEvent.PoolDeleting) {
       return new PoolRecord(spec, PoolState.DELETING, allocationState, creationTimeMs, t,
           allocationStateTransitionTimeMs, t, version + 1, 0, nodes);

@@ -330,6 +330,11 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       b.setResizedDedicated(c.targetDedicatedNodes());
     } else if (e instanceof PoolEvent.ResizeCompleted) {
       b.setResizeCompleted(true);
+    } else if (e instanceof PoolEvent.AutoScaleEnabled c) {
+      b.setAutoScaleEnabled(io.batchgrid.protocol.proto.AutoScaleP.newBuilder().setFormula(c.formula())
+          .setEvaluationIntervalMs(c.evaluationIntervalMs()));
+    } else if (e instanceof PoolEvent.AutoScaleDisabled) {
+      b.setAutoScaleDisabled(true);
     } else if (e instanceof PoolEvent.PoolDeleting) {
       b.setDeleting(true);
     } else if (e instanceof PoolEvent.PoolDeleted) {
@@ -353,6 +358,11 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         return new PoolEvent.PoolResized(p.getResizedDedicated(), t);
       case RESIZE_COMPLETED:
         return new PoolEvent.ResizeCompleted(t);
+      case AUTO_SCALE_ENABLED:
+        return new PoolEvent.AutoScaleEnabled(p.getAutoScaleEnabled().getFormula(),
+            p.getAutoScaleEnabled().getEvaluationIntervalMs(), t);
+      case AUTO_SCALE_DISABLED:
+        return new PoolEvent.AutoScaleDisabled(t);
       case DELETING:
         return new PoolEvent.PoolDeleting(t);
       case DELETED:
