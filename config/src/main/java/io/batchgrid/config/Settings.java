@@ -97,6 +97,9 @@ public record Settings(
           NODE_PROVIDER, "unknown provider '" + nodeProvider + "', known: " + NODE_PROVIDERS);
     }
 
+    // Read where it is used (the worker); validated here so a bad value stops the server at start.
+    AutoStorage.load(config);
+
     return new Settings(dataDir, bind, port, accountName, accountKey, nodeProvider);
   }
 
