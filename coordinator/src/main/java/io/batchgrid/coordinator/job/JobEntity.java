@@ -172,6 +172,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private boolean dispatchScheduled;
   // Moving average of how long this job's attempts run, from the nodes' reports (live, not persisted).
   private double meanAttemptMs = -1;
+  // Task counts last told to the pool (for its autoscale samples), and when.
+  private io.batchgrid.protocol.job.TaskCounts countsSent;
+  private long countsSentAtMs;
   private long lastSnapshotSeqNr;
 
   private JobEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String entityId,
@@ -551,6 +554,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         if (s.exists() && demandSent > 0) {
           pool(s).tell(new PoolEntity.RequestSlots(jobId(s), s.spec().getPriority(), demandSent));
         }
+        if (s.exists()) {
+          tellCounts(s, true);
+        }
         return Effect().none();
       default:
         return Effect().none();
@@ -587,6 +593,26 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
       ctx.getSelf().tell(Internal.CHECK_COMPLETION);
     }
+    tellCounts(s, false);
+  }
+
+  /**
+   * Tells the pool this job's task counts (its autoscale formulas read them) when they changed: at
+   * most once a second from the hot path, and on the periodic tick in any case.
+   */
+  private void tellCounts(JobRecord s, boolean tick) {
+    long now = System.currentTimeMillis();
+    if (!tick && now - countsSentAtMs < 1_000) {
+      return;
+    }
+    io.batchgrid.protocol.job.TaskCounts counts = s.state() == JobState.ACTIVE || s.state() == JobState.DISABLED
+        ? s.taskCounts() : io.batchgrid.protocol.job.TaskCounts.ZERO;
+    if (counts.equals(countsSent)) {
+      return;
+    }
+    countsSent = counts;
+    countsSentAtMs = now;
+    pool(s).tell(new PoolEntity.JobTaskCounts(s.id(), counts.active(), counts.running(), counts.succeeded(), counts.failed()));
   }
 
   private int prefetchPerSlot() {

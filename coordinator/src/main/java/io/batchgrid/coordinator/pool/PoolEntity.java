@@ -13,6 +13,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -27,6 +28,12 @@ import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
+import io.batchgrid.coordinator.autoscale.AutoscaleFormula;
+import io.batchgrid.coordinator.autoscale.AutoscaleRun;
+import io.batchgrid.coordinator.autoscale.FormulaError;
+import io.batchgrid.coordinator.autoscale.FormulaException;
+import io.batchgrid.coordinator.autoscale.NodeDeallocationOption;
+import io.batchgrid.coordinator.autoscale.ServiceVariable;
 import io.batchgrid.coordinator.catalog.Catalog;
 import io.batchgrid.coordinator.job.JobEntity;
 import io.batchgrid.coordinator.node.NodeProvider;
@@ -40,6 +47,7 @@ import io.batchgrid.protocol.pool.AllocationState;
 import io.batchgrid.protocol.pool.PoolEvent;
 import io.batchgrid.protocol.pool.PoolRecord;
 import io.batchgrid.protocol.pool.PoolState;
+import io.batchgrid.protocol.spec.NameValue;
 import io.batchgrid.protocol.spec.PoolSpec;
 
 /**
@@ -67,6 +75,24 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public record ListNodes(ActorRef<StatusReply<List<NodeHandle>>> replyTo) implements Command {}
 
+  /**
+   * Turns autoscaling on (or changes its formula or interval); {@code evaluationIntervalMs} null
+   * keeps the current one, else Azure's default of 15 minutes. The formula is evaluated at once.
+   * A formula that does not parse is rejected with its Azure error code.
+   */
+  public record EnableAutoScale(String formula, Long evaluationIntervalMs, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  public record DisableAutoScale(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  /** Evaluates a formula against the pool's current samples without applying the result. */
+  public record EvaluateAutoScale(String formula, ActorRef<StatusReply<AutoScaleRunView>> replyTo)
+      implements Command {}
+
+  /** A job's task counts, which the pool samples as $ActiveTasks, $RunningTasks, ... for autoscale formulas. */
+  public record JobTaskCounts(String jobId, long active, long running, long succeeded, long failed)
+      implements Command {}
+
   public record GetNode(String nodeId, ActorRef<StatusReply<NodeHandle>> replyTo) implements Command {}
 
   // ------------------------------------------------------------------ from nodes and jobs
@@ -90,10 +116,23 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private enum FinishDeletion implements Command { INSTANCE }
 
+  private enum Tick implements Command { SAMPLE, EVALUATE }
+
   // ------------------------------------------------------------------ replies
 
-  /** The pool as {@code GET /pools/{id}} shows it. */
-  public record PoolView(PoolRecord record, int currentDedicatedNodes) {}
+  /**
+   * The pool as {@code GET /pools/{id}} shows it. {@code autoScaleRun} is the last evaluation
+   * (null before the first one, and after a restart until the next one).
+   */
+  public record PoolView(PoolRecord record, int currentDedicatedNodes, AutoScaleRunView autoScaleRun) {}
+
+  /**
+   * One evaluation of an autoscale formula, as Azure's {@code AutoScaleRun}: {@code results} is the
+   * "$name=value;..." string; on failure {@code errorCode} and {@code errorMessage} are set and
+   * {@code errorValues} holds the detail (name "Message").
+   */
+  public record AutoScaleRunView(long timestampMs, String results, String errorCode, String errorMessage,
+      List<io.batchgrid.protocol.spec.NameValue> errorValues) {}
 
   /**
    * A node of the pool. {@code agent} is null while the node has not registered; {@code state} is
@@ -115,10 +154,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public static Behavior<Command> create(String entityId, NodeProvider provider,
       ActorRef<ClusterSharding.ShardCommand> shard) {
-    return Behaviors.setup(ctx -> new PoolEntity(ctx, entityId, provider, shard));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new PoolEntity(ctx, timers, entityId, provider, shard)));
   }
 
   private static final Duration CATALOG_TIMEOUT = Duration.ofSeconds(10);
+  /** Azure's default evaluation interval. */
+  static final Duration DEFAULT_EVALUATION_INTERVAL = Duration.ofMinutes(15);
+  /** Azure's floor is 5 minutes; batchgrid evaluates as often as every 5 seconds. */
+  static final Duration MIN_EVALUATION_INTERVAL = Duration.ofSeconds(5);
 
   private final ActorContext<Command> ctx;
   private final NodeProvider provider;
@@ -128,11 +171,17 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private final SlotLedger ledger = new SlotLedger();
   private final Map<String, ActorRef<NodeMessage>> agents = new HashMap<>();
   private final Map<String, Long> registeredAt = new HashMap<>();
+  private final TimerScheduler<Command> timers;
+  // Autoscaling, live: the sample history, the parsed formula and its last run.
+  private final PoolMetrics metrics = new PoolMetrics();
+  private AutoscaleFormula formula;
+  private AutoScaleRunView lastRun;
 
-  private PoolEntity(ActorContext<Command> ctx, String entityId, NodeProvider provider,
-      ActorRef<ClusterSharding.ShardCommand> shard) {
+  private PoolEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String entityId,
+      NodeProvider provider, ActorRef<ClusterSharding.ShardCommand> shard) {
     super(PersistenceId.of(ENTITY_KEY.name(), entityId));
     this.ctx = ctx;
+    this.timers = timers;
     this.shard = shard;
     this.provider = provider;
     this.sharding = ClusterSharding.get(ctx.getSystem());
@@ -166,6 +215,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
           }
           // Nodes come back with the ids (and so the directories) they had.
           provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
+          startTimers(state);
         })
         .build();
   }
@@ -196,9 +246,18 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         })
         .onCommand(ReleaseJob.class, (s, c) -> {
           ledger.releaseJob(c.jobId());
+          metrics.forgetJob(c.jobId());
           return rebalance(s);
         })
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
+        .onCommand(EnableAutoScale.class, this::onEnableAutoScale)
+        .onCommand(DisableAutoScale.class, this::onDisableAutoScale)
+        .onCommand(EvaluateAutoScale.class, this::onEvaluateAutoScale)
+        .onCommand(JobTaskCounts.class, (s, c) -> {
+          metrics.jobCounts(c.jobId(), c.active(), c.running(), c.succeeded(), c.failed());
+          return Effect().none();
+        })
+        .onCommand(Tick.class, this::onTick)
         .build();
   }
 
@@ -212,7 +271,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   }
 
   private PoolView view(PoolRecord s) {
-    return new PoolView(s, s.nodes().size());
+    return new PoolView(s, s.nodes().size(), lastRun);
   }
 
   private Effect<PoolEvent, PoolRecord> onCreate(PoolRecord s, Create c) {
@@ -220,6 +279,13 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       ErrorCode code = s.state() == PoolState.DELETING ? ErrorCode.POOL_BEING_DELETED : ErrorCode.POOL_EXISTS;
       return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(code,
           code == ErrorCode.POOL_EXISTS ? "The specified pool already exists." : "The specified pool has been marked for deletion and is being deleted.")));
+    }
+    if (c.spec().getEnableAutoScale()) {
+      try {
+        AutoscaleFormula.parse(c.spec().getAutoScaleFormula());
+      } catch (FormulaException e) {
+        return Effect().reply(c.replyTo(), StatusReply.error(formulaError(e.error())));
+      }
     }
     long now = System.currentTimeMillis();
     int target = c.spec().getTargetDedicatedNodes() + c.spec().getTargetLowPriorityNodes();
@@ -230,6 +296,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     }
     return Effect().persist(events).thenRun(state -> {
       provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
+      startTimers(state);
       PoolView v = view(state);
       ctx.pipeToSelf(Catalog.ref(ctx.getSystem()).<Done>ask(r -> new Catalog.Add(Catalog.Kind.POOL, state.id(), r), CATALOG_TIMEOUT),
           (ok, err) -> new CatalogUpdated(err == null ? StatusReply.success(v) : StatusReply.error(err), c.replyTo()));
@@ -244,9 +311,23 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
           "The specified pool has been marked for deletion and is being deleted.")));
     }
+    if (s.spec().getEnableAutoScale()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.AUTO_SCALE_ENABLED,
+          "The pool has autoscaling enabled: its size is set by its formula. Disable autoscaling to resize it.")));
+    }
+    return resizeTo(s, c.targetDedicatedNodes(), NodeDeallocationOption.REQUEUE)
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  /**
+   * Grows or shrinks the pool to {@code target} nodes. Shrinking removes idle nodes first; with
+   * {@code taskcompletion} or {@code retaineddata} only nodes no job holds slots on are removed now,
+   * the rest at a later resize (autoscale evaluations retry), so running tasks are not disturbed.
+   */
+  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<PoolEvent, PoolRecord> resizeTo(
+      PoolRecord s, int target, NodeDeallocationOption option) {
     long now = System.currentTimeMillis();
     int current = s.nodes().size();
-    int target = c.targetDedicatedNodes();
     List<PoolEvent> events = new ArrayList<>();
     events.add(new PoolEvent.PoolResized(target, now));
     List<String> removed = new ArrayList<>();
@@ -256,11 +337,18 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       // Idle nodes go first: their removal disturbs no task.
       List<String> order = new ArrayList<>(s.nodes().keySet());
       order.sort((a, b) -> Boolean.compare(ledger.isLeased(a), ledger.isLeased(b)));
-      removed.addAll(order.subList(0, current - target));
+      boolean waitForTasks = option == NodeDeallocationOption.TASKCOMPLETION || option == NodeDeallocationOption.RETAINEDDATA;
+      for (String id : order.subList(0, current - target)) {
+        if (!waitForTasks || !ledger.isLeased(id)) {
+          removed.add(id);
+        }
+      }
       if (!removed.isEmpty()) {
         events.add(new PoolEvent.NodesRemoved(removed, now));
       }
-      events.add(new PoolEvent.ResizeCompleted(now));
+      if (removed.size() == current - target) {
+        events.add(new PoolEvent.ResizeCompleted(now));
+      }
     }
     return Effect().persist(events).thenRun(state -> {
       if (target > current) {
@@ -268,7 +356,125 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       }
       removed.forEach(id -> nodeGone(state, id));
       provider.stop(state.id(), removed);
-    }).thenReply(c.replyTo(), state -> StatusReply.ack());
+    });
+  }
+
+  // ------------------------------------------------------------------ autoscale
+
+  private Effect<PoolEvent, PoolRecord> onEnableAutoScale(PoolRecord s, EnableAutoScale c) {
+    if (!s.exists() || s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), notFound(s));
+    }
+    try {
+      AutoscaleFormula.parse(c.formula());
+    } catch (FormulaException e) {
+      return Effect().reply(c.replyTo(), StatusReply.error(formulaError(e.error())));
+    }
+    long interval = c.evaluationIntervalMs() != null ? c.evaluationIntervalMs()
+        : s.spec().hasAutoScaleEvaluationIntervalMs() ? s.spec().getAutoScaleEvaluationIntervalMs()
+        : DEFAULT_EVALUATION_INTERVAL.toMillis();
+    return Effect().persist(new PoolEvent.AutoScaleEnabled(c.formula(), interval, System.currentTimeMillis()))
+        .thenRun(this::startTimers)
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  private Effect<PoolEvent, PoolRecord> onDisableAutoScale(PoolRecord s, DisableAutoScale c) {
+    if (!s.exists() || s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), notFound(s));
+    }
+    if (!s.spec().getEnableAutoScale()) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    return Effect().persist(new PoolEvent.AutoScaleDisabled(System.currentTimeMillis()))
+        .thenRun(this::startTimers)
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  private Effect<PoolEvent, PoolRecord> onEvaluateAutoScale(PoolRecord s, EvaluateAutoScale c) {
+    if (!s.exists() || s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), notFound(s));
+    }
+    if (!s.spec().getEnableAutoScale()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.AUTO_SCALE_NOT_ENABLED,
+          "The specified pool does not have autoscaling enabled.")));
+    }
+    AutoscaleRun run = AutoscaleFormula.evaluate(c.formula(), source(s));
+    return Effect().reply(c.replyTo(), StatusReply.success(runView(run)));
+  }
+
+  private Effect<PoolEvent, PoolRecord> onTick(PoolRecord s, Tick tick) {
+    if (!s.exists() || s.state() != PoolState.ACTIVE) {
+      return Effect().none();
+    }
+    if (tick == Tick.SAMPLE) {
+      metrics.sample(System.currentTimeMillis(), agents.size());
+      return Effect().none();
+    }
+    if (!s.spec().getEnableAutoScale()) {
+      return Effect().none();
+    }
+    if (formula == null || !formula.text().equals(s.spec().getAutoScaleFormula())) {
+      try {
+        formula = AutoscaleFormula.parse(s.spec().getAutoScaleFormula());
+      } catch (FormulaException e) {
+        lastRun = new AutoScaleRunView(System.currentTimeMillis(), "", e.error().code(), e.error().message(),
+            List.of(NameValue.newBuilder().setName(FormulaError.VALUE_NAME).setValue(e.error().value()).build()));
+        return Effect().none();
+      }
+    }
+    // A fresh sample, so that the formula sees the work that arrived since the last periodic one.
+    metrics.sample(System.currentTimeMillis(), agents.size());
+    AutoscaleRun run = formula.evaluate(source(s));
+    lastRun = runView(run);
+    if (run.targets().isEmpty()) {
+      return Effect().none();
+    }
+    AutoscaleRun.Targets targets = run.targets().get();
+    int target = targets.dedicatedNodes();
+    if (target == s.nodes().size() && target == s.targetDedicatedNodes()) {
+      return Effect().none();
+    }
+    return resizeTo(s, target, targets.deallocationOption());
+  }
+
+  private void startTimers(PoolRecord s) {
+    timers.startTimerWithFixedDelay(Tick.SAMPLE, PoolMetrics.PERIOD);
+    if (s.exists() && s.spec().getEnableAutoScale()) {
+      long interval = Math.max(MIN_EVALUATION_INTERVAL.toMillis(), s.spec().hasAutoScaleEvaluationIntervalMs()
+          ? s.spec().getAutoScaleEvaluationIntervalMs() : DEFAULT_EVALUATION_INTERVAL.toMillis());
+      // Evaluate at once (as Azure does when autoscaling is enabled), then every interval.
+      ctx.getSelf().tell(Tick.EVALUATE);
+      timers.startTimerWithFixedDelay(Tick.EVALUATE, Duration.ofMillis(interval));
+    } else {
+      timers.cancel(Tick.EVALUATE);
+      formula = null;
+    }
+  }
+
+  private io.batchgrid.coordinator.autoscale.SampleSource source(PoolRecord s) {
+    Map<ServiceVariable, Double> scalars = new java.util.EnumMap<>(ServiceVariable.class);
+    scalars.put(ServiceVariable.TASK_SLOTS_PER_NODE, (double) s.taskSlotsPerNode());
+    scalars.put(ServiceVariable.CURRENT_DEDICATED_NODES, (double) s.nodes().size());
+    scalars.put(ServiceVariable.CURRENT_LOW_PRIORITY_NODES, 0.0);
+    scalars.put(ServiceVariable.USABLE_NODE_COUNT, (double) agents.size());
+    scalars.put(ServiceVariable.TARGET_DEDICATED_NODES, (double) s.targetDedicatedNodes());
+    scalars.put(ServiceVariable.TARGET_LOW_PRIORITY_NODES, 0.0);
+    return metrics.source(java.time.Instant.now(), scalars);
+  }
+
+  private static AutoScaleRunView runView(AutoscaleRun run) {
+    if (run.error().isPresent()) {
+      FormulaError e = run.error().get();
+      return new AutoScaleRunView(run.timestamp().toEpochMilli(), run.results(), e.code(), e.message(),
+          List.of(NameValue.newBuilder().setName(FormulaError.VALUE_NAME).setValue(e.value()).build()));
+    }
+    return new AutoScaleRunView(run.timestamp().toEpochMilli(), run.results(), null, null, List.of());
+  }
+
+  private static BatchException formulaError(FormulaError e) {
+    ErrorCode code = FormulaError.TOO_LONG_CODE.equals(e.code()) ? ErrorCode.AUTO_SCALING_FORMULA_TOO_LONG
+        : ErrorCode.AUTO_SCALING_FORMULA_SYNTAX_ERROR;
+    return BatchException.of(code, e.message(), FormulaError.VALUE_NAME, e.value());
   }
 
   private Effect<PoolEvent, PoolRecord> onDelete(PoolRecord s, Delete c) {
