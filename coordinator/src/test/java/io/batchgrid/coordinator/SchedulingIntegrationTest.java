@@ -153,4 +153,47 @@ class SchedulingIntegrationTest {
       }
     });
   }
+
+  @Test
+  void aChainOfDependentTasksRunsInOrder() throws Exception {
+    createPool("pool-d", 2, 2);
+    await(JobEntity.ref(testKit.system(), "job-d").<JobSummary>askWithStatus(r -> new JobEntity.Create(
+        JobSpec.newBuilder().setId("job-d").setPoolId("pool-d").setUsesTaskDependencies(true).build(), r), ASK));
+    List<TaskSpec> chain = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      TaskSpec.Builder t = TaskSpec.newBuilder().setId("link-" + i).setCommandLine("/bin/true");
+      if (i > 0) {
+        t.setDependsOn(io.batchgrid.protocol.spec.TaskDependencies.newBuilder().addTaskIds("link-" + (i - 1)));
+      }
+      chain.add(0, t.build()); // added last-first: every task but the head waits when it arrives
+    }
+    await(JobEntity.ref(testKit.system(), "job-d").<List<JobEntity.AddTaskResult>>askWithStatus(
+        r -> new JobEntity.AddTasks(chain, r), ASK));
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      try {
+        assertEquals(new TaskCounts(0, 0, 20, 20, 0), counts("job-d"));
+        return null;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    long previousEnd = 0;
+    for (int i = 0; i < 20; i++) {
+      String id = "link-" + i;
+      TaskRecord t = await(JobEntity.ref(testKit.system(), "job-d").<TaskRecord>askWithStatus(r -> new JobEntity.GetTask(id, r), ASK));
+      assertTrue(t.startTimeMs() >= previousEnd, id + " started before its dependency ended");
+      previousEnd = t.endTimeMs();
+    }
+  }
+
+  @Test
+  void dependenciesNeedAJobThatUsesThem() throws Exception {
+    await(JobEntity.ref(testKit.system(), "job-nodeps").<JobSummary>askWithStatus(r -> new JobEntity.Create(
+        JobSpec.newBuilder().setId("job-nodeps").setPoolId("pool-none").build(), r), ASK));
+    TaskSpec t = TaskSpec.newBuilder().setId("x").setCommandLine("/bin/true")
+        .setDependsOn(io.batchgrid.protocol.spec.TaskDependencies.newBuilder().addTaskIds("y")).build();
+    List<JobEntity.AddTaskResult> results = await(JobEntity.ref(testKit.system(), "job-nodeps")
+        .<List<JobEntity.AddTaskResult>>askWithStatus(r -> new JobEntity.AddTasks(List.of(t), r), ASK));
+    assertEquals(io.batchgrid.protocol.ErrorCode.TASK_DEPENDENCIES_NOT_SPECIFIED_ON_JOB, results.get(0).error().code());
+  }
 }

@@ -30,6 +30,8 @@ public enum ErrorCode {
   UNSUPPORTED_API_VERSION("InvalidApiVersion", 400),
   REQUEST_BODY_TOO_LARGE("RequestBodyTooLarge", 413),
   TOO_MANY_TASKS("TooManyTasks", 400),
+  TASK_DEPENDENCIES_NOT_SPECIFIED_ON_JOB("TaskDependenciesNotSpecifiedOnJob", 409),
+  TASK_DEPENDENCY_LIST_TOO_LONG("TaskDependencyListTooLong", 400),
   FEATURE_NOT_SUPPORTED("FeatureNotSupported", 400),
   AUTHENTICATION_FAILED("AuthenticationFailed", 403),
   AUTO_SCALING_FORMULA_SYNTAX_ERROR("AutoScalingFormulaSyntaxError", 400),

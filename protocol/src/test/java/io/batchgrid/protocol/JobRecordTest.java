@@ -98,4 +98,57 @@ class JobRecordTest {
     r = r.apply(new JobEvent.JobDeleted(4));
     assertFalse(r.exists());
   }
+
+  private static TaskSpec dependent(String id, String... on) {
+    return task(id).toBuilder().setDependsOn(io.batchgrid.protocol.spec.TaskDependencies.newBuilder()
+        .addAllTaskIds(List.of(on))).build();
+  }
+
+  private static JobRecord finish(JobRecord r, String id, int exitCode) {
+    int attempt = r.task(id).attempt() + 1;
+    r = r.apply(new JobEvent.TasksDispatched(List.of(new TaskDispatch(id, "n", attempt, "d")), 10));
+    return r.apply(new JobEvent.TasksFinished("n", List.of(new TaskOutcome(id, attempt, exitCode, 10, 11, null)), 11));
+  }
+
+  @Test
+  void dependentTasksWaitForTheirDependenciesIncludingOnesNotAddedYet() {
+    JobSpec spec = JobSpec.newBuilder().setId("j").setPoolId("p").setUsesTaskDependencies(true).build();
+    JobRecord r = job(spec, task("a"), dependent("b", "a", "later"),
+        task("c").toBuilder().setDependsOn(io.batchgrid.protocol.spec.TaskDependencies.newBuilder()
+            .addTaskIdRanges(io.batchgrid.protocol.spec.TaskIdRange.newBuilder().setStart(1).setEnd(2))).build());
+    assertEquals(List.of("a"), queuedIds(r));
+    assertTrue(r.isBlocked("b"));
+    assertEquals(3, r.taskCounts().active(), "blocked tasks count as active, as in Azure Batch");
+    r = finish(r, "a", 0);
+    assertEquals(List.of(), queuedIds(r), "b still waits for 'later'");
+    r = r.apply(new JobEvent.TasksAdded(List.of(task("later"), task("1"), task("2")), 12));
+    r = finish(r, "later", 0);
+    assertEquals(List.of("1", "2", "b"), queuedIds(r).stream().sorted().toList());
+    r = finish(r, "1", 0);
+    r = finish(r, "2", 0);
+    assertTrue(queuedIds(r).contains("c"));
+  }
+
+  @Test
+  void aFailedDependencyBlocksUnlessItsExitConditionsSaySatisfy() {
+    JobSpec spec = JobSpec.newBuilder().setId("j").setPoolId("p").setUsesTaskDependencies(true).build();
+    TaskSpec satisfying = task("s").toBuilder().setExitConditions(io.batchgrid.protocol.spec.ExitConditions.newBuilder()
+        .addExitCodes(io.batchgrid.protocol.spec.ExitCodeMapping.newBuilder().setCode(3)
+            .setExitOptions(io.batchgrid.protocol.spec.ExitOptions.newBuilder().setDependencyAction("satisfy")))).build();
+    JobRecord r = job(spec, task("f"), satisfying, dependent("after-f", "f"), dependent("after-s", "s"));
+    r = finish(r, "f", 1);
+    r = finish(r, "s", 3);
+    assertEquals(List.of("after-s"), queuedIds(r));
+    assertTrue(r.isBlocked("after-f"));
+  }
+
+  @Test
+  void aSnapshotKeepsTasksBlocked() {
+    JobSpec spec = JobSpec.newBuilder().setId("j").setPoolId("p").setUsesTaskDependencies(true).build();
+    JobRecord r = job(spec, task("a"), dependent("b", "a"));
+    JobRecord restored = JobRecord.restore(r.spec(), r.state(), null, 1, 1, 0, 1, 1, 1, 0, null, r.allTasks());
+    assertEquals(List.of("a"), queuedIds(restored));
+    restored = finish(restored, "a", 0);
+    assertEquals(List.of("b"), queuedIds(restored));
+  }
 }

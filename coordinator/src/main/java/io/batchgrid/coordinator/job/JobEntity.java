@@ -359,7 +359,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     Set<String> seen = new HashSet<>();
     for (TaskSpec t : c.tasks()) {
       String key = Ids.key(t.getId());
-      if (s.task(t.getId()) != null || !seen.add(key)) {
+      BatchException invalid = dependencyError(s, t);
+      if (invalid != null) {
+        results.add(new AddTaskResult(t.getId(), null, invalid));
+      } else if (s.task(t.getId()) != null || !seen.add(key)) {
         results.add(new AddTaskResult(t.getId(), null,
             BatchException.of(ErrorCode.TASK_EXISTS, "The specified task already exists.")));
       } else {
@@ -381,6 +384,36 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           }
           return StatusReply.success(out);
         });
+  }
+
+  /** Azure's limit on the ids of a task's dependsOn.taskIds, in characters. */
+  private static final int MAX_DEPENDENCY_ID_CHARS = 64_000;
+  /** batchgrid's limit on the tasks one task may wait for, ranges included. */
+  private static final long MAX_DEPENDENCIES = 100_000;
+
+  private static BatchException dependencyError(JobRecord s, TaskSpec t) {
+    if (!t.hasDependsOn() || t.getDependsOn().getTaskIdsCount() + t.getDependsOn().getTaskIdRangesCount() == 0) {
+      return null;
+    }
+    if (!s.spec().getUsesTaskDependencies()) {
+      return BatchException.of(ErrorCode.TASK_DEPENDENCIES_NOT_SPECIFIED_ON_JOB,
+          "The task has dependencies, but the job does not allow them (usesTaskDependencies is false).");
+    }
+    long chars = t.getDependsOn().getTaskIdsList().stream().mapToLong(String::length).sum();
+    long count = t.getDependsOn().getTaskIdsCount();
+    for (io.batchgrid.protocol.spec.TaskIdRange r : t.getDependsOn().getTaskIdRangesList()) {
+      if (r.getStart() < 0 || r.getEnd() < r.getStart()) {
+        return BatchException.of(ErrorCode.INVALID_PROPERTY_VALUE, "A task id range must have 0 <= start <= end.",
+            "PropertyName", "dependsOn.taskIdRanges", "PropertyValue", r.getStart() + "-" + r.getEnd());
+      }
+      count += (long) r.getEnd() - r.getStart() + 1;
+    }
+    if (chars > MAX_DEPENDENCY_ID_CHARS || count > MAX_DEPENDENCIES) {
+      return BatchException.of(ErrorCode.TASK_DEPENDENCY_LIST_TOO_LONG,
+          "The task depends on too many tasks: at most " + MAX_DEPENDENCY_ID_CHARS + " characters of ids and "
+              + MAX_DEPENDENCIES + " tasks in all.");
+    }
+    return null;
   }
 
   private Effect<JobEvent, JobRecord> onListTasks(JobRecord s, ListTasks c) {

@@ -3,7 +3,10 @@ package io.batchgrid.protocol.job;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 
@@ -40,6 +43,10 @@ public final class JobRecord {
    */
   private final LinkedHashSet<String> requeued = new LinkedHashSet<>();
   private final LinkedHashSet<String> fresh = new LinkedHashSet<>();
+  /** Active tasks that wait for dependencies: how many of theirs are not yet satisfied. */
+  private final HashMap<String, Integer> blockedOn = new HashMap<>();
+  /** Who waits for whom: key of an awaited task (it may not exist yet) to the keys of the waiting tasks. */
+  private final HashMap<String, List<String>> waiters = new HashMap<>();
   private final long[] counts = new long[TaskState.values().length];
   private final long[] slotCounts = new long[TaskState.values().length];
   private long succeeded;
@@ -186,8 +193,8 @@ public final class JobRecord {
         TaskRecord r = TaskRecord.added(s, t);
         String key = Ids.key(s.getId());
         tasks.put(key, r);
-        fresh.add(key);
         tally(r, +1);
+        enqueueOrBlock(key, r);
       }
     } else if (event instanceof JobEvent.TasksDispatched e) {
       for (TaskDispatch d : e.dispatches()) {
@@ -230,6 +237,7 @@ public final class JobRecord {
       if (r != null) {
         tally(r, -1);
         unqueue(key);
+        blockedOn.remove(key);
       }
     }
     return this;
@@ -258,12 +266,127 @@ public final class JobRecord {
     tasks.put(key, after);
     tally(before, -1);
     tally(after, +1);
-    // Keep the queue exactly the set of active tasks.
+    // Keep the queue exactly the set of active tasks whose dependencies are satisfied.
     if (before.state() == TaskState.ACTIVE && after.state() != TaskState.ACTIVE) {
       unqueue(key);
+      blockedOn.remove(key);
     } else if (before.state() != TaskState.ACTIVE && after.state() == TaskState.ACTIVE) {
       requeued.add(key);
     }
+    if (before.state() != TaskState.COMPLETED && after.state() == TaskState.COMPLETED && satisfiesDependents(after)) {
+      release(key);
+    }
+  }
+
+  // ------------------------------------------------------------------------------ dependencies
+
+  /** Queues a new active task, or records it as blocked on the dependencies not yet satisfied. */
+  private void enqueueOrBlock(String key, TaskRecord r) {
+    int unsatisfied = 0;
+    if (spec.getUsesTaskDependencies()) {
+      for (String dep : dependencyKeys(r.spec())) {
+        TaskRecord d = tasks.get(dep);
+        if (d == null || d.state() != TaskState.COMPLETED || !satisfiesDependents(d)) {
+          waiters.computeIfAbsent(dep, k -> new ArrayList<>(1)).add(key);
+          unsatisfied++;
+        }
+      }
+    }
+    if (unsatisfied == 0) {
+      (r.attempt() > 0 ? requeued : fresh).add(key);
+    } else {
+      blockedOn.put(key, unsatisfied);
+    }
+  }
+
+  /** A task completed in a way that satisfies its dependents: the ones it was the last wait of are queued. */
+  private void release(String key) {
+    List<String> waiting = waiters.remove(key);
+    if (waiting == null) {
+      return;
+    }
+    for (String w : waiting) {
+      Integer left = blockedOn.get(w);
+      if (left == null) {
+        continue; // no longer blocked: completed, terminated or deleted meanwhile
+      }
+      if (left > 1) {
+        blockedOn.put(w, left - 1);
+      } else {
+        blockedOn.remove(w);
+        TaskRecord r = tasks.get(w);
+        if (r != null && r.state() == TaskState.ACTIVE) {
+          fresh.add(w);
+        }
+      }
+    }
+  }
+
+  /** The keys of the tasks a task depends on: its ids, and every id in its ranges. */
+  public static List<String> dependencyKeys(TaskSpec s) {
+    if (!s.hasDependsOn()) {
+      return List.of();
+    }
+    List<String> keys = new ArrayList<>(s.getDependsOn().getTaskIdsCount());
+    for (String id : s.getDependsOn().getTaskIdsList()) {
+      keys.add(Ids.key(id));
+    }
+    for (io.batchgrid.protocol.spec.TaskIdRange range : s.getDependsOn().getTaskIdRangesList()) {
+      for (long i = range.getStart(); i <= range.getEnd(); i++) {
+        keys.add(Long.toString(i));
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * Whether a completed task lets its dependents run: success does; a failure does only when its
+   * exit conditions say {@code dependencyAction: satisfy} (the default is to block).
+   */
+  static boolean satisfiesDependents(TaskRecord t) {
+    if (t.succeeded()) {
+      return true;
+    }
+    io.batchgrid.protocol.spec.ExitConditions c = t.spec().getExitConditions();
+    io.batchgrid.protocol.spec.ExitOptions options = null;
+    FailureInfoView failure = new FailureInfoView(t);
+    if (failure.preProcessing() && c.hasPreProcessingError()) {
+      options = c.getPreProcessingError();
+    } else if (failure.fileUpload() && c.hasFileUploadError()) {
+      options = c.getFileUploadError();
+    } else if (t.exitCode() != null) {
+      for (io.batchgrid.protocol.spec.ExitCodeMapping m : c.getExitCodesList()) {
+        if (m.getCode() == t.exitCode()) {
+          options = m.getExitOptions();
+          break;
+        }
+      }
+      if (options == null) {
+        for (io.batchgrid.protocol.spec.ExitCodeRangeMapping m : c.getExitCodeRangesList()) {
+          if (t.exitCode() >= m.getStart() && t.exitCode() <= m.getEnd()) {
+            options = m.getExitOptions();
+            break;
+          }
+        }
+      }
+    }
+    if (options == null && c.hasDefault()) {
+      options = c.getDefault();
+    }
+    return options != null && "satisfy".equalsIgnoreCase(options.getDependencyAction());
+  }
+
+  /** Which kind of failure a task had, from its failure code. */
+  private record FailureInfoView(boolean preProcessing, boolean fileUpload) {
+    FailureInfoView(TaskRecord t) {
+      this(t.failureInfo() != null && t.exitCode() == null && !t.failureInfo().code().startsWith("FileUpload"),
+          t.failureInfo() != null && t.failureInfo().code().startsWith("FileUpload"));
+    }
+  }
+
+  /** True when an active task waits for dependencies. */
+  public boolean isBlocked(String taskId) {
+    return blockedOn.containsKey(Ids.key(taskId));
   }
 
   private void unqueue(String key) {
@@ -318,10 +441,11 @@ public final class JobRecord {
       }
     }
     // Oldest first, as they were queued; exact order across retries is not promised by Azure either.
+    // Tasks that ran before were sent back; the others wait in the order they came, or for their
+    // dependencies.
     active.sort(java.util.Comparator.comparingLong(TaskRecord::stateTransitionTimeMs));
     for (TaskRecord t : active) {
-      // Tasks that ran before were sent back; the others wait in the order they came.
-      (t.attempt() > 0 ? r.requeued : r.fresh).add(Ids.key(t.id()));
+      r.enqueueOrBlock(Ids.key(t.id()), t);
     }
     return r;
   }
