@@ -120,8 +120,8 @@ public final class ApiError extends RuntimeException {
   }
 
   public static ApiError unsupportedVerb(String method, String path) {
-    return new ApiError(405, "UnsupportedHttpVerb", "The resource doesn't support the specified HTTP verb.",
-        pairs("HttpVerb", method, "Reason", "The Azure Batch API has no " + method + " operation on " + path));
+    return of(ErrorCode.UNSUPPORTED_HTTP_VERB, "The resource doesn't support the specified HTTP verb.",
+        "HttpVerb", method, "Reason", "The Azure Batch API has no " + method + " operation on " + path);
   }
 
   public static ApiError timedOut() {

@@ -69,8 +69,8 @@ final class FileRoutes {
       return coordinator.<PoolEntity.NodeHandle>pool(j.spec().getPoolId(), r -> new PoolEntity.GetNode(t.nodeId(), r), timeout)
           .thenApply(h -> {
             if (h.agent() == null) {
-              throw new ApiError(409, "NodeNotReady", "The compute node that ran the task is not available at the moment.",
-                  java.util.Map.of("NodeId", t.nodeId(), "Reason", "The node is " + h.state().wire() + "; retry shortly"));
+              throw ApiError.of(ErrorCode.NODE_NOT_READY, "The compute node that ran the task is not available at the moment.",
+                  "NodeId", t.nodeId(), "Reason", "The node is " + h.state().wire() + "; retry shortly");
             }
             return Optional.of(new Place(j, t, h.agent(), WireWriter.taskRootDirectory(j.spec().getId(), t)));
           });

@@ -45,6 +45,9 @@ final class PoolRoutes {
     r.add("HEAD", "/pools/{}", Router.Body.NONE, this::get);
     r.add("DELETE", "/pools/{}", Router.Body.NONE, this::delete);
     r.add("POST", "/pools/{}/resize", Router.Body.REQUIRED, this::resize);
+    r.add("POST", "/pools/{}/enableautoscale", Router.Body.REQUIRED, this::enableAutoScale);
+    r.add("POST", "/pools/{}/disableautoscale", Router.Body.OPTIONAL, this::disableAutoScale);
+    r.add("POST", "/pools/{}/evaluateautoscale", Router.Body.REQUIRED, this::evaluateAutoScale);
     r.add("GET", "/pools/{}/nodes", Router.Body.NONE, this::listNodes);
     r.add("GET", "/pools/{}/nodes/{}", Router.Body.NONE, this::getNode);
   }
@@ -78,7 +81,7 @@ final class PoolRoutes {
     RequestContext ctx = c.ctx();
     Set<String> select = Lists.select(ctx);
     return view(poolId(c), ctx.timeout()).thenApply(v -> {
-      ObjectNode body = Lists.project(ctx.writer().pool(v.record(), v.currentDedicatedNodes()), select);
+      ObjectNode body = Lists.project(ctx.writer().pool(v.record(), v.currentDedicatedNodes(), v.autoScaleRun()), select);
       return Responses.json(ctx, 200, Responses.entityBody(ctx, "pools/@Element", body),
           Responses.entity(WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs()));
     });
@@ -93,7 +96,7 @@ final class PoolRoutes {
     Duration timeout = ctx.timeout();
     return coordinator.ids(Catalog.Kind.POOL, timeout)
         .thenCompose(ids -> Lists.page(keys(ids), after, max, key -> view(key, timeout)
-            .thenApply(v -> Optional.of(ctx.writer().pool(v.record(), v.currentDedicatedNodes())))
+            .thenApply(v -> Optional.of(ctx.writer().pool(v.record(), v.currentDedicatedNodes(), v.autoScaleRun())))
             .exceptionally(e -> absentIfNotFound(e, ErrorCode.POOL_NOT_FOUND)), filter))
         .thenApply(page -> listResponse(ctx, POOLS, page, select));
   }
@@ -113,6 +116,57 @@ final class PoolRoutes {
         .thenApply(v -> Responses.empty(ctx, 202, Responses.written(
             WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),
             ctx.writer().poolUrl(v.record().id()))));
+  }
+
+  // --------------------------------------------------------------------------------- autoscale
+
+  private HttpResponse written(RequestContext ctx, int status, PoolEntity.PoolView v, ObjectNode body) {
+    List<org.apache.pekko.http.javadsl.model.HttpHeader> headers = Responses.written(
+        WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),
+        ctx.writer().poolUrl(v.record().id()));
+    return body == null ? Responses.empty(ctx, status, headers) : Responses.json(ctx, status, body, headers);
+  }
+
+  private CompletionStage<HttpResponse> enableAutoScale(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    SpecReader.EnableAutoScale p = SpecReader.enableAutoScale(Json.parseObject(c.body()));
+    Duration timeout = ctx.timeout();
+    // Without a formula in the request, the pool's own is kept (Azure: only the interval changes).
+    CompletionStage<String> formula = p.formula() != null ? CompletableFuture.completedFuture(p.formula())
+        : view(poolId, timeout).thenApply(v -> {
+          if (!v.record().spec().getEnableAutoScale() || v.record().spec().getAutoScaleFormula().isEmpty()) {
+            throw ApiError.missingProperty("autoScaleFormula");
+          }
+          return v.record().spec().getAutoScaleFormula();
+        });
+    return formula.thenCompose(f -> coordinator.<org.apache.pekko.Done>pool(poolId,
+            r -> new PoolEntity.EnableAutoScale(f, p.evaluationIntervalMs(), r), timeout))
+        .thenCompose(done -> view(poolId, timeout))
+        .thenApply(v -> written(ctx, 200, v, null));
+  }
+
+  private CompletionStage<HttpResponse> disableAutoScale(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    Duration timeout = ctx.timeout();
+    return coordinator.<org.apache.pekko.Done>pool(poolId, PoolEntity.DisableAutoScale::new, timeout)
+        .thenCompose(done -> view(poolId, timeout))
+        .thenApply(v -> written(ctx, 200, v, null));
+  }
+
+  private CompletionStage<HttpResponse> evaluateAutoScale(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    String formula = SpecReader.evaluateAutoScale(Json.parseObject(c.body()));
+    Duration timeout = ctx.timeout();
+    return coordinator.<PoolEntity.AutoScaleRunView>pool(poolId, r -> new PoolEntity.EvaluateAutoScale(formula, r), timeout)
+        .thenCompose(run -> view(poolId, timeout).thenApply(v -> {
+          ObjectNode body = Json.object();
+          body.put("odata.metadata", ctx.writer().metadata("Microsoft.Azure.Batch.Protocol.Entities.AutoScaleRun"));
+          body.setAll(WireWriter.autoScaleRun(run));
+          return written(ctx, 200, v, body);
+        }));
   }
 
   // ------------------------------------------------------------------------------------- nodes

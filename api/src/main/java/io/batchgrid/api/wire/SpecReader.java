@@ -61,23 +61,35 @@ public final class SpecReader {
     if (resize != null) {
       b.setResizeTimeoutMs(resize);
     }
+    boolean autoScale = Boolean.TRUE.equals(p.bool("enableAutoScale"));
     Integer dedicated = p.integer("targetDedicatedNodes", 0, 10_000);
-    b.setTargetDedicatedNodes(dedicated == null ? 0 : dedicated);
     Integer lowPriority = p.integer("targetLowPriorityNodes", 0, 10_000);
-    if (lowPriority != null && lowPriority > 0) {
-      throw ApiError.notSupported("targetLowPriorityNodes",
-          "batchgrid has no Spot/low-priority nodes; use targetDedicatedNodes");
-    }
-    if (Boolean.TRUE.equals(p.bool("enableAutoScale"))) {
-      throw ApiError.notSupported("enableAutoScale", "Autoscale formulas are not supported yet; set targetDedicatedNodes");
-    }
-    String formula = p.string("autoScaleFormula");
-    if (formula != null) {
+    if (autoScale) {
+      // As Azure: an autoscale pool's size comes from its formula alone.
+      for (String target : List.of("targetDedicatedNodes", "targetLowPriorityNodes")) {
+        if (p.has(target) && !p.node().get(target).isNull()) {
+          throw p.invalid(target, target + " must not be specified when enableAutoScale is true");
+        }
+      }
+      String formula = p.string("autoScaleFormula");
+      if (formula == null || formula.isBlank()) {
+        throw ApiError.missingProperty("autoScaleFormula");
+      }
+      b.setEnableAutoScale(true);
       b.setAutoScaleFormula(formula);
-    }
-    Long interval = p.durationMs("autoScaleEvaluationInterval");
-    if (interval != null) {
-      b.setAutoScaleEvaluationIntervalMs(interval);
+      Long interval = evaluationInterval(p);
+      if (interval != null) {
+        b.setAutoScaleEvaluationIntervalMs(interval);
+      }
+    } else {
+      if (lowPriority != null && lowPriority > 0) {
+        throw ApiError.notSupported("targetLowPriorityNodes",
+            "batchgrid has no Spot/low-priority nodes; use targetDedicatedNodes");
+      }
+      b.setTargetDedicatedNodes(dedicated == null ? 0 : dedicated);
+      // Azure ignores a formula and interval while autoscaling is off; they are checked, not kept.
+      p.string("autoScaleFormula");
+      p.durationMs("autoScaleEvaluationInterval");
     }
     Boolean interNode = p.bool("enableInterNodeCommunication");
     b.setEnableInterNodeCommunication(interNode != null && interNode);
@@ -108,6 +120,41 @@ public final class SpecReader {
     b.setUpgradePolicyJson(p.json("upgradePolicy", true));
     b.setResourceTagsJson(p.json("resourceTags", true));
     return b.build();
+  }
+
+  /** batchgrid evaluates formulas as often as every 5 seconds (Azure: 5 minutes); Azure's ceiling of 168 hours. */
+  public static final long MIN_EVALUATION_INTERVAL_MS = 5_000;
+  public static final long MAX_EVALUATION_INTERVAL_MS = 168L * 3600 * 1000;
+
+  private static Long evaluationInterval(Props p) {
+    Long interval = p.durationMs("autoScaleEvaluationInterval");
+    if (interval != null && (interval < MIN_EVALUATION_INTERVAL_MS || interval > MAX_EVALUATION_INTERVAL_MS)) {
+      throw p.invalid("autoScaleEvaluationInterval",
+          "The interval must be from PT5S (batchgrid's floor; Azure's is PT5M) to PT168H");
+    }
+    return interval;
+  }
+
+  /** {@code PoolEnableAutoScaleParameter}: both optional; a missing formula keeps the pool's own. */
+  public record EnableAutoScale(String formula, Long evaluationIntervalMs) {}
+
+  public static EnableAutoScale enableAutoScale(ObjectNode body) {
+    Props p = Props.root(body);
+    String formula = p.string("autoScaleFormula");
+    if (formula != null && formula.isBlank()) {
+      throw p.invalid("autoScaleFormula", "The formula must not be empty");
+    }
+    return new EnableAutoScale(formula, evaluationInterval(p));
+  }
+
+  /** {@code PoolEvaluateAutoScaleParameter}: the formula, required. */
+  public static String evaluateAutoScale(ObjectNode body) {
+    Props p = Props.root(body);
+    String formula = p.string("autoScaleFormula");
+    if (formula == null) {
+      throw ApiError.missingProperty("autoScaleFormula");
+    }
+    return formula;
   }
 
   /** {@code PoolResizeParameter}: the new dedicated target. */

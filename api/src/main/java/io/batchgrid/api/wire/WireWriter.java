@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.batchgrid.coordinator.pool.PoolEntity;
 import io.batchgrid.protocol.FailureInfo;
 import io.batchgrid.protocol.job.JobSummary;
 import io.batchgrid.protocol.job.TaskCounts;
@@ -71,6 +72,11 @@ public record WireWriter(String baseUrl) {
   // ------------------------------------------------------------------------------------- pools
 
   public ObjectNode pool(PoolRecord r, int currentDedicatedNodes) {
+    return pool(r, currentDedicatedNodes, null);
+  }
+
+  /** The pool; {@code run} is its last autoscale evaluation (null: none yet). */
+  public ObjectNode pool(PoolRecord r, int currentDedicatedNodes, PoolEntity.AutoScaleRunView run) {
     PoolSpec s = r.spec();
     ObjectNode o = Json.object();
     o.put("id", s.getId());
@@ -92,7 +98,15 @@ public record WireWriter(String baseUrl) {
     o.put("currentLowPriorityNodes", 0);
     o.put("targetDedicatedNodes", r.targetDedicatedNodes());
     o.put("targetLowPriorityNodes", 0);
-    o.put("enableAutoScale", false);
+    o.put("enableAutoScale", s.getEnableAutoScale());
+    if (s.getEnableAutoScale()) {
+      o.put("autoScaleFormula", s.getAutoScaleFormula());
+      o.put("autoScaleEvaluationInterval", WireTime.duration(s.hasAutoScaleEvaluationIntervalMs()
+          ? s.getAutoScaleEvaluationIntervalMs() : DEFAULT_AUTOSCALE_INTERVAL_MS));
+      if (run != null) {
+        o.set("autoScaleRun", autoScaleRun(run));
+      }
+    }
     o.put("enableInterNodeCommunication", s.getEnableInterNodeCommunication());
     putJson(o, "networkConfiguration", s.getNetworkConfigurationJson());
     o.put("taskSlotsPerNode", Math.max(1, s.getTaskSlotsPerNode()));
@@ -106,6 +120,27 @@ public record WireWriter(String baseUrl) {
     o.put("currentNodeCommunicationMode", "simplified");
     putJson(o, "upgradePolicy", s.getUpgradePolicyJson());
     putJson(o, "resourceTags", s.getResourceTagsJson());
+    return o;
+  }
+
+  /** Azure's default autoscale evaluation interval, 15 minutes. */
+  static final long DEFAULT_AUTOSCALE_INTERVAL_MS = 15 * 60 * 1000;
+
+  /** Azure's {@code AutoScaleRun}: timestamp, results and, when the evaluation failed, error. */
+  public static ObjectNode autoScaleRun(PoolEntity.AutoScaleRunView run) {
+    ObjectNode o = Json.object();
+    o.put("timestamp", WireTime.iso(run.timestampMs()));
+    if (run.results() != null && !run.results().isEmpty()) {
+      o.put("results", run.results());
+    }
+    if (run.errorCode() != null) {
+      ObjectNode e = o.putObject("error");
+      e.put("code", run.errorCode());
+      e.put("message", run.errorMessage());
+      if (run.errorValues() != null && !run.errorValues().isEmpty()) {
+        e.set("values", nameValues(run.errorValues()));
+      }
+    }
     return o;
   }
 
