@@ -29,6 +29,7 @@ import org.apache.pekko.util.ByteString;
 
 import com.typesafe.config.Config;
 
+import io.batchgrid.config.AutoStorage;
 import io.batchgrid.protocol.FailureInfo;
 import io.batchgrid.protocol.job.TaskOutcome;
 import io.batchgrid.protocol.node.CoordinatorMessage;
@@ -40,6 +41,8 @@ import io.batchgrid.protocol.node.NodeState;
 import io.batchgrid.protocol.node.NodeStatus;
 import io.batchgrid.protocol.node.RunningTask;
 import io.batchgrid.protocol.node.TaskLaunch;
+import io.batchgrid.worker.staging.BlobTransfer;
+import io.batchgrid.worker.staging.FileStaging;
 
 /**
  * The agent of one compute node: registers the node with a coordinator gateway, runs the attempts
@@ -99,6 +102,7 @@ public final class NodeAgent {
   private final TimerScheduler<Command> timers;
   private final NodeConfig config;
   private final Executor blocking;
+  private final FileStaging staging;
   private final Materializer materializer;
   private final Duration registerInterval;
   /** The agent's ref as the outside sees it: it accepts NodeMessage through the interceptor in {@link #create}. */
@@ -126,6 +130,7 @@ public final class NodeAgent {
     this.timers = timers;
     this.config = config;
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(BLOCKING_DISPATCHER));
+    this.staging = new FileStaging(AutoStorage.load(ctx.getSystem().settings().config()), BlobTransfer.shared());
     this.materializer = Materializer.matFromSystem(ctx.getSystem());
     this.self = ctx.getSelf().unsafeUpcast();
     this.slots = new SlotQueue<>(config.taskSlots());
@@ -275,7 +280,7 @@ public final class NodeAgent {
     TaskLaunch launch;
     while ((launch = slots.poll()) != null) {
       AttemptKey key = AttemptKey.of(launch);
-      TaskRunner runner = TaskRunner.start(launch, config, blocking);
+      TaskRunner runner = TaskRunner.start(launch, config, blocking, staging);
       running.put(key, new Running(runner, Math.max(1, launch.spec().getRequiredSlots()), System.currentTimeMillis()));
       ctx.pipeToSelf(runner.outcome(), (outcome, failure) -> new AttemptEnded(key, outcome != null ? outcome
           : new TaskOutcome(key.taskId(), key.attempt(), null, 0, System.currentTimeMillis(),

@@ -21,11 +21,17 @@ import io.batchgrid.protocol.job.TaskOutcome;
 import io.batchgrid.protocol.node.NodeLayout;
 import io.batchgrid.protocol.node.TaskLaunch;
 import io.batchgrid.protocol.spec.TaskConstraints;
+import io.batchgrid.worker.staging.FileStaging;
 
 /**
  * Runs one attempt of a task as a real process, the way an Azure Batch node does: in the task's
  * directory layout ({@link NodeLayout}), with a clean environment ({@link TaskEnvironment}), its
- * output in {@code stdout.txt} and {@code stderr.txt}, under its wall-clock limit.
+ * output in {@code stdout.txt} and {@code stderr.txt}, under its wall-clock limit. Its resource
+ * files are downloaded into the working directory before the process starts (a failed download
+ * ends the attempt without running it: exit code null, the pre-processing failure as
+ * failureInfo), and its output files are uploaded after the process exits, before the outcome
+ * completes (a failed upload keeps the exit code and adds the upload failure), see
+ * {@link FileStaging}.
  *
  * <p>{@link #start} returns at once; the directory creation and the process start run on the
  * {@code blocking} executor, and the exit is awaited with {@link Process#onExit()} (the JDK's reaper
@@ -47,16 +53,18 @@ public final class TaskRunner {
   private final TaskLaunch launch;
   private final NodeConfig node;
   private final Executor blocking;
+  private final FileStaging staging;
   private final CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
   /** Why the node ends the process itself; the first reason wins. */
   private final AtomicReference<FailureInfo> killReason = new AtomicReference<>();
   private volatile Process process;
   private volatile long startTimeMs;
 
-  private TaskRunner(TaskLaunch launch, NodeConfig node, Executor blocking) {
+  private TaskRunner(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging) {
     this.launch = launch;
     this.node = node;
     this.blocking = blocking;
+    this.staging = staging;
   }
 
   /**
@@ -64,7 +72,15 @@ public final class TaskRunner {
    * task's spec contains: such failures become the outcome.
    */
   public static TaskRunner start(TaskLaunch launch, NodeConfig node, Executor blocking) {
-    TaskRunner runner = new TaskRunner(launch, node, blocking);
+    return start(launch, node, blocking, FileStaging.defaults());
+  }
+
+  /**
+   * As {@link #start(TaskLaunch, NodeConfig, Executor)}, staging files with {@code staging}. The
+   * downloads, the process start and, after the exit, the uploads all run on {@code blocking}.
+   */
+  public static TaskRunner start(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging) {
+    TaskRunner runner = new TaskRunner(launch, node, blocking, staging);
     try {
       blocking.execute(runner::run);
     } catch (RejectedExecutionException e) {
@@ -138,6 +154,19 @@ public final class TaskRunner {
       return;
     }
 
+    if (launch.spec().getResourceFilesCount() > 0) {
+      FailureInfo downloadFailed = staging.download(launch.spec().getResourceFilesList(), workingDir);
+      if (downloadFailed != null) {
+        finishNotStarted(downloadFailed);
+        return;
+      }
+      FailureInfo endedMeanwhile = killReason.get();
+      if (endedMeanwhile != null) {
+        finishNotStarted(endedMeanwhile);
+        return;
+      }
+    }
+
     ProcessBuilder builder = new ProcessBuilder(argv)
         .directory(workingDir.toFile())
         .redirectInput(Redirect.from(NO_INPUT))
@@ -162,7 +191,7 @@ public final class TaskRunner {
       if (wallClock != null) {
         wallClock.cancel(false);
       }
-      finish(started.exitValue());
+      afterExit(started.exitValue());
     });
     // terminate() may have run while the process was starting and seen no process yet.
     if (killReason.get() != null) {
@@ -202,9 +231,35 @@ public final class TaskRunner {
     }
   }
 
-  private void finish(int exitCode) {
+  /** Uploads the output files (on the blocking executor) when there are any, then finishes. */
+  private void afterExit(int exitCode) {
+    if (launch.spec().getOutputFilesCount() == 0) {
+      finish(exitCode, null);
+      return;
+    }
+    boolean failed = exitCode != 0 || killReason.get() != null;
+    Path workingDir = TaskPaths.taskDir(node.nodeRoot(), launch.jobId(), launch.taskId()).resolve(TaskPaths.WORKING_DIR);
+    try {
+      blocking.execute(() -> {
+        FailureInfo uploadFailed;
+        try {
+          uploadFailed = staging.upload(launch.spec().getOutputFilesList(), workingDir, node.nodeRoot(), failed);
+        } catch (RuntimeException e) {
+          uploadFailed = FailureInfo.user("FileUploadMiscError", "The node could not upload the output files: " + e);
+        }
+        finish(exitCode, uploadFailed);
+      });
+    } catch (RejectedExecutionException e) {
+      finish(exitCode, FailureInfo.user("FileUploadMiscError",
+          "The node is shutting down: the output files were not uploaded"));
+    }
+  }
+
+  /** The node's own reason to end the process wins over an upload failure; the exit code stays. */
+  private void finish(int exitCode, FailureInfo uploadFailed) {
+    FailureInfo killed = killReason.get();
     outcome.complete(new TaskOutcome(launch.taskId(), launch.attempt(), exitCode, startTimeMs,
-        System.currentTimeMillis(), killReason.get()));
+        System.currentTimeMillis(), killed != null ? killed : uploadFailed));
   }
 
   private void finishNotStarted(FailureInfo why) {
