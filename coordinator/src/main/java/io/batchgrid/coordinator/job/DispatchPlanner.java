@@ -24,13 +24,30 @@ final class DispatchPlanner {
   private DispatchPlanner() {}
 
   static List<TaskDispatch> plan(JobRecord job, Map<String, Integer> freeByNode, int maxTasks) {
+    return plan(job, freeByNode, maxTasks, List.of());
+  }
+
+  /** As {@link #plan(JobRecord, Map, int)}, with {@code released} (tasks about to leave the blocked set) after the queue. */
+  static List<TaskDispatch> plan(JobRecord job, Map<String, Integer> freeByNode, int maxTasks, List<TaskRecord> released) {
     List<TaskDispatch> out = new ArrayList<>();
     if (freeByNode.isEmpty() || maxTasks <= 0) {
       return out;
     }
     int free = freeByNode.values().stream().mapToInt(Integer::intValue).sum();
     int skipped = 0;
-    for (Iterator<TaskRecord> it = job.queued(); it.hasNext() && free > 0 && out.size() < maxTasks;) {
+    Iterator<TaskRecord> queued = job.queued();
+    Iterator<TaskRecord> after = released.iterator();
+    for (Iterator<TaskRecord> it = new Iterator<>() {
+          @Override
+          public boolean hasNext() {
+            return queued.hasNext() || after.hasNext();
+          }
+
+          @Override
+          public TaskRecord next() {
+            return queued.hasNext() ? queued.next() : after.next();
+          }
+        }; it.hasNext() && free > 0 && out.size() < maxTasks;) {
       TaskRecord t = it.next();
       int need = t.requiredSlots();
       String node = null;

@@ -526,7 +526,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         capacity.merge(node, n, Integer::sum);
       }
     });
-    List<TaskDispatch> dispatches = canDispatch(s) ? plan(s, capacity, freed) : List.of();
+    List<TaskDispatch> dispatches = canDispatch(s) ? plan(s, capacity, freed, s.releasedBy(current, now)) : List.of();
     if (!dispatches.isEmpty()) {
       events.add(new JobEvent.TasksDispatched(dispatches, now));
     }
@@ -546,7 +546,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         if (!s.exists() || !canDispatch(s)) {
           return Effect().none();
         }
-        List<TaskDispatch> dispatches = plan(s, leases.roomByNode(prefetchPerSlot()), Map.of());
+        List<TaskDispatch> dispatches = plan(s, leases.roomByNode(prefetchPerSlot()), Map.of(), List.of());
         if (dispatches.isEmpty()) {
           afterChange(s);
           return Effect().none();
@@ -659,14 +659,15 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
   }
 
-  private List<TaskDispatch> plan(JobRecord s, Map<String, Integer> capacity, Map<String, Integer> freedNow) {
+  private List<TaskDispatch> plan(JobRecord s, Map<String, Integer> capacity, Map<String, Integer> freedNow,
+      List<TaskRecord> released) {
     // Slots the pool asked back are not reused.
     int usable = capacity.values().stream().mapToInt(Integer::intValue).sum() - leases.owed();
     // Tasks finishing in this same write no longer count against maxParallelTasks.
     long finishing = freedNow.values().stream().mapToInt(Integer::intValue).sum();
     long parallel = parallelismLeft(s);
     long limit = Math.min(usable, parallel == Long.MAX_VALUE ? parallel : parallel + finishing);
-    return DispatchPlanner.plan(s, capacity, (int) Math.max(0, limit));
+    return DispatchPlanner.plan(s, capacity, (int) Math.max(0, limit), released);
   }
 
   private void launch(JobRecord s, List<TaskDispatch> dispatches) {

@@ -207,11 +207,7 @@ public final class JobRecord {
         if (!isCurrentAttempt(r, o)) {
           continue; // a stale or repeated report: it was counted once, when it first arrived
         }
-        int max = maxTaskRetryCount(r);
-        // Only a task that failed on its own (non-zero exit) spends a retry.
-        boolean retry = o.exitCode() != null && o.exitCode() != 0 && o.failureInfo() == null
-            && (max == -1 || r.retryCount() < max);
-        if (retry) {
+        if (retries(r, o)) {
           replace(key, x -> x.retried(o, t));
         } else {
           replace(key, x -> x.completed(o, t));
@@ -241,6 +237,43 @@ public final class JobRecord {
       }
     }
     return this;
+  }
+
+  /** Whether this outcome sends the task back to the queue: only a task that failed on its own (non-zero exit) spends a retry. */
+  private boolean retries(TaskRecord r, TaskOutcome o) {
+    int max = maxTaskRetryCount(r);
+    return o.exitCode() != null && o.exitCode() != 0 && o.failureInfo() == null
+        && (max == -1 || r.retryCount() < max);
+  }
+
+  /**
+   * The blocked tasks that these outcomes, once applied, would make runnable: their last
+   * unsatisfied dependencies are among the outcomes. Read-only; lets the job dispatch a dependent
+   * task in the same write that records its dependency's completion.
+   */
+  public List<TaskRecord> releasedBy(List<TaskOutcome> outcomes, long timeMs) {
+    if (blockedOn.isEmpty()) {
+      return List.of();
+    }
+    HashMap<String, Integer> hits = new HashMap<>();
+    for (TaskOutcome o : outcomes) {
+      String key = Ids.key(o.taskId());
+      TaskRecord r = tasks.get(key);
+      if (!isCurrentAttempt(r, o) || retries(r, o) || !satisfiesDependents(r.completed(o, timeMs))) {
+        continue;
+      }
+      for (String w : waiters.getOrDefault(key, List.of())) {
+        hits.merge(w, 1, Integer::sum);
+      }
+    }
+    List<TaskRecord> released = new ArrayList<>();
+    hits.forEach((w, n) -> {
+      TaskRecord r = tasks.get(w);
+      if (n.equals(blockedOn.get(w)) && r != null && r.state() == TaskState.ACTIVE) {
+        released.add(r);
+      }
+    });
+    return released;
   }
 
   /** True if the outcome reports the attempt the task is running now. */
