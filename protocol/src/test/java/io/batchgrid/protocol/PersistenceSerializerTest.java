@@ -59,6 +59,8 @@ class PersistenceSerializerTest {
     List<JobEvent> events = List.of(
         new JobEvent.JobCreated(JOB, 1),
         new JobEvent.JobUpdated(JOB.toBuilder().setPriority(7).build(), 2),
+        new JobEvent.JobDisabled("requeue", 3),
+        new JobEvent.JobEnabled(3),
         new JobEvent.JobTerminating("UserTerminate", 3),
         new JobEvent.JobCompleted("UserTerminate", 4),
         new JobEvent.JobDeleting(5),

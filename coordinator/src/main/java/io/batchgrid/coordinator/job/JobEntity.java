@@ -80,6 +80,15 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   public record Terminate(String reason, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /**
+   * Stops dispatching the job's tasks. {@code disableTasks}: requeue (running tasks are ended and go
+   * back to the queue, no retry spent), terminate (running tasks are ended and fail), wait (running
+   * tasks finish).
+   */
+  public record Disable(String disableTasks, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  public record Enable(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Adds tasks (at most 100 per command); each task succeeds or fails on its own. */
@@ -109,6 +118,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   // ------------------------------------------------------------------ internal
 
   private enum Internal implements Command { DISPATCH, CHECK_COMPLETION, REQUEUE_ORPHANS, FINISH_DELETION, REASSERT_DEMAND }
+
+  /** A completed task's exit options ask the job to be disabled or terminated. */
+  private record ApplyJobAction(String action) implements Command {}
 
   private record CatalogUpdated(StatusReply<JobSummary> reply, ActorRef<StatusReply<JobSummary>> replyTo)
       implements Command {}
@@ -161,6 +173,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private static final int PREFETCH_PER_SLOT = 3;
   private static final FailureInfo ENDED_BY_USER = FailureInfo.user("TaskEnded", "Task Was Ended by User Request");
   private static final FailureInfo ENDED_WITH_JOB = FailureInfo.user("TaskEnded", "The task was ended because its job was terminated");
+  private static final FailureInfo ENDED_WITH_JOB_DISABLED = FailureInfo.user("TaskEnded", "The task was ended because its job was disabled");
 
   private final ActorContext<Command> ctx;
   private final ActorRef<CoordinatorMessage> gateway;
@@ -255,6 +268,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Terminate.class, this::onTerminate)
         .onCommand(Delete.class, this::onDelete)
+        .onCommand(Disable.class, (s, c) -> onDisable(s, c.disableTasks(), c.replyTo()))
+        .onCommand(Enable.class, this::onEnable)
+        .onCommand(ApplyJobAction.class, this::onJobAction)
         .onCommand(AddTasks.class, this::onAddTasks)
         .onCommand(GetTask.class, (s, c) -> Effect().reply(c.replyTo(), getTask(s, c.taskId())))
         .onCommand(ListTasks.class, this::onListTasks)
@@ -326,6 +342,57 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       killAll(state, running);
       releaseAll(state);
     });
+  }
+
+  private Effect<JobEvent, JobRecord> onDisable(JobRecord s, String disableTasks, ActorRef<StatusReply<Done>> replyTo) {
+    if (!s.exists()) {
+      return Effect().reply(replyTo, jobNotFound());
+    }
+    if (s.state() != JobState.ACTIVE) {
+      return Effect().reply(replyTo, StatusReply.error(notActive(s)));
+    }
+    String option = disableTasks == null ? "requeue" : disableTasks.toLowerCase(java.util.Locale.ROOT);
+    long now = System.currentTimeMillis();
+    List<JobEvent> events = new ArrayList<>();
+    events.add(new JobEvent.JobDisabled(option, now));
+    List<TaskRecord> running = "wait".equals(option) ? List.of() : running(s, null);
+    if ("requeue".equals(option) && !running.isEmpty()) {
+      events.add(new JobEvent.TasksRequeued(running.stream().map(TaskRecord::id).toList(), "JobDisabled", now));
+    } else if ("terminate".equals(option)) {
+      running.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_JOB_DISABLED, now)));
+    }
+    return Effect().persist(events).thenRun(state -> {
+      killAll(state, running);
+      afterChange(state);
+    }).thenReply(replyTo, state -> StatusReply.ack());
+  }
+
+  private Effect<JobEvent, JobRecord> onEnable(JobRecord s, Enable c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), jobNotFound());
+    }
+    if (s.state() == JobState.ACTIVE) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    if (s.state() != JobState.DISABLED) {
+      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
+    }
+    return Effect().persist(new JobEvent.JobEnabled(System.currentTimeMillis()))
+        .thenRun(this::afterChange)
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  private Effect<JobEvent, JobRecord> onJobAction(JobRecord s, ApplyJobAction c) {
+    if (!s.exists() || s.state() != JobState.ACTIVE) {
+      return Effect().none();
+    }
+    if ("terminate".equals(c.action())) {
+      return endJob(s, "TaskFailed");
+    }
+    if ("disable".equals(c.action())) {
+      return onDisable(s, "requeue", ctx.getSystem().ignoreRef());
+    }
+    return Effect().none();
   }
 
   private Effect<JobEvent, JobRecord> onDelete(JobRecord s, Delete c) {
@@ -535,6 +602,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       launch(state, dispatches);
       r.replyTo().tell(ack);
       current.forEach(this::observeDuration);
+      requestJobAction(state, current);
       afterChange(state);
     });
   }
@@ -646,6 +714,24 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     countsSent = counts;
     countsSentAtMs = now;
     pool(s).tell(new PoolEntity.JobTaskCounts(s.id(), counts.active(), counts.running(), counts.succeeded(), counts.failed()));
+  }
+
+  /** Terminate outranks disable: the strongest job action any of these completed tasks asks for. */
+  private void requestJobAction(JobRecord s, List<TaskOutcome> outcomes) {
+    if (!"performexitoptionsjobaction".equalsIgnoreCase(s.spec().getOnTaskFailure())) {
+      return;
+    }
+    String action = "none";
+    for (TaskOutcome o : outcomes) {
+      TaskRecord t = s.task(o.taskId());
+      String a = t == null ? "none" : s.jobActionFor(t);
+      if ("terminate".equals(a) || ("disable".equals(a) && "none".equals(action))) {
+        action = a;
+      }
+    }
+    if (!"none".equals(action)) {
+      ctx.getSelf().tell(new ApplyJobAction(action));
+    }
   }
 
   private int prefetchPerSlot() {

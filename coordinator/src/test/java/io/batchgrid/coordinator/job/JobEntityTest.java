@@ -212,4 +212,40 @@ class JobEntityTest {
       return null;
     });
   }
+
+  @Test
+  void disablingRequeuesRunningTasksAndEnablingResumes() {
+    create();
+    kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(r -> new JobEntity.AddTasks(List.of(task("a"), task("b")), r));
+    kit.runCommand(new JobEntity.SlotsGranted("pool-1", "n1", node.ref(), 1));
+    node.expectMessageClass(NodeMessage.RunTasks.class);
+    var disabled = kit.<StatusReply<Done>>runCommand(r -> new JobEntity.Disable("requeue", r));
+    assertTrue(disabled.reply().isSuccess());
+    assertEquals(List.of("a"), ((JobEvent.TasksRequeued) disabled.events().get(1)).taskIds());
+    assertEquals(new NodeMessage.TerminateTask("Job-1", "a", 1), node.receiveMessage());
+    assertEquals(JobState.DISABLED, kit.getState().state());
+    assertEquals(0, kit.getState().task("a").retryCount());
+    var again = kit.<StatusReply<Done>>runCommand(r -> new JobEntity.Disable("requeue", r));
+    assertEquals(ErrorCode.JOB_NOT_ACTIVE, ((BatchException) again.reply().getError()).code());
+
+    kit.<StatusReply<Done>>runCommand(JobEntity.Enable::new);
+    assertEquals(JobState.ACTIVE, kit.getState().state());
+  }
+
+  @Test
+  void aFailedTaskTerminatesTheJobWhenItsExitOptionsSaySo() {
+    kit.<StatusReply<JobSummary>>runCommand(r -> new JobEntity.Create(spec().toBuilder()
+        .setOnTaskFailure("performexitoptionsjobaction").build(), r));
+    kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(r -> new JobEntity.AddTasks(List.of(task("a"), task("b")), r));
+    kit.runCommand(new JobEntity.SlotsGranted("pool-1", "n1", node.ref(), 1));
+    node.expectMessageClass(NodeMessage.RunTasks.class);
+    TestProbe<NodeMessage> acks = testKit.createTestProbe();
+    kit.runCommand(new JobEntity.Report(new CoordinatorMessage.TasksReport("pool-1", "n1", "Job-1", 1,
+        List.of(new TaskOutcome("a", 1, 2, 1, 2, null)), acks.ref())));
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertEquals(JobState.COMPLETED, kit.getState().state());
+      assertEquals("TaskFailed", kit.getState().terminateReason());
+      return null;
+    });
+  }
 }

@@ -15,6 +15,11 @@ public sealed interface JobEvent {
   /** New job-level properties (priority, constraints, onAllTasksComplete, ...); the id and pool stay. */
   record JobUpdated(JobSpec spec, long timeMs) implements JobEvent {}
 
+  /** The job takes no new tasks to nodes; {@code disableTasks} (requeue, terminate, wait) says what became of running ones. */
+  record JobDisabled(String disableTasks, long timeMs) implements JobEvent {}
+
+  record JobEnabled(long timeMs) implements JobEvent {}
+
   record JobTerminating(String reason, long timeMs) implements JobEvent {}
 
   record JobCompleted(String reason, long timeMs) implements JobEvent {}

@@ -175,6 +175,10 @@ public final class JobRecord {
       spec = e.spec();
       lastModifiedMs = t;
       version++;
+    } else if (event instanceof JobEvent.JobDisabled) {
+      moveTo(JobState.DISABLED, t);
+    } else if (event instanceof JobEvent.JobEnabled) {
+      moveTo(JobState.ACTIVE, t);
     } else if (event instanceof JobEvent.JobTerminating e) {
       terminateReason = e.reason();
       moveTo(JobState.TERMINATING, t);
@@ -380,6 +384,28 @@ public final class JobRecord {
     if (t.succeeded()) {
       return true;
     }
+    io.batchgrid.protocol.spec.ExitOptions options = exitOptionsFor(t);
+    return options != null && "satisfy".equalsIgnoreCase(options.getDependencyAction());
+  }
+
+  /**
+   * What a completed task asks of its job (none, disable, terminate) when the job's
+   * {@code onTaskFailure} is {@code performexitoptionsjobaction}: its matching exit option's
+   * {@code jobAction}, else Azure's default — none after exit code 0, terminate after any failure.
+   */
+  public String jobActionFor(TaskRecord t) {
+    if (!"performexitoptionsjobaction".equalsIgnoreCase(spec.getOnTaskFailure()) || t.state() != TaskState.COMPLETED) {
+      return "none";
+    }
+    io.batchgrid.protocol.spec.ExitOptions options = exitOptionsFor(t);
+    if (options != null && !options.getJobAction().isEmpty()) {
+      return options.getJobAction().toLowerCase(java.util.Locale.ROOT);
+    }
+    return t.succeeded() ? "none" : "terminate";
+  }
+
+  /** The exit options that match how a completed task ended, or null. */
+  private static io.batchgrid.protocol.spec.ExitOptions exitOptionsFor(TaskRecord t) {
     io.batchgrid.protocol.spec.ExitConditions c = t.spec().getExitConditions();
     io.batchgrid.protocol.spec.ExitOptions options = null;
     FailureInfoView failure = new FailureInfoView(t);
@@ -403,10 +429,10 @@ public final class JobRecord {
         }
       }
     }
-    if (options == null && c.hasDefault()) {
+    if (options == null && c.hasDefault() && !(t.succeeded())) {
       options = c.getDefault();
     }
-    return options != null && "satisfy".equalsIgnoreCase(options.getDependencyAction());
+    return options;
   }
 
   /** Which kind of failure a task had, from its failure code. */

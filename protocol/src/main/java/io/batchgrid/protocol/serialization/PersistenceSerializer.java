@@ -146,6 +146,10 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       b.setCreated(c.spec());
     } else if (e instanceof JobEvent.JobUpdated c) {
       b.setUpdated(c.spec());
+    } else if (e instanceof JobEvent.JobDisabled c) {
+      b.setDisabled(nz(c.disableTasks()));
+    } else if (e instanceof JobEvent.JobEnabled) {
+      b.setEnabled(true);
     } else if (e instanceof JobEvent.JobTerminating c) {
       b.setTerminatingReason(nz(c.reason()));
     } else if (e instanceof JobEvent.JobCompleted c) {
@@ -192,6 +196,10 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         return new JobEvent.JobCreated(p.getCreated(), t);
       case UPDATED:
         return new JobEvent.JobUpdated(p.getUpdated(), t);
+      case DISABLED:
+        return new JobEvent.JobDisabled(p.getDisabled(), t);
+      case ENABLED:
+        return new JobEvent.JobEnabled(t);
       case TERMINATING_REASON:
         return new JobEvent.JobTerminating(p.getTerminatingReason(), t);
       case COMPLETED_REASON:
