@@ -84,14 +84,15 @@ class PersistenceSerializerTest {
         .setVirtualMachineConfigurationJson("{\"nodeAgentSKUId\":\"batch.node.ubuntu 22.04\"}").build();
     List<PoolEvent> events = List.of(new PoolEvent.PoolCreated(spec, 1),
         new PoolEvent.NodesAllocated(List.of("a", "b"), 2), new PoolEvent.NodesRemoved(List.of("a"), 3),
-        new PoolEvent.PoolResized(4, 4), new PoolEvent.ResizeCompleted(5),
+        new PoolEvent.PoolResized(4, 4), new PoolEvent.ResizeCompleted(5), new PoolEvent.ResizeStopping(5),
+        new PoolEvent.ResizeStopped("AllocationTimedout", "timed out", 5),
         new PoolEvent.AutoScaleEnabled("$TargetDedicatedNodes = 1;", 5_000, 6), new PoolEvent.AutoScaleDisabled(7),
         new PoolEvent.PoolDeleting(8), new PoolEvent.PoolDeleted(9));
     for (PoolEvent e : events) {
       assertEquals(e, roundTrip(e));
     }
     PoolRecord pool = PoolRecord.EMPTY;
-    for (PoolEvent e : events.subList(0, 6)) {
+    for (PoolEvent e : events.subList(0, 8)) {
       pool = pool.apply(e);
     }
     assertEquals(pool, roundTrip(pool));

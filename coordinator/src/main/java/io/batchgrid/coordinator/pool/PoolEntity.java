@@ -73,6 +73,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /** Stops a resize in progress: the pool keeps the nodes it has (nodes not yet started are dropped). */
+  public record StopResize(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   public record ListNodes(ActorRef<StatusReply<List<NodeHandle>>> replyTo) implements Command {}
 
   /**
@@ -116,7 +119,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private enum FinishDeletion implements Command { INSTANCE }
 
-  private enum Tick implements Command { SAMPLE, EVALUATE }
+  private enum Tick implements Command { SAMPLE, EVALUATE, RESIZE_TIMEOUT }
 
   // ------------------------------------------------------------------ replies
 
@@ -216,6 +219,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
           // Nodes come back with the ids (and so the directories) they had.
           provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
           startTimers(state);
+          if (state.allocationState() == AllocationState.RESIZING) {
+            timers.startSingleTimer(Tick.RESIZE_TIMEOUT, resizeTimeout(state));
+          }
         })
         .build();
   }
@@ -226,6 +232,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .onCommand(Create.class, this::onCreate)
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), exists(s) ? StatusReply.success(view(s)) : notFound(s)))
         .onCommand(Resize.class, this::onResize)
+        .onCommand(StopResize.class, this::onStopResize)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(FinishDeletion.class, this::onFinishDeletion)
         .onCommand(ListNodes.class, (s, c) -> Effect().reply(c.replyTo(),
@@ -297,6 +304,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     return Effect().persist(events).thenRun(state -> {
       provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
       startTimers(state);
+      if (state.allocationState() == AllocationState.RESIZING) {
+        timers.startSingleTimer(Tick.RESIZE_TIMEOUT, resizeTimeout(state));
+      }
       PoolView v = view(state);
       ctx.pipeToSelf(Catalog.ref(ctx.getSystem()).<Done>ask(r -> new Catalog.Add(Catalog.Kind.POOL, state.id(), r), CATALOG_TIMEOUT),
           (ok, err) -> new CatalogUpdated(err == null ? StatusReply.success(v) : StatusReply.error(err), c.replyTo()));
@@ -353,10 +363,42 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     return Effect().persist(events).thenRun(state -> {
       if (target > current) {
         provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
+        timers.startSingleTimer(Tick.RESIZE_TIMEOUT, resizeTimeout(state));
       }
       removed.forEach(id -> nodeGone(state, id));
       provider.stop(state.id(), removed);
     });
+  }
+
+  private Effect<PoolEvent, PoolRecord> onStopResize(PoolRecord s, StopResize c) {
+    if (!s.exists() || s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), notFound(s));
+    }
+    if (s.allocationState() != AllocationState.RESIZING) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    return stopResizing(s, null, null).thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  /** Ends a resize where it stands: nodes that have not started are dropped; the rest stay. */
+  private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<PoolEvent, PoolRecord> stopResizing(
+      PoolRecord s, String errorCode, String errorMessage) {
+    long now = System.currentTimeMillis();
+    List<String> notStarted = s.nodes().keySet().stream().filter(id -> !agents.containsKey(id)).toList();
+    List<PoolEvent> events = new ArrayList<>();
+    events.add(new PoolEvent.ResizeStopping(now));
+    if (!notStarted.isEmpty()) {
+      events.add(new PoolEvent.NodesRemoved(notStarted, now));
+    }
+    events.add(new PoolEvent.ResizeStopped(errorCode, errorMessage, now));
+    timers.cancel(Tick.RESIZE_TIMEOUT);
+    return Effect().persist(events).thenRun(state -> provider.stop(state.id(), notStarted));
+  }
+
+  /** The pool's resizeTimeout; Azure's default is 15 minutes. */
+  private static Duration resizeTimeout(PoolRecord s) {
+    return s.spec().hasResizeTimeoutMs() && s.spec().getResizeTimeoutMs() > 0
+        ? Duration.ofMillis(s.spec().getResizeTimeoutMs()) : Duration.ofMinutes(15);
   }
 
   // ------------------------------------------------------------------ autoscale
@@ -409,6 +451,11 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (tick == Tick.SAMPLE) {
       metrics.sample(System.currentTimeMillis(), agents.size());
       return Effect().none();
+    }
+    if (tick == Tick.RESIZE_TIMEOUT) {
+      return s.allocationState() == AllocationState.RESIZING
+          ? stopResizing(s, "AllocationTimedout", "The nodes of the pool did not all start within its resizeTimeout.")
+          : Effect().none();
     }
     if (!s.spec().getEnableAutoScale()) {
       return Effect().none();
@@ -520,6 +567,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     ledger.addNode(r.nodeId(), r.taskSlots());
     r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId()));
     if (s.allocationState() == AllocationState.RESIZING && agents.size() >= s.targetDedicatedNodes()) {
+      timers.cancel(Tick.RESIZE_TIMEOUT);
       return Effect().persist(new PoolEvent.ResizeCompleted(System.currentTimeMillis()))
           .thenRun(this::rebalanceNow);
     }

@@ -81,7 +81,7 @@ class PoolEntityTest {
     get(pool.<PoolEntity.PoolView>askWithStatus(r -> new PoolEntity.Create(PoolSpec.newBuilder().setId("Pool-X")
         .setVmSize("a1").setTargetDedicatedNodes(2).setTaskSlotsPerNode(3).build(), r), Duration.ofSeconds(10)));
     ProviderCall started = provider.receiveMessage();
-    assertEquals("start", started.verb());
+    assertEquals("start", started.verb(), started.toString());
     assertEquals(2, started.nodeIds().size());
     assertEquals(AllocationState.RESIZING, view("pool-x").record().allocationState());
     assertTrue(nodes("Pool-X").stream().allMatch(n -> n.state() == NodeState.CREATING && n.agent() == null));
@@ -134,5 +134,41 @@ class PoolEntityTest {
         throw new AssertionError(e);
       }
     });
+  }
+
+  @Test
+  void aResizeThatDoesNotFinishInTimeStopsWithAnError() throws Exception {
+    var pool = PoolEntity.ref(testKit.system(), "slow");
+    get(pool.<PoolEntity.PoolView>askWithStatus(r -> new PoolEntity.Create(PoolSpec.newBuilder().setId("slow")
+        .setVmSize("a1").setTargetDedicatedNodes(2).setResizeTimeoutMs(300).build(), r), Duration.ofSeconds(10)));
+    ProviderCall started = provider.receiveMessage();
+    // Only one of the two nodes ever registers.
+    TestProbe<NodeMessage> a = testKit.createTestProbe();
+    pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("slow", started.nodeIds().get(0), 1, a.ref(), List.of())));
+    a.expectMessageClass(NodeMessage.Registered.class);
+    assertEquals(new ProviderCall("stop", "slow", List.of(started.nodeIds().get(1))), provider.receiveMessage(Duration.ofSeconds(10)));
+    PoolEntity.PoolView v = view("slow");
+    assertEquals(AllocationState.STEADY, v.record().allocationState());
+    assertEquals("AllocationTimedout", v.record().resizeError().code());
+    assertEquals(1, v.currentDedicatedNodes());
+    assertEquals(1, v.record().targetDedicatedNodes());
+
+  }
+
+  @Test
+  void stoppingAResizeKeepsTheNodesThatStarted() throws Exception {
+    var pool = PoolEntity.ref(testKit.system(), "stoppable");
+    get(pool.<PoolEntity.PoolView>askWithStatus(r -> new PoolEntity.Create(PoolSpec.newBuilder().setId("stoppable")
+        .setVmSize("a1").setTargetDedicatedNodes(3).build(), r), Duration.ofSeconds(10)));
+    ProviderCall started = provider.receiveMessage();
+    TestProbe<NodeMessage> a = testKit.createTestProbe();
+    pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("stoppable", started.nodeIds().get(0), 1, a.ref(), List.of())));
+    a.expectMessageClass(NodeMessage.Registered.class);
+    get(pool.<org.apache.pekko.Done>askWithStatus(PoolEntity.StopResize::new, Duration.ofSeconds(10)));
+    assertEquals(new ProviderCall("stop", "stoppable", started.nodeIds().subList(1, 3)), provider.receiveMessage());
+    PoolEntity.PoolView v = view("stoppable");
+    assertEquals(AllocationState.STEADY, v.record().allocationState());
+    assertEquals(1, v.currentDedicatedNodes());
+    assertEquals(null, v.record().resizeError());
   }
 }

@@ -28,6 +28,15 @@ public sealed interface PoolEvent {
 
   record ResizeCompleted(long timeMs) implements PoolEvent {}
 
+  /** A stop of the resize was asked for: the pool is {@code stopping} until nodes still starting are handled. */
+  record ResizeStopping(long timeMs) implements PoolEvent {}
+
+  /**
+   * The resize ended before reaching its target: stopped by a user (no error), or timed out
+   * ({@code errorCode} AllocationTimedout). The pool keeps the nodes it has.
+   */
+  record ResizeStopped(String errorCode, String errorMessage, long timeMs) implements PoolEvent {}
+
   /** Autoscaling on, with this formula evaluated every {@code evaluationIntervalMs}; the formula was checked first. */
   record AutoScaleEnabled(String formula, long evaluationIntervalMs, long timeMs) implements PoolEvent {}
 

@@ -20,14 +20,25 @@ public record PoolRecord(
     long lastModifiedMs,
     long version,
     int targetDedicatedNodes,
-    Map<String, Long> nodes) {
+    Map<String, Long> nodes,
+    ResizeError resizeError) {
+
+  /** Why the last resize did not reach its target (Azure's {@code resizeErrors}); null when it did. */
+  public record ResizeError(String code, String message) {}
 
   public PoolRecord {
     nodes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(nodes));
   }
 
+  public PoolRecord(PoolSpec spec, PoolState state, AllocationState allocationState, long creationTimeMs,
+      long stateTransitionTimeMs, long allocationStateTransitionTimeMs, long lastModifiedMs, long version,
+      int targetDedicatedNodes, Map<String, Long> nodes) {
+    this(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs, allocationStateTransitionTimeMs,
+        lastModifiedMs, version, targetDedicatedNodes, nodes, null);
+  }
+
   public static final PoolRecord EMPTY =
-      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of());
+      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of(), null);
 
   public boolean exists() {
     return spec != null;
@@ -52,31 +63,39 @@ public record PoolRecord(
       Map<String, Long> n = new LinkedHashMap<>(nodes);
       e.nodeIds().forEach(id -> n.put(id, t));
       return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
-          allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, n);
+          allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, n, resizeError);
     } else if (event instanceof PoolEvent.NodesRemoved e) {
       Map<String, Long> n = new LinkedHashMap<>(nodes);
       e.nodeIds().forEach(n::remove);
       return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
-          allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, n);
+          allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, n, resizeError);
     } else if (event instanceof PoolEvent.PoolResized e) {
       return new PoolRecord(spec, state, AllocationState.RESIZING, creationTimeMs,
-          stateTransitionTimeMs, t, t, version + 1, e.targetDedicatedNodes(), nodes);
+          stateTransitionTimeMs, t, t, version + 1, e.targetDedicatedNodes(), nodes, null);
     } else if (event instanceof PoolEvent.ResizeCompleted) {
       return new PoolRecord(spec, state, AllocationState.STEADY, creationTimeMs,
-          stateTransitionTimeMs, t, t, version + 1, targetDedicatedNodes, nodes);
+          stateTransitionTimeMs, t, t, version + 1, targetDedicatedNodes, nodes, null);
+    } else if (event instanceof PoolEvent.ResizeStopping) {
+      return new PoolRecord(spec, state, AllocationState.STOPPING, creationTimeMs,
+          stateTransitionTimeMs, t, t, version + 1, targetDedicatedNodes, nodes, resizeError);
+    } else if (event instanceof PoolEvent.ResizeStopped e) {
+      // The pool keeps the nodes it has; its target becomes what it reached.
+      return new PoolRecord(spec, state, AllocationState.STEADY, creationTimeMs, stateTransitionTimeMs, t, t,
+          version + 1, nodes.size(), nodes,
+          e.errorCode() == null || e.errorCode().isEmpty() ? null : new ResizeError(e.errorCode(), e.errorMessage()));
     } else if (event instanceof PoolEvent.AutoScaleEnabled e) {
       PoolSpec changed = spec.toBuilder().setEnableAutoScale(true).setAutoScaleFormula(e.formula())
           .setAutoScaleEvaluationIntervalMs(e.evaluationIntervalMs()).build();
       return new PoolRecord(changed, state, allocationState, creationTimeMs, stateTransitionTimeMs,
-          allocationStateTransitionTimeMs, t, version + 1, targetDedicatedNodes, nodes);
+          allocationStateTransitionTimeMs, t, version + 1, targetDedicatedNodes, nodes, resizeError);
     } else if (event instanceof PoolEvent.AutoScaleDisabled) {
       PoolSpec changed = spec.toBuilder().setEnableAutoScale(false).clearAutoScaleFormula()
           .clearAutoScaleEvaluationIntervalMs().build();
       return new PoolRecord(changed, state, allocationState, creationTimeMs, stateTransitionTimeMs,
-          allocationStateTransitionTimeMs, t, version + 1, targetDedicatedNodes, nodes);
+          allocationStateTransitionTimeMs, t, version + 1, targetDedicatedNodes, nodes, resizeError);
     } else if (event instanceof PoolEvent.PoolDeleting) {
       return new PoolRecord(spec, PoolState.DELETING, allocationState, creationTimeMs, t,
-          allocationStateTransitionTimeMs, t, version + 1, 0, nodes);
+          allocationStateTransitionTimeMs, t, version + 1, 0, nodes, resizeError);
     } else if (event instanceof PoolEvent.PoolDeleted) {
       return EMPTY;
     }

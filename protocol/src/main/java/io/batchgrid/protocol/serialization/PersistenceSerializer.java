@@ -338,6 +338,11 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       b.setResizedDedicated(c.targetDedicatedNodes());
     } else if (e instanceof PoolEvent.ResizeCompleted) {
       b.setResizeCompleted(true);
+    } else if (e instanceof PoolEvent.ResizeStopping) {
+      b.setResizeStopping(true);
+    } else if (e instanceof PoolEvent.ResizeStopped c) {
+      b.setResizeStopped(io.batchgrid.protocol.proto.ResizeErrorP.newBuilder().setCode(nz(c.errorCode()))
+          .setMessage(nz(c.errorMessage())));
     } else if (e instanceof PoolEvent.AutoScaleEnabled c) {
       b.setAutoScaleEnabled(io.batchgrid.protocol.proto.AutoScaleP.newBuilder().setFormula(c.formula())
           .setEvaluationIntervalMs(c.evaluationIntervalMs()));
@@ -366,6 +371,11 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         return new PoolEvent.PoolResized(p.getResizedDedicated(), t);
       case RESIZE_COMPLETED:
         return new PoolEvent.ResizeCompleted(t);
+      case RESIZE_STOPPING:
+        return new PoolEvent.ResizeStopping(t);
+      case RESIZE_STOPPED:
+        return new PoolEvent.ResizeStopped(emptyToNull(p.getResizeStopped().getCode()),
+            emptyToNull(p.getResizeStopped().getMessage()), t);
       case AUTO_SCALE_ENABLED:
         return new PoolEvent.AutoScaleEnabled(p.getAutoScaleEnabled().getFormula(),
             p.getAutoScaleEnabled().getEvaluationIntervalMs(), t);
@@ -391,6 +401,10 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         .setLastModifiedMs(r.lastModifiedMs()).setVersion(r.version())
         .setTargetDedicatedNodes(r.targetDedicatedNodes());
     r.nodes().forEach((id, time) -> b.addNodeIds(id).addNodeAllocationTimesMs(time));
+    if (r.resizeError() != null) {
+      b.setResizeError(io.batchgrid.protocol.proto.ResizeErrorP.newBuilder().setCode(nz(r.resizeError().code()))
+          .setMessage(nz(r.resizeError().message())));
+    }
     return b.build();
   }
 
@@ -405,7 +419,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     return new PoolRecord(p.getSpec(), PoolState.values()[p.getState()],
         AllocationState.values()[p.getAllocationState()], p.getCreationTimeMs(),
         p.getStateTransitionTimeMs(), p.getAllocationStateTransitionTimeMs(), p.getLastModifiedMs(),
-        p.getVersion(), p.getTargetDedicatedNodes(), nodes);
+        p.getVersion(), p.getTargetDedicatedNodes(), nodes,
+        p.hasResizeError() ? new PoolRecord.ResizeError(p.getResizeError().getCode(), p.getResizeError().getMessage()) : null);
   }
 
   // ------------------------------------------------------------------------------- catalog
