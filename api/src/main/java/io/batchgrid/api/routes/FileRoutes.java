@@ -18,6 +18,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.batchgrid.api.wire.Json;
 import io.batchgrid.api.wire.WireTime;
@@ -91,7 +92,7 @@ final class FileRoutes {
     RequestContext ctx = c.ctx();
     String jobId = JobRoutes.jobId(c);
     String taskId = TaskRoutes.taskId(c);
-    Lists.noFilter(ctx);
+    java.util.function.Predicate<ObjectNode> filter = Lists.filter(ctx, io.batchgrid.api.odata.FilterSchema.FILES);
     boolean recursive = ctx.param("recursive").map(v -> v.trim().equalsIgnoreCase("true")).orElse(false);
     int max = Lists.maxResults(ctx);
     String after = Lists.afterKey(ctx);
@@ -116,11 +117,15 @@ final class FileRoutes {
         if (after != null && f.name().compareTo(after) <= 0) {
           continue;
         }
+        ObjectNode o = ctx.writer().taskFile(jobId, taskId, f.name(), f);
+        if (!filter.test(o)) {
+          continue;
+        }
         if (values.size() == max) {
           next = Lists.nextLink(ctx, values.get(values.size() - 1).get("name").textValue());
           break;
         }
-        values.add(ctx.writer().taskFile(jobId, taskId, f.name(), f));
+        values.add(o);
       }
       return Responses.json(ctx, 200, Responses.list(ctx, "files", values, next), List.of());
     });

@@ -3,7 +3,6 @@ package io.batchgrid.api.routes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Predicate;
@@ -12,6 +11,8 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.batchgrid.api.odata.FilterSchema;
+import io.batchgrid.api.odata.Select;
 import io.batchgrid.api.wire.Json;
 import io.batchgrid.api.wire.SpecReader;
 import io.batchgrid.api.wire.WireWriter;
@@ -71,7 +72,7 @@ final class JobRoutes {
 
   private CompletionStage<HttpResponse> get(Router.Call c) {
     RequestContext ctx = c.ctx();
-    Set<String> select = Lists.select(ctx);
+    Select select = Lists.select(ctx);
     return summary(jobId(c), ctx.timeout()).thenApply(j -> Responses.json(ctx, 200,
         Responses.entityBody(ctx, "jobs/@Element", Lists.project(ctx.writer().job(j), select)),
         Responses.entity(WireWriter.etag(j.creationTimeMs(), j.version()), j.lastModifiedMs())));
@@ -81,8 +82,8 @@ final class JobRoutes {
     RequestContext ctx = c.ctx();
     int max = Lists.maxResults(ctx);
     String after = Lists.afterKey(ctx);
-    Predicate<ObjectNode> filter = Lists.filter(ctx);
-    Set<String> select = Lists.select(ctx);
+    Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.JOBS);
+    Select select = Lists.select(ctx);
     Duration timeout = ctx.timeout();
     return coordinator.ids(Catalog.Kind.JOB, timeout)
         .thenCompose(ids -> Lists.page(PoolRoutes.keys(ids), after, max, key -> summary(key, timeout)

@@ -1,24 +1,24 @@
 package io.batchgrid.api.routes;
 
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.batchgrid.api.odata.Filter;
+import io.batchgrid.api.odata.FilterException;
+import io.batchgrid.api.odata.FilterSchema;
+import io.batchgrid.api.odata.Select;
 
 /**
  * Paging, {@code $filter} and {@code $select} of list operations.
@@ -28,11 +28,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * URL-safe token naming the last key returned. The next page starts after that key, so a page never
  * repeats or skips an item that existed on both requests, whatever changed in between.
  *
- * <p>{@code $filter}: until the full OData grammar arrives, comparisons {@code path eq|ne literal}
- * joined by {@code and} are evaluated on the wire JSON ({@code state eq 'active'},
- * {@code executionInfo/exitCode ne 0}); anything else is rejected with 400
- * {@code InvalidQueryParameterValue} rather than ignored. {@code $select} keeps the named top-level
- * properties.
+ * <p>{@code $filter}: the OData grammar of {@link io.batchgrid.api.odata.FilterParser}, evaluated on
+ * the wire JSON against the list's {@link FilterSchema}. {@code $select}: named properties, nested
+ * ones by path ({@link Select}).
  */
 public final class Lists {
   private Lists() {}
@@ -95,89 +93,35 @@ public final class Lists {
 
   // --------------------------------------------------------------------------------- $select
 
-  /** The properties named by {@code $select}, or null for all. */
-  public static Set<String> select(RequestContext ctx) {
+  /** The {@code $select} of the request, or null for all properties. */
+  public static Select select(RequestContext ctx) {
     Optional<String> v = ctx.param("$select");
-    if (v.isEmpty() || v.get().isBlank()) {
-      return null;
-    }
-    Set<String> names = new LinkedHashSet<>();
-    for (String s : v.get().split(",")) {
-      String name = s.trim();
-      if (!name.isEmpty()) {
-        names.add(name.contains("/") ? name.substring(0, name.indexOf('/')) : name);
-      }
-    }
-    return names;
+    return v.isEmpty() || v.get().isBlank() ? null : Select.parse(v.get());
   }
 
-  public static ObjectNode project(ObjectNode o, Set<String> select) {
-    if (select == null) {
-      return o;
-    }
-    o.retain(select.stream().filter(o::has).toList());
-    return o;
+  public static ObjectNode project(ObjectNode o, Select select) {
+    return select == null ? o : select.apply(o);
   }
 
   // --------------------------------------------------------------------------------- $filter
 
-  private static final Pattern CLAUSE = Pattern.compile(
-      "\\s*([A-Za-z][A-Za-z0-9]*(?:/[A-Za-z][A-Za-z0-9]*)*)\\s+(eq|ne)\\s+('(?:[^']|'')*'|-?\\d+|true|false|null)\\s*",
-      Pattern.CASE_INSENSITIVE);
-  private static final Pattern AND = Pattern.compile("\\s+and\\s+", Pattern.CASE_INSENSITIVE);
-
-  /** The {@code $filter} as a predicate over wire JSON; always true when there is none. */
-  public static Predicate<ObjectNode> filter(RequestContext ctx) {
+  /**
+   * The {@code $filter} as a predicate over wire JSON, checked against the list's properties;
+   * always true when there is none. A filter that does not parse, names a property the list cannot
+   * filter on or compares it with a literal of another type is a 400 InvalidQueryParameterValue
+   * whose reason names the position.
+   */
+  public static Predicate<ObjectNode> filter(RequestContext ctx, FilterSchema schema) {
     Optional<String> v = ctx.param("$filter");
     if (v.isEmpty() || v.get().isBlank()) {
       return o -> true;
     }
-    Predicate<ObjectNode> all = o -> true;
-    for (String clause : AND.split(v.get().trim())) {
-      Matcher m = CLAUSE.matcher(clause);
-      if (!m.matches()) {
-        throw ApiError.invalidQueryParameter("$filter", v.get(),
-            "This service evaluates comparisons 'property eq|ne literal' joined by 'and' so far, e.g. state eq 'active'");
-      }
-      String[] path = m.group(1).split("/");
-      boolean negate = m.group(2).equalsIgnoreCase("ne");
-      String literal = m.group(3);
-      Predicate<ObjectNode> p = o -> matches(value(o, path), literal);
-      all = all.and(negate ? p.negate() : p);
+    try {
+      Predicate<JsonNode> p = Filter.compile(v.get(), schema);
+      return p::test;
+    } catch (FilterException e) {
+      throw ApiError.invalidQueryParameter("$filter", v.get(), e.getMessage());
     }
-    return all;
-  }
-
-  /** Rejects any {@code $filter}: for lists that cannot evaluate one yet. */
-  public static void noFilter(RequestContext ctx) {
-    ctx.param("$filter").filter(f -> !f.isBlank()).ifPresent(f -> {
-      throw ApiError.invalidQueryParameter("$filter", f, "This list does not support $filter yet");
-    });
-  }
-
-  private static JsonNode value(ObjectNode o, String[] path) {
-    JsonNode n = o;
-    for (String p : path) {
-      n = n == null ? null : n.get(p);
-    }
-    return n;
-  }
-
-  private static boolean matches(JsonNode v, String literal) {
-    if (literal.equalsIgnoreCase("null")) {
-      return v == null || v.isNull();
-    }
-    if (v == null || v.isNull()) {
-      return false;
-    }
-    if (literal.startsWith("'")) {
-      String s = literal.substring(1, literal.length() - 1).replace("''", "'");
-      return v.isTextual() && v.textValue().equalsIgnoreCase(s);
-    }
-    if (literal.equalsIgnoreCase("true") || literal.equalsIgnoreCase("false")) {
-      return v.isBoolean() && v.booleanValue() == Boolean.parseBoolean(literal.toLowerCase(Locale.ROOT));
-    }
-    return v.isNumber() && v.decimalValue().compareTo(new BigDecimal(literal)) == 0;
   }
 
   // ------------------------------------------------------------------------ paging over ids

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Predicate;
@@ -15,6 +14,8 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.batchgrid.api.odata.FilterSchema;
+import io.batchgrid.api.odata.Select;
 import io.batchgrid.api.wire.Json;
 import io.batchgrid.api.wire.SpecReader;
 import io.batchgrid.api.wire.WireWriter;
@@ -79,7 +80,7 @@ final class PoolRoutes {
 
   private CompletionStage<HttpResponse> get(Router.Call c) {
     RequestContext ctx = c.ctx();
-    Set<String> select = Lists.select(ctx);
+    Select select = Lists.select(ctx);
     return view(poolId(c), ctx.timeout()).thenApply(v -> {
       ObjectNode body = Lists.project(ctx.writer().pool(v.record(), v.currentDedicatedNodes(), v.autoScaleRun()), select);
       return Responses.json(ctx, 200, Responses.entityBody(ctx, "pools/@Element", body),
@@ -91,8 +92,8 @@ final class PoolRoutes {
     RequestContext ctx = c.ctx();
     int max = Lists.maxResults(ctx);
     String after = Lists.afterKey(ctx);
-    Predicate<ObjectNode> filter = Lists.filter(ctx);
-    Set<String> select = Lists.select(ctx);
+    Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.POOLS);
+    Select select = Lists.select(ctx);
     Duration timeout = ctx.timeout();
     return coordinator.ids(Catalog.Kind.POOL, timeout)
         .thenCompose(ids -> Lists.page(keys(ids), after, max, key -> view(key, timeout)
@@ -176,8 +177,8 @@ final class PoolRoutes {
     String poolId = poolId(c);
     int max = Lists.maxResults(ctx);
     String after = Lists.afterKey(ctx);
-    Predicate<ObjectNode> filter = Lists.filter(ctx);
-    Set<String> select = Lists.select(ctx);
+    Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.NODES);
+    Select select = Lists.select(ctx);
     Duration timeout = ctx.timeout();
     return view(poolId, timeout).thenCompose(v -> coordinator.<List<PoolEntity.NodeHandle>>pool(poolId, PoolEntity.ListNodes::new, timeout)
         .thenCompose(handles -> {
@@ -196,7 +197,7 @@ final class PoolRoutes {
     RequestContext ctx = c.ctx();
     String poolId = poolId(c);
     String nodeId = c.param(1);
-    Set<String> select = Lists.select(ctx);
+    Select select = Lists.select(ctx);
     Duration timeout = ctx.timeout();
     return view(poolId, timeout)
         .thenCompose(v -> coordinator.<PoolEntity.NodeHandle>pool(poolId, r -> new PoolEntity.GetNode(nodeId, r), timeout)
@@ -231,7 +232,7 @@ final class PoolRoutes {
     throw new java.util.concurrent.CompletionException(cause);
   }
 
-  static HttpResponse listResponse(RequestContext ctx, String entitySet, Lists.Page page, Set<String> select) {
+  static HttpResponse listResponse(RequestContext ctx, String entitySet, Lists.Page page, Select select) {
     ArrayNode values = Json.NODES.arrayNode();
     page.items().forEach(o -> values.add(Lists.project(o, select)));
     String next = page.nextKey() == null ? null : Lists.nextLink(ctx, page.nextKey());

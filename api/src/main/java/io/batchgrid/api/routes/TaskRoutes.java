@@ -3,7 +3,6 @@ package io.batchgrid.api.routes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Predicate;
@@ -14,6 +13,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.batchgrid.api.odata.FilterSchema;
+import io.batchgrid.api.odata.Select;
 import io.batchgrid.api.wire.Json;
 import io.batchgrid.api.wire.Props;
 import io.batchgrid.api.wire.SpecReader;
@@ -164,35 +165,56 @@ final class TaskRoutes {
     String jobId = JobRoutes.jobId(c);
     int max = Lists.maxResults(ctx);
     String after = Lists.afterKey(ctx);
-    Predicate<ObjectNode> filter = Lists.filter(ctx);
-    Set<String> select = Lists.select(ctx);
+    Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.TASKS);
+    Select select = Lists.select(ctx);
     Duration timeout = ctx.timeout();
     return jobs.summary(jobId, timeout).thenCompose(j -> collect(ctx, j, after, max, filter, new ArrayList<>(), timeout))
         .thenApply(page -> PoolRoutes.listResponse(ctx, "tasks", page, select));
   }
 
+  /** Tasks asked of the job per round trip while a page is collected. */
+  static final int SCAN_CHUNK = 1000;
+  /**
+   * At most this many tasks are examined for one page. A filter that matches few tasks answers a
+   * shorter (even empty) page with an {@code odata.nextLink} after the last task examined, as Azure
+   * does, so that no request scans a whole large job.
+   */
+  static final int MAX_SCANNED_PER_PAGE = 10_000;
+
   /** Pages through the job's task table until {@code max} tasks pass the filter or the table ends. */
   private CompletionStage<Lists.Page> collect(RequestContext ctx, JobSummary j, String after, int max,
       Predicate<ObjectNode> filter, List<ObjectNode> found, Duration timeout) {
-    int want = max - found.size();
+    return collect(ctx, j, after, max, filter, found, timeout, 0);
+  }
+
+  private CompletionStage<Lists.Page> collect(RequestContext ctx, JobSummary j, String after, int max,
+      Predicate<ObjectNode> filter, List<ObjectNode> found, Duration timeout, int scanned) {
     String jobId = j.spec().getId();
-    return coordinator.<JobEntity.TaskPage>job(jobId, r -> new JobEntity.ListTasks(after, want, r), timeout)
+    String poolId = j.spec().getPoolId();
+    WireWriter writer = ctx.writer();
+    return coordinator.<JobEntity.TaskPage>job(jobId, r -> new JobEntity.ListTasks(after, SCAN_CHUNK, r), timeout)
         .thenCompose(page -> {
-          String last = after;
-          for (TaskRecord t : page.tasks()) {
-            last = Ids.key(t.id());
-            ObjectNode o = ctx.writer().task(jobId, j.spec().getPoolId(), t);
+          List<TaskRecord> tasks = page.tasks();
+          for (int i = 0; i < tasks.size(); i++) {
+            TaskRecord t = tasks.get(i);
+            ObjectNode o = writer.task(jobId, poolId, t);
             if (filter.test(o)) {
               found.add(o);
+              if (found.size() == max) {
+                boolean more = i < tasks.size() - 1 || page.nextKey() != null;
+                return CompletableFuture.completedFuture(new Lists.Page(found, more ? Ids.key(t.id()) : null));
+              }
             }
           }
-          if (page.nextKey() == null) {
+          if (page.nextKey() == null || tasks.isEmpty()) {
             return CompletableFuture.completedFuture(new Lists.Page(found, null));
           }
-          if (found.size() >= max) {
+          String last = Ids.key(tasks.get(tasks.size() - 1).id());
+          int total = scanned + tasks.size();
+          if (total >= MAX_SCANNED_PER_PAGE) {
             return CompletableFuture.completedFuture(new Lists.Page(found, last));
           }
-          return collect(ctx, j, page.nextKey(), max, filter, found, timeout);
+          return collect(ctx, j, last, max, filter, found, timeout, total);
         });
   }
 
@@ -200,7 +222,7 @@ final class TaskRoutes {
     RequestContext ctx = c.ctx();
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
-    Set<String> select = Lists.select(ctx);
+    Select select = Lists.select(ctx);
     Duration timeout = ctx.timeout();
     return jobs.summary(jobId, timeout).thenCompose(j -> task(jobId, taskId, timeout).thenApply(t -> Responses.json(ctx, 200,
         Responses.entityBody(ctx, "tasks/@Element", Lists.project(ctx.writer().task(j.spec().getId(), j.spec().getPoolId(), t), select)),

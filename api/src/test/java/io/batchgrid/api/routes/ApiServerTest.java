@@ -60,6 +60,10 @@ class ApiServerTest {
     return null;
   }
 
+  static String enc(String s) {
+    return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+  }
+
   static String pool(String id) {
     return "{\"id\":\"" + id + "\",\"vmSize\":\"standard_d2s_v3\",\"targetDedicatedNodes\":2,\"taskSlotsPerNode\":2,"
         + "\"virtualMachineConfiguration\":{\"imageReference\":{\"publisher\":\"canonical\",\"offer\":\"ubuntu\"},"
@@ -130,8 +134,39 @@ class ApiServerTest {
     assertError(client.send("PUT", "/pools?" + V, "{}"), 405, "UnsupportedHttpVerb");
     JsonNode e = assertError(client.send("GET", "/pools?" + V + "&maxresults=5000", null), 400, "InvalidQueryParameterValue");
     assertEquals("maxresults", value(e, "QueryParameterName"));
-    assertError(client.send("GET", "/jobs?" + V + "&$filter=startswith(id,'a')", null), 400, "InvalidQueryParameterValue");
+    e = assertError(client.send("GET", "/jobs?" + V + "&$filter=startswith(id,'a'", null), 400, "InvalidQueryParameterValue");
+    assertEquals("$filter", value(e, "QueryParameterName"));
+    assertTrue(value(e, "Reason").contains("position 18"), value(e, "Reason"));
+    e = assertError(client.send("GET", "/jobs?" + V + "&$filter=colour%20eq%20'red'", null), 400, "InvalidQueryParameterValue");
+    assertTrue(value(e, "Reason").contains("'colour' is not a property"), value(e, "Reason"));
+    e = assertError(client.send("GET", "/pools?" + V + "&$filter=targetDedicatedNodes%20eq%20'two'", null), 400,
+        "InvalidQueryParameterValue");
+    assertTrue(value(e, "Reason").contains("number"), value(e, "Reason"));
     assertError(client.send("GET", "/jobs?" + V + "&timeout=soon", null), 400, "InvalidQueryParameterValue");
+  }
+
+  /** Garbled $filter and $select values, raw or percent-encoded: always an answer, never a 5xx. */
+  @Test
+  void fuzzedQueriesNeverAnswer5xx() {
+    String[] atoms = {"state", "eq", "'active'", "(", ")", "and", "or", "not", "startswith(", "id", ",", "'", "''",
+        "DateTime'", "2024-01-01T00:00:00Z'", "%", "%zz", "%27", "/", "executionInfo/exitCode", "gt", "-1", "null",
+        "\u00e9", "%E2%82", "+", "$", "%26", "%3D", "#"};
+    java.util.Random random = new java.util.Random(7);
+    for (int i = 0; i < 150; i++) {
+      StringBuilder b = new StringBuilder();
+      for (int k = 0, n = 1 + random.nextInt(8); k < n; k++) {
+        b.append(atoms[random.nextInt(atoms.length)]).append(random.nextBoolean() ? "%20" : "");
+      }
+      String param = random.nextInt(4) == 0 ? "$select" : "$filter";
+      String list = random.nextBoolean() ? "/jobs" : "/pools";
+      SignedClient.Reply r;
+      try {
+        r = client.send("GET", list + "?" + V + "&" + param + "=" + b.toString().replace("#", "%23"), null);
+      } catch (IllegalArgumentException notAUri) {
+        continue; // the client cannot even send it
+      }
+      assertTrue(r.status() < 500, b + " -> " + r.status() + " " + r.text());
+    }
   }
 
   // ----------------------------------------------------------------------------- happy paths
@@ -282,6 +317,25 @@ class ApiServerTest {
     assertEquals("completed", client.send("GET", "/jobs/job-1/tasks/t-001?" + V, null).json().get("state").textValue());
     assertEquals(200, client.send("DELETE", "/jobs/job-1/tasks/t-002?" + V, null).status());
     assertError(client.send("GET", "/jobs/job-1/tasks/t-002?" + V, null), 404, "TaskNotFound");
+
+    // $filter with the OData grammar, $select with nested paths, on a job whose tasks changed state.
+    JsonNode q = client.send("GET", "/jobs/job-1/tasks?" + V + "&$filter="
+        + enc("state eq 'completed' or (startswith(id,'t-00') and not (id eq 't-000' or id eq 't-003'))")
+        + "&$select=" + enc("id,executionInfo/retryCount"), null).json();
+    Set<String> ids = new HashSet<>();
+    q.get("value").forEach(x -> ids.add(x.get("id").textValue()));
+    assertEquals(Set.of("t-001", "t-004", "t-005"), ids, q.toString());
+    JsonNode first = q.get("value").get(0);
+    assertEquals(2, first.size(), first.toString());
+    assertEquals(1, first.get("executionInfo").size(), first.toString());
+    assertTrue(first.at("/executionInfo/retryCount").isNumber());
+    q = client.send("GET", "/jobs/job-1/tasks?" + V + "&$filter="
+        + enc("creationTime gt DateTime'2020-01-01T00:00:00Z' and executionInfo/retryCount le 0 and state ne 'completed'"), null).json();
+    assertEquals(4, q.get("value").size(), q.toString());
+    q = client.send("GET", "/jobs/job-1/tasks?" + V + "&$filter=" + enc("creationTime lt DateTime'2020-01-01T00:00:00Z'"), null).json();
+    assertEquals(0, q.get("value").size(), q.toString());
+    q = client.send("GET", "/jobs?" + V + "&$filter=" + enc("poolInfo/poolId eq 'pool-jobs' and id eq 'job-1'") + "&$select=id", null).json();
+    assertEquals(1, q.get("value").size(), q.toString());
 
     SignedClient.Reply echoed = client.send("GET", "/jobs/job-1?" + V, null,
         Map.of("client-request-id", "9C4D50EE-2D56-4CD3-8152-34347DC9F2B0", "return-client-request-id", "true"), true);
