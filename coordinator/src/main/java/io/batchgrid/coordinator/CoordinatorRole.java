@@ -41,6 +41,7 @@ public final class CoordinatorRole {
     Catalog.init(system);
     PoolEntity.init(system, provider);
     JobEntity.init(system, gateway);
+    io.batchgrid.coordinator.schedule.JobScheduleEntity.init(system);
     return new CoordinatorRole(gateway, provider);
   }
 

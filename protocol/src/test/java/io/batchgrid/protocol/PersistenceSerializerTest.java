@@ -99,14 +99,35 @@ class PersistenceSerializerTest {
     assertEquals(PoolRecord.EMPTY, roundTrip(PoolRecord.EMPTY));
 
     for (CatalogEvent e : List.of(new CatalogEvent.PoolAdded("P"), new CatalogEvent.PoolRemoved("P"),
-        new CatalogEvent.JobAdded("J"), new CatalogEvent.JobRemoved("J"))) {
+        new CatalogEvent.JobAdded("J"), new CatalogEvent.JobRemoved("J"), new CatalogEvent.ScheduleAdded("S"),
+        new CatalogEvent.ScheduleRemoved("S"))) {
       assertEquals(e, roundTrip(e));
     }
     CatalogRecord catalog = CatalogRecord.EMPTY.apply(new CatalogEvent.PoolAdded("Pool-B"))
-        .apply(new CatalogEvent.PoolAdded("pool-a")).apply(new CatalogEvent.JobAdded("j"));
+        .apply(new CatalogEvent.PoolAdded("pool-a")).apply(new CatalogEvent.JobAdded("j"))
+        .apply(new CatalogEvent.ScheduleAdded("s"));
     CatalogRecord back = (CatalogRecord) roundTrip(catalog);
     assertEquals(List.copyOf(catalog.poolIds()), List.copyOf(back.poolIds()));
     assertEquals(List.copyOf(catalog.jobIds()), List.copyOf(back.jobIds()));
+    assertEquals(List.of("s"), List.copyOf(back.scheduleIds()));
+  }
+
+  @Test
+  void jobScheduleEventsRoundTrip() throws Exception {
+    var spec = io.batchgrid.protocol.spec.JobScheduleSpec.newBuilder().setId("nightly")
+        .setSchedule(io.batchgrid.protocol.spec.Schedule.newBuilder().setRecurrenceIntervalMs(60_000))
+        .setJobSpecification(JOB).build();
+    for (var e : List.of(new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleCreated(spec, 1),
+        new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleUpdated(spec, 2),
+        new io.batchgrid.protocol.schedule.JobScheduleEvent.JobStarted(3, 3),
+        new io.batchgrid.protocol.schedule.JobScheduleEvent.JobCreated(3, 3),
+        new io.batchgrid.protocol.schedule.JobScheduleEvent.RunSkipped(120_000, 4),
+        new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleDisabled(5),
+        new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleEnabled(6),
+        new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleCompleted("DoNotRunAfter", 7),
+        new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleDeleted(8))) {
+      assertEquals(e, roundTrip(e));
+    }
   }
 
   @Test

@@ -32,7 +32,7 @@ public final class Catalog extends EventSourcedBehavior<Catalog.Command, Catalog
 
   public sealed interface Command {}
 
-  public enum Kind { POOL, JOB }
+  public enum Kind { POOL, JOB, SCHEDULE }
 
   public record Add(Kind kind, String id, ActorRef<Done> replyTo) implements Command {}
 
@@ -69,14 +69,22 @@ public final class Catalog extends EventSourcedBehavior<Catalog.Command, Catalog
           if (ids(state, c.kind()).contains(c.id())) {
             return Effect().reply(c.replyTo(), Done.getInstance());
           }
-          CatalogEvent e = c.kind() == Kind.POOL ? new CatalogEvent.PoolAdded(c.id()) : new CatalogEvent.JobAdded(c.id());
+          CatalogEvent e = switch (c.kind()) {
+            case POOL -> new CatalogEvent.PoolAdded(c.id());
+            case JOB -> new CatalogEvent.JobAdded(c.id());
+            case SCHEDULE -> new CatalogEvent.ScheduleAdded(c.id());
+          };
           return Effect().persist(e).thenReply(c.replyTo(), s -> Done.getInstance());
         })
         .onCommand(Remove.class, (state, c) -> {
           if (!ids(state, c.kind()).contains(c.id())) {
             return Effect().reply(c.replyTo(), Done.getInstance());
           }
-          CatalogEvent e = c.kind() == Kind.POOL ? new CatalogEvent.PoolRemoved(c.id()) : new CatalogEvent.JobRemoved(c.id());
+          CatalogEvent e = switch (c.kind()) {
+            case POOL -> new CatalogEvent.PoolRemoved(c.id());
+            case JOB -> new CatalogEvent.JobRemoved(c.id());
+            case SCHEDULE -> new CatalogEvent.ScheduleRemoved(c.id());
+          };
           return Effect().persist(e).thenReply(c.replyTo(), s -> Done.getInstance());
         })
         .onCommand(ListIds.class, (state, c) -> Effect().reply(c.replyTo(), List.copyOf(ids(state, c.kind()))))
@@ -84,7 +92,11 @@ public final class Catalog extends EventSourcedBehavior<Catalog.Command, Catalog
   }
 
   private static java.util.SortedSet<String> ids(CatalogRecord state, Kind kind) {
-    return kind == Kind.POOL ? state.poolIds() : state.jobIds();
+    return switch (kind) {
+      case POOL -> state.poolIds();
+      case JOB -> state.jobIds();
+      case SCHEDULE -> state.scheduleIds();
+    };
   }
 
   @Override

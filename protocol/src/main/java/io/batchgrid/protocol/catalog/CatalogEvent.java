@@ -11,4 +11,8 @@ public sealed interface CatalogEvent {
   record JobAdded(String id) implements CatalogEvent {}
 
   record JobRemoved(String id) implements CatalogEvent {}
+
+  record ScheduleAdded(String id) implements CatalogEvent {}
+
+  record ScheduleRemoved(String id) implements CatalogEvent {}
 }

@@ -52,6 +52,7 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
   static final String POOL_EVENT = "PE";
   static final String POOL_SNAPSHOT = "PS";
   static final String CATALOG_EVENT = "CE";
+  static final String SCHEDULE_EVENT = "SE";
   static final String CATALOG_SNAPSHOT = "CS";
 
   public PersistenceSerializer(ExtendedActorSystem system) {}
@@ -75,6 +76,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       return POOL_SNAPSHOT;
     } else if (o instanceof CatalogEvent) {
       return CATALOG_EVENT;
+    } else if (o instanceof io.batchgrid.protocol.schedule.JobScheduleEvent) {
+      return SCHEDULE_EVENT;
     } else if (o instanceof CatalogRecord) {
       return CATALOG_SNAPSHOT;
     }
@@ -95,8 +98,11 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       return poolSnapshot(r).toByteArray();
     } else if (o instanceof CatalogEvent e) {
       return catalogEvent(e).toByteArray();
+    } else if (o instanceof io.batchgrid.protocol.schedule.JobScheduleEvent e) {
+      return scheduleEvent(e).toByteArray();
     } else if (o instanceof CatalogRecord r) {
-      return CatalogSnapshotP.newBuilder().addAllPoolIds(r.poolIds()).addAllJobIds(r.jobIds()).build().toByteArray();
+      return CatalogSnapshotP.newBuilder().addAllPoolIds(r.poolIds()).addAllJobIds(r.jobIds())
+          .addAllScheduleIds(r.scheduleIds()).build().toByteArray();
     }
     throw new IllegalArgumentException("cannot serialize " + o.getClass());
   }
@@ -117,6 +123,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
           return poolSnapshot(PoolSnapshotP.parseFrom(bytes));
         case CATALOG_EVENT:
           return catalogEvent(CatalogEventP.parseFrom(bytes));
+        case SCHEDULE_EVENT:
+          return scheduleEvent(io.batchgrid.protocol.proto.JobScheduleEventP.parseFrom(bytes));
         case CATALOG_SNAPSHOT: {
           CatalogSnapshotP p = CatalogSnapshotP.parseFrom(bytes);
           CatalogRecord r = CatalogRecord.EMPTY;
@@ -125,6 +133,9 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
           }
           for (String id : p.getJobIdsList()) {
             r = r.apply(new CatalogEvent.JobAdded(id));
+          }
+          for (String id : p.getScheduleIdsList()) {
+            r = r.apply(new CatalogEvent.ScheduleAdded(id));
           }
           return r;
         }
@@ -435,6 +446,10 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       b.setJobAdded(e.id());
     } else if (e instanceof CatalogEvent.JobRemoved) {
       b.setJobRemoved(e.id());
+    } else if (e instanceof CatalogEvent.ScheduleAdded) {
+      b.setScheduleAdded(e.id());
+    } else if (e instanceof CatalogEvent.ScheduleRemoved) {
+      b.setScheduleRemoved(e.id());
     }
     return b.build();
   }
@@ -449,8 +464,65 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         return new CatalogEvent.JobAdded(p.getJobAdded());
       case JOB_REMOVED:
         return new CatalogEvent.JobRemoved(p.getJobRemoved());
+      case SCHEDULE_ADDED:
+        return new CatalogEvent.ScheduleAdded(p.getScheduleAdded());
+      case SCHEDULE_REMOVED:
+        return new CatalogEvent.ScheduleRemoved(p.getScheduleRemoved());
       default:
         throw new NotSerializableException("catalog event of unknown kind " + p.getKindCase());
+    }
+  }
+
+  // ------------------------------------------------------------------------------ schedules
+
+  static io.batchgrid.protocol.proto.JobScheduleEventP scheduleEvent(io.batchgrid.protocol.schedule.JobScheduleEvent e) {
+    var b = io.batchgrid.protocol.proto.JobScheduleEventP.newBuilder().setTimeMs(e.timeMs());
+    if (e instanceof io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleCreated c) {
+      b.setCreated(c.spec());
+    } else if (e instanceof io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleUpdated c) {
+      b.setUpdated(c.spec());
+    } else if (e instanceof io.batchgrid.protocol.schedule.JobScheduleEvent.JobStarted c) {
+      b.setJobStarted(c.n());
+    } else if (e instanceof io.batchgrid.protocol.schedule.JobScheduleEvent.JobCreated c) {
+      b.setJobCreated(c.n());
+    } else if (e instanceof io.batchgrid.protocol.schedule.JobScheduleEvent.RunSkipped c) {
+      b.setRunSkipped(c.dueMs());
+    } else if (e instanceof io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleDisabled) {
+      b.setDisabled(true);
+    } else if (e instanceof io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleEnabled) {
+      b.setEnabled(true);
+    } else if (e instanceof io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleCompleted c) {
+      b.setCompleted(nz(c.reason()));
+    } else if (e instanceof io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleDeleted) {
+      b.setDeleted(true);
+    }
+    return b.build();
+  }
+
+  static io.batchgrid.protocol.schedule.JobScheduleEvent scheduleEvent(io.batchgrid.protocol.proto.JobScheduleEventP p)
+      throws NotSerializableException {
+    long t = p.getTimeMs();
+    switch (p.getKindCase()) {
+      case CREATED:
+        return new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleCreated(p.getCreated(), t);
+      case UPDATED:
+        return new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleUpdated(p.getUpdated(), t);
+      case JOB_STARTED:
+        return new io.batchgrid.protocol.schedule.JobScheduleEvent.JobStarted(p.getJobStarted(), t);
+      case JOB_CREATED:
+        return new io.batchgrid.protocol.schedule.JobScheduleEvent.JobCreated(p.getJobCreated(), t);
+      case RUN_SKIPPED:
+        return new io.batchgrid.protocol.schedule.JobScheduleEvent.RunSkipped(p.getRunSkipped(), t);
+      case DISABLED:
+        return new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleDisabled(t);
+      case ENABLED:
+        return new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleEnabled(t);
+      case COMPLETED:
+        return new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleCompleted(p.getCompleted(), t);
+      case DELETED:
+        return new io.batchgrid.protocol.schedule.JobScheduleEvent.ScheduleDeleted(t);
+      default:
+        throw new NotSerializableException("job schedule event of unknown kind " + p.getKindCase());
     }
   }
 
