@@ -70,12 +70,27 @@ final class JobRoutes {
         .thenApply(j -> Responses.empty(ctx, 201, written(ctx, j)));
   }
 
+  static Conditions.Version version(JobSummary j) {
+    return new Conditions.Version(WireWriter.etag(j.creationTimeMs(), j.version()), j.lastModifiedMs());
+  }
+
+  CompletionStage<Conditions.Version> current(String jobId, Duration timeout) {
+    return summary(jobId, timeout).thenApply(JobRoutes::version);
+  }
+
   private CompletionStage<HttpResponse> get(Router.Call c) {
     RequestContext ctx = c.ctx();
     Select select = Lists.select(ctx);
-    return summary(jobId(c), ctx.timeout()).thenApply(j -> Responses.json(ctx, 200,
-        Responses.entityBody(ctx, "jobs/@Element", Lists.project(ctx.writer().job(j), select)),
-        Responses.entity(WireWriter.etag(j.creationTimeMs(), j.version()), j.lastModifiedMs())));
+    Conditions conditions = Conditions.of(ctx);
+    return summary(jobId(c), ctx.timeout()).thenApply(j -> {
+      List<org.apache.pekko.http.javadsl.model.HttpHeader> headers =
+          Responses.entity(WireWriter.etag(j.creationTimeMs(), j.version()), j.lastModifiedMs());
+      if (conditions != null && conditions.notModified(version(j))) {
+        return Responses.empty(ctx, 304, headers);
+      }
+      return Responses.json(ctx, 200, Responses.entityBody(ctx, "jobs/@Element", Lists.project(ctx.writer().job(j), select)),
+          headers);
+    });
   }
 
   private CompletionStage<HttpResponse> list(Router.Call c) {
@@ -104,13 +119,16 @@ final class JobRoutes {
             throw ApiError.notSupported("poolId", "Moving a job to another pool is not supported yet");
           }
         });
-    return check.thenCompose(x -> coordinator.<JobSummary>job(jobId, r -> new JobEntity.Update(patch, r), ctx.timeout()))
+    return check.thenCompose(x -> Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
+            () -> coordinator.<JobSummary>job(jobId, r -> new JobEntity.Update(patch, r), ctx.timeout())))
         .thenApply(j -> Responses.empty(ctx, 200, written(ctx, j)));
   }
 
   private CompletionStage<HttpResponse> delete(Router.Call c) {
     RequestContext ctx = c.ctx();
-    return coordinator.job(jobId(c), JobEntity.Delete::new, ctx.timeout())
+    String jobId = jobId(c);
+    return Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>job(jobId, JobEntity.Delete::new, ctx.timeout()))
         .thenApply(done -> Responses.empty(ctx, 202, List.of()));
   }
 
@@ -118,7 +136,8 @@ final class JobRoutes {
     RequestContext ctx = c.ctx();
     String jobId = jobId(c);
     String reason = c.body().length == 0 ? null : SpecReader.terminateReason(Json.parseObject(c.body()));
-    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Terminate(reason, r), ctx.timeout())
+    return Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Terminate(reason, r), ctx.timeout()))
         .thenCompose(done -> summary(jobId, ctx.timeout()))
         .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
   }

@@ -78,10 +78,23 @@ final class PoolRoutes {
     return coordinator.pool(poolId, PoolEntity.Get::new, timeout);
   }
 
+  static Conditions.Version version(PoolEntity.PoolView v) {
+    return new Conditions.Version(WireWriter.etag(v.record().creationTimeMs(), v.record().version()),
+        v.record().lastModifiedMs());
+  }
+
+  private CompletionStage<Conditions.Version> current(String poolId, Duration timeout) {
+    return view(poolId, timeout).thenApply(PoolRoutes::version);
+  }
+
   private CompletionStage<HttpResponse> get(Router.Call c) {
     RequestContext ctx = c.ctx();
     Select select = Lists.select(ctx);
+    Conditions conditions = Conditions.of(ctx);
     return view(poolId(c), ctx.timeout()).thenApply(v -> {
+      if (conditions != null && conditions.notModified(version(v))) {
+        return Responses.empty(ctx, 304, Responses.entity(version(v).etag(), v.record().lastModifiedMs()));
+      }
       ObjectNode body = Lists.project(ctx.writer().pool(v.record(), v.currentDedicatedNodes(), v.autoScaleRun()), select);
       return Responses.json(ctx, 200, Responses.entityBody(ctx, "pools/@Element", body),
           Responses.entity(WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs()));
@@ -104,7 +117,9 @@ final class PoolRoutes {
 
   private CompletionStage<HttpResponse> delete(Router.Call c) {
     RequestContext ctx = c.ctx();
-    return coordinator.pool(poolId(c), PoolEntity.Delete::new, ctx.timeout())
+    String poolId = poolId(c);
+    return Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>pool(poolId, PoolEntity.Delete::new, ctx.timeout()))
         .thenApply(done -> Responses.empty(ctx, 202, List.of()));
   }
 
@@ -112,7 +127,8 @@ final class PoolRoutes {
     RequestContext ctx = c.ctx();
     String poolId = poolId(c);
     int target = SpecReader.resize(Json.parseObject(c.body()));
-    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.Resize(target, r), ctx.timeout())
+    return Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.Resize(target, r), ctx.timeout()))
         .thenCompose(done -> view(poolId, ctx.timeout()))
         .thenApply(v -> Responses.empty(ctx, 202, Responses.written(
             WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),
@@ -141,8 +157,9 @@ final class PoolRoutes {
           }
           return v.record().spec().getAutoScaleFormula();
         });
-    return formula.thenCompose(f -> coordinator.<org.apache.pekko.Done>pool(poolId,
-            r -> new PoolEntity.EnableAutoScale(f, p.evaluationIntervalMs(), r), timeout))
+    return formula.thenCompose(f -> Conditions.guardWrite(ctx, () -> current(poolId, timeout),
+            () -> coordinator.<org.apache.pekko.Done>pool(poolId,
+                r -> new PoolEntity.EnableAutoScale(f, p.evaluationIntervalMs(), r), timeout)))
         .thenCompose(done -> view(poolId, timeout))
         .thenApply(v -> written(ctx, 200, v, null));
   }

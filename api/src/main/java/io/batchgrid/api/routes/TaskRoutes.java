@@ -223,17 +223,31 @@ final class TaskRoutes {
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
     Select select = Lists.select(ctx);
+    Conditions conditions = Conditions.of(ctx);
     Duration timeout = ctx.timeout();
-    return jobs.summary(jobId, timeout).thenCompose(j -> task(jobId, taskId, timeout).thenApply(t -> Responses.json(ctx, 200,
-        Responses.entityBody(ctx, "tasks/@Element", Lists.project(ctx.writer().task(j.spec().getId(), j.spec().getPoolId(), t), select)),
-        written(ctx, j.spec().getId(), t))));
+    return jobs.summary(jobId, timeout).thenCompose(j -> task(jobId, taskId, timeout).thenApply(t -> {
+      if (conditions != null && conditions.notModified(version(t))) {
+        return Responses.empty(ctx, 304, Responses.entity(version(t).etag(), t.lastModifiedMs()));
+      }
+      return Responses.json(ctx, 200, Responses.entityBody(ctx, "tasks/@Element",
+          Lists.project(ctx.writer().task(j.spec().getId(), j.spec().getPoolId(), t), select)), written(ctx, j.spec().getId(), t));
+    }));
+  }
+
+  static Conditions.Version version(TaskRecord t) {
+    return new Conditions.Version(WireWriter.etag(t.creationTimeMs(), t.version()), t.lastModifiedMs());
+  }
+
+  private CompletionStage<Conditions.Version> current(String jobId, String taskId, Duration timeout) {
+    return task(jobId, taskId, timeout).thenApply(TaskRoutes::version);
   }
 
   private CompletionStage<HttpResponse> delete(Router.Call c) {
     RequestContext ctx = c.ctx();
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
-    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.DeleteTask(taskId, r), ctx.timeout())
+    return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.DeleteTask(taskId, r), ctx.timeout()))
         .thenApply(done -> Responses.empty(ctx, 200, List.of()));
   }
 
@@ -241,7 +255,8 @@ final class TaskRoutes {
     RequestContext ctx = c.ctx();
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
-    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.TerminateTask(taskId, r), ctx.timeout())
+    return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.TerminateTask(taskId, r), ctx.timeout()))
         .thenCompose(done -> task(jobId, taskId, ctx.timeout()))
         .thenApply(t -> Responses.empty(ctx, 204, written(ctx, jobId, t)));
   }

@@ -145,6 +145,53 @@ class ApiServerTest {
     assertError(client.send("GET", "/jobs?" + V + "&timeout=soon", null), 400, "InvalidQueryParameterValue");
   }
 
+  @Test
+  void conditionalHeaders() {
+    assertEquals(201, client.send("POST", "/pools?" + V, pool("pool-cond")).status());
+    assertEquals(201, client.send("POST", "/jobs?" + V, "{\"id\":\"job-cond\",\"poolInfo\":{\"poolId\":\"pool-cond\"}}").status());
+    assertEquals(201, client.send("POST", "/jobs/job-cond/tasks?" + V, "{\"id\":\"t1\",\"commandLine\":\"x\"}").status());
+    for (String path : new String[] {"/pools/pool-cond", "/jobs/job-cond", "/jobs/job-cond/tasks/t1"}) {
+      SignedClient.Reply got = client.send("GET", path + "?" + V, null);
+      String etag = got.header("ETag");
+      String lastModified = got.header("Last-Modified");
+      assertTrue(etag.startsWith("\"0x"), etag);
+      SignedClient.Reply r = client.send("GET", path + "?" + V, null, Map.of("If-None-Match", etag), true);
+      assertEquals(304, r.status(), path);
+      assertEquals(etag, r.header("ETag"));
+      assertEquals(0, r.bytes().length);
+      assertEquals(200, client.send("GET", path + "?" + V, null, Map.of("If-None-Match", "\"0x1\""), true).status());
+      assertEquals(200, client.send("GET", path + "?" + V, null, Map.of("If-Match", etag), true).status());
+      assertEquals(200, client.send("GET", path + "?" + V, null, Map.of("If-Match", "*"), true).status());
+      assertError(client.send("GET", path + "?" + V, null, Map.of("If-Match", "\"0x1\""), true), 412, "ConditionNotMet");
+      assertEquals(304, client.send("GET", path + "?" + V, null, Map.of("If-Modified-Since", lastModified), true).status());
+      assertEquals(200, client.send("GET", path + "?" + V, null,
+          Map.of("If-Modified-Since", "Mon, 01 Jan 2024 00:00:00 GMT"), true).status());
+      assertError(client.send("GET", path + "?" + V, null, Map.of("If-Unmodified-Since", "Mon, 01 Jan 2024 00:00:00 GMT"), true),
+          412, "ConditionNotMet");
+      assertError(client.send("GET", path + "?" + V, null, Map.of("If-Modified-Since", "yesterday"), true), 400,
+          "InvalidHeaderValue");
+    }
+    // Writes: a stale ETag is refused and changes nothing; the current one goes through.
+    String etag = client.send("GET", "/jobs/job-cond?" + V, null).header("ETag");
+    assertError(client.send("PATCH", "/jobs/job-cond?" + V, "{\"priority\":9}".getBytes(StandardCharsets.UTF_8),
+        Map.of("If-Match", "\"0x1\""), true), 412, "ConditionNotMet");
+    assertEquals(0, client.send("GET", "/jobs/job-cond?" + V, null).json().get("priority").intValue());
+    SignedClient.Reply patched = client.send("PATCH", "/jobs/job-cond?" + V, "{\"priority\":9}".getBytes(StandardCharsets.UTF_8),
+        Map.of("If-Match", etag), true);
+    assertEquals(200, patched.status(), patched.text());
+    assertError(client.send("PATCH", "/jobs/job-cond?" + V, "{\"priority\":8}".getBytes(StandardCharsets.UTF_8),
+        Map.of("If-Match", etag), true), 412, "ConditionNotMet");
+    assertError(client.send("PATCH", "/jobs/job-cond?" + V, "{\"priority\":8}".getBytes(StandardCharsets.UTF_8),
+        Map.of("If-None-Match", "*"), true), 412, "ConditionNotMet");
+    assertError(client.send("DELETE", "/jobs/job-cond/tasks/t1?" + V, null,
+        Map.of("If-Unmodified-Since", "Mon, 01 Jan 2024 00:00:00 GMT"), true), 412, "ConditionNotMet");
+    String taskEtag = client.send("GET", "/jobs/job-cond/tasks/t1?" + V, null).header("ETag");
+    assertEquals(200, client.send("DELETE", "/jobs/job-cond/tasks/t1?" + V, null, Map.of("If-Match", taskEtag), true).status());
+    assertError(client.send("DELETE", "/pools/pool-cond?" + V, null, Map.of("If-Match", "\"0x1\""), true), 412, "ConditionNotMet");
+    String poolEtag = client.send("GET", "/pools/pool-cond?" + V, null).header("ETag");
+    assertEquals(202, client.send("DELETE", "/pools/pool-cond?" + V, null, Map.of("If-Match", poolEtag), true).status());
+  }
+
   /** Garbled $filter and $select values, raw or percent-encoded: always an answer, never a 5xx. */
   @Test
   void fuzzedQueriesNeverAnswer5xx() {
