@@ -66,16 +66,11 @@ class AutoscaleIntegrationTest {
     get(PoolEntity.ref(testKit.system(), "auto").<PoolEntity.PoolView>askWithStatus(r -> new PoolEntity.Create(
         PoolSpec.newBuilder().setId("auto").setVmSize("a1").setTaskSlotsPerNode(2).setEnableAutoScale(true)
             .setAutoScaleFormula(formula).setAutoScaleEvaluationIntervalMs(5_000).build(), r), ASK));
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
-      try {
-        PoolEntity.PoolView v = pool("auto");
-        assertTrue(v.autoScaleRun() != null && v.autoScaleRun().errorCode() == null, "run: " + v.autoScaleRun());
-        assertTrue(v.autoScaleRun().results().startsWith("$TargetDedicatedNodes=0;"), v.autoScaleRun().results());
-        assertEquals(0, v.currentDedicatedNodes());
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(10), () -> {
+      PoolEntity.PoolView v = pool("auto");
+      assertTrue(v.autoScaleRun() != null && v.autoScaleRun().errorCode() == null, "run: " + v.autoScaleRun());
+      assertTrue(v.autoScaleRun().results().startsWith("$TargetDedicatedNodes=0;"), v.autoScaleRun().results());
+      assertEquals(0, v.currentDedicatedNodes());
     });
 
     get(JobEntity.ref(testKit.system(), "auto-job").<JobSummary>askWithStatus(r -> new JobEntity.Create(
@@ -89,34 +84,19 @@ class AutoscaleIntegrationTest {
       get(JobEntity.ref(testKit.system(), "auto-job").<List<JobEntity.AddTaskResult>>askWithStatus(
           r -> new JobEntity.AddTasks(tasks, r), ASK));
     }
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(50), () -> {
-      try {
-        assertTrue(pool("auto").currentDedicatedNodes() > 0);
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      assertTrue(pool("auto").currentDedicatedNodes() > 0);
     });
     // Reported, not asserted: timing belongs to benchmarks (docs/autoscale.md quotes it).
     System.out.printf("autoscale: 500 tasks added, first node allocated %d ms after the first task%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - added));
 
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
-      try {
-        JobSummary s = get(JobEntity.ref(testKit.system(), "auto-job").askWithStatus(JobEntity.Get::new, ASK));
-        assertEquals(new TaskCounts(0, 0, 500, 500, 0), s.taskCounts());
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(60), () -> {
+      JobSummary s = get(JobEntity.ref(testKit.system(), "auto-job").askWithStatus(JobEntity.Get::new, ASK));
+      assertEquals(new TaskCounts(0, 0, 500, 500, 0), s.taskCounts());
     });
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
-      try {
-        assertEquals(0, pool("auto").currentDedicatedNodes());
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      assertEquals(0, pool("auto").currentDedicatedNodes());
     });
   }
 

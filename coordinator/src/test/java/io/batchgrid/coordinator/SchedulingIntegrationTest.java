@@ -93,13 +93,8 @@ class SchedulingIntegrationTest {
           .<List<JobEntity.AddTaskResult>>askWithStatus(r -> new JobEntity.AddTasks(tasks, r), ASK));
       assertTrue(results.stream().allMatch(r -> r.error() == null));
     }
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
-      try {
-        assertEquals(new TaskCounts(0, 0, 200, 200, 0), counts("job-a"));
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(60), () -> {
+      assertEquals(new TaskCounts(0, 0, 200, 200, 0), counts("job-a"));
     });
     TaskRecord t = await(JobEntity.ref(testKit.system(), "job-a").<TaskRecord>askWithStatus(r -> new JobEntity.GetTask("t42", r), ASK));
     assertEquals(0, t.exitCode());
@@ -117,13 +112,8 @@ class SchedulingIntegrationTest {
     TaskSpec failing = TaskSpec.newBuilder().setId("f").setCommandLine("/bin/sh -c 'exit 3'")
         .setConstraints(TaskConstraints.newBuilder().setMaxTaskRetryCount(2)).build();
     await(JobEntity.ref(testKit.system(), "job-b").<List<JobEntity.AddTaskResult>>askWithStatus(r -> new JobEntity.AddTasks(List.of(failing), r), ASK));
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
-      try {
-        assertEquals(new TaskCounts(0, 0, 1, 0, 1), counts("job-b"));
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      assertEquals(new TaskCounts(0, 0, 1, 0, 1), counts("job-b"));
     });
     TaskRecord t = await(JobEntity.ref(testKit.system(), "job-b").<TaskRecord>askWithStatus(r -> new JobEntity.GetTask("f", r), ASK));
     assertEquals(3, t.exitCode());
@@ -143,14 +133,9 @@ class SchedulingIntegrationTest {
       }
       await(JobEntity.ref(testKit.system(), job).<List<JobEntity.AddTaskResult>>askWithStatus(r -> new JobEntity.AddTasks(tasks, r), ASK));
     }
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(60), Duration.ofMillis(200), () -> {
-      try {
-        assertEquals(new TaskCounts(0, 0, 30, 30, 0), counts("job-c1"));
-        assertEquals(new TaskCounts(0, 0, 30, 30, 0), counts("job-c2"));
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(60), () -> {
+      assertEquals(new TaskCounts(0, 0, 30, 30, 0), counts("job-c1"));
+      assertEquals(new TaskCounts(0, 0, 30, 30, 0), counts("job-c2"));
     });
   }
 
@@ -169,13 +154,8 @@ class SchedulingIntegrationTest {
     }
     await(JobEntity.ref(testKit.system(), "job-d").<List<JobEntity.AddTaskResult>>askWithStatus(
         r -> new JobEntity.AddTasks(chain, r), ASK));
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
-      try {
-        assertEquals(new TaskCounts(0, 0, 20, 20, 0), counts("job-d"));
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      assertEquals(new TaskCounts(0, 0, 20, 20, 0), counts("job-d"));
     });
     long previousEnd = 0;
     for (int i = 0; i < 20; i++) {

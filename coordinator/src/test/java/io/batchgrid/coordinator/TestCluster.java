@@ -27,6 +27,27 @@ public final class TestCluster {
         "pekko.loglevel = INFO"));
   }
 
+  /** A check that may throw (asks that fail, assertions). */
+  @FunctionalInterface
+  public interface Check {
+    void run() throws Exception;
+  }
+
+  /** Retries {@code check} until it passes or {@code max} has passed; then fails with its last error. */
+  public static void eventually(org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit kit,
+      java.time.Duration max, Check check) {
+    kit.createTestProbe().awaitAssert(max, java.time.Duration.ofMillis(100), () -> {
+      try {
+        check.run();
+        return null;
+      } catch (AssertionError e) {
+        throw e;
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+  }
+
   public static void join(ActorSystem<?> system) {
     Cluster cluster = Cluster.get(system);
     cluster.manager().tell(Join.create(cluster.selfMember().address()));

@@ -96,14 +96,9 @@ class PoolEntityTest {
     pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("Pool-X", started.nodeIds().get(0), 3, a.ref(), List.of())));
     assertEquals(new NodeMessage.Registered("Pool-X", started.nodeIds().get(0)), a.receiveMessage());
     pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("Pool-X", started.nodeIds().get(1), 3, b, List.of())));
-    provider.awaitAssert(() -> {
-      try {
-        assertEquals(AllocationState.STEADY, view("Pool-X").record().allocationState());
-        assertTrue(nodes("Pool-X").stream().allMatch(n -> n.agent() != null));
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(3), () -> {
+      assertEquals(AllocationState.STEADY, view("Pool-X").record().allocationState());
+      assertTrue(nodes("Pool-X").stream().allMatch(n -> n.agent() != null));
     });
 
     // A node that dies is brought back by the provider, with its id.
@@ -123,16 +118,10 @@ class PoolEntityTest {
 
     get(pool.askWithStatus(PoolEntity.Delete::new, Duration.ofSeconds(10)));
     assertEquals("stop", provider.receiveMessage().verb());
-    provider.awaitAssert(() -> {
-      try {
-        get(PoolEntity.ref(testKit.system(), "Pool-X").askWithStatus(PoolEntity.Get::new, Duration.ofSeconds(10)));
-        throw new AssertionError("pool still there");
-      } catch (java.util.concurrent.ExecutionException e) {
-        assertEquals(ErrorCode.POOL_NOT_FOUND, ((BatchException) e.getCause()).code());
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(3), () -> {
+      var gone = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> get(PoolEntity.ref(testKit.system(), "Pool-X").askWithStatus(PoolEntity.Get::new, Duration.ofSeconds(10))));
+      assertEquals(ErrorCode.POOL_NOT_FOUND, ((BatchException) gone.getCause()).code());
     });
   }
 

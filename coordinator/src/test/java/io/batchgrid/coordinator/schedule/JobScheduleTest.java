@@ -100,14 +100,9 @@ class JobScheduleTest {
             // A job without tasks that terminates when all its tasks are done completes at once.
             .setJobSpecification(JobSpec.newBuilder().setPoolId("nowhere").setOnAllTasksComplete("terminatejob"))
             .build(), r), ASK));
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(15), Duration.ofMillis(100), () -> {
-      try {
-        assertTrue(exists("every-second:job-3"));
-        assertEquals(JobState.COMPLETED, job("every-second:job-1").state());
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(15), () -> {
+      assertTrue(exists("every-second:job-3"));
+      assertEquals(JobState.COMPLETED, job("every-second:job-1").state());
     });
     get(schedule.<Done>askWithStatus(JobScheduleEntity.Terminate::new, ASK));
     JobScheduleEntity.ScheduleView v = get(schedule.askWithStatus(JobScheduleEntity.Get::new, ASK));
@@ -125,36 +120,21 @@ class JobScheduleTest {
             .setSchedule(Schedule.newBuilder().setRecurrenceIntervalMs(1_000).setStartWindowMs(300))
             .setJobSpecification(JobSpec.newBuilder().setPoolId("nowhere"))
             .build(), r), ASK));
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
-      try {
-        JobScheduleEntity.ScheduleView v = get(schedule.askWithStatus(JobScheduleEntity.Get::new, ASK));
-        // job-1 stays active: later runs are skipped, never a second job beside it
-        assertTrue(v.record().lastRunMs() - v.record().creationTimeMs() >= 2_000, "runs skipped: " + v);
-        assertEquals(1, v.record().lastJob());
-        assertEquals("busy:job-1", v.recentJobId());
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(10), () -> {
+      JobScheduleEntity.ScheduleView v = get(schedule.askWithStatus(JobScheduleEntity.Get::new, ASK));
+      // job-1 stays active: later runs are skipped, never a second job beside it
+      assertTrue(v.record().lastRunMs() - v.record().creationTimeMs() >= 2_000, "runs skipped: " + v);
+      assertEquals(1, v.record().lastJob());
+      assertEquals("busy:job-1", v.recentJobId());
     });
     assertEquals(false, exists("busy:job-2"));
     get(JobEntity.ref(testKit.system(), "busy:job-1").<Done>askWithStatus(r -> new JobEntity.Terminate(null, r), ASK));
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
-      try {
-        assertTrue(exists("busy:job-2"));
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(10), () -> {
+      assertTrue(exists("busy:job-2"));
     });
     get(schedule.<Done>askWithStatus(JobScheduleEntity.Delete::new, ASK));
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
-      try {
-        assertEquals(false, exists("busy:job-2"));
-        return null;
-      } catch (Exception e) {
-        throw new AssertionError(e);
-      }
+    TestCluster.eventually(testKit, Duration.ofSeconds(10), () -> {
+      assertEquals(false, exists("busy:job-2"));
     });
   }
 }
