@@ -536,7 +536,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private Effect<JobEvent, JobRecord> onSlotsGranted(JobRecord s, SlotsGranted c) {
     demandSent = Math.max(0, demandSent - c.slots());
     if (c.agent() == null) {
-      pool(s).tell(new PoolEntity.ReturnSlots(jobId(s), c.nodeId(), c.slots()));
+      pool(s).tell(new PoolEntity.ReturnSlots(s.id(), c.nodeId(), c.slots()));
       return Effect().none();
     }
     leases.grant(c.nodeId(), c.agent(), c.slots());
@@ -653,7 +653,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       }
       case REASSERT_DEMAND:
         if (s.exists() && demandSent > 0) {
-          pool(s).tell(new PoolEntity.RequestSlots(jobId(s), s.spec().getPriority(), demandSent));
+          pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demandSent));
         }
         if (s.exists()) {
           tellCounts(s, true);
@@ -678,7 +678,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     int room = leases.totalRoom(prefetchPerSlot());
     int giveBack = wanted == 0 ? free : Math.min(free, leases.owed());
     if (giveBack > 0) {
-      leases.takeFree(giveBack).forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(jobId(s), node, n)));
+      leases.takeFree(giveBack).forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), node, n)));
       free -= giveBack;
       room = leases.totalRoom(prefetchPerSlot());
     }
@@ -689,7 +689,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     int demand = (int) Math.min(Integer.MAX_VALUE, Math.max(0, wanted - free));
     if (demand != demandSent) {
       demandSent = demand;
-      pool(s).tell(new PoolEntity.RequestSlots(jobId(s), s.spec().getPriority(), demand));
+      pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demand));
     }
     if (s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
       ctx.getSelf().tell(Internal.CHECK_COMPLETION);
@@ -789,7 +789,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private void releaseAll(JobRecord s) {
     leases.clear();
     demandSent = 0;
-    pool(s).tell(new PoolEntity.ReleaseJob(jobId(s)));
+    pool(s).tell(new PoolEntity.ReleaseJob(s.id()));
   }
 
   private static boolean canDispatch(JobRecord s) {
