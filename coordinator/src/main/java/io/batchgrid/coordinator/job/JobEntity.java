@@ -117,7 +117,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   // ------------------------------------------------------------------ internal
 
-  private enum Internal implements Command { DISPATCH, CHECK_COMPLETION, REQUEUE_ORPHANS, FINISH_DELETION, REASSERT_DEMAND }
+  private enum Internal implements Command { DISPATCH, CHECK_COMPLETION, REQUEUE_ORPHANS, FINISH_DELETION, REASSERT_DEMAND, WALL_CLOCK_EXPIRED }
 
   /** A completed task's exit options ask the job to be disabled or terminated. */
   private record ApplyJobAction(String action) implements Command {}
@@ -176,6 +176,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private static final FailureInfo ENDED_WITH_JOB_DISABLED = FailureInfo.user("TaskEnded", "The task was ended because its job was disabled");
 
   private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
   private final ActorRef<CoordinatorMessage> gateway;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ClusterSharding sharding;
@@ -194,6 +195,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       ActorRef<CoordinatorMessage> gateway, ActorRef<ClusterSharding.ShardCommand> shard) {
     super(PersistenceId.of(ENTITY_KEY.name(), entityId));
     this.ctx = ctx;
+    this.timers = timers;
     this.gateway = gateway;
     this.shard = shard;
     this.sharding = ClusterSharding.get(ctx.getSystem());
@@ -251,6 +253,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           if (state.runningCount() > 0) {
             ctx.getSelf().tell(Internal.REQUEUE_ORPHANS);
           }
+          armWallClock(state);
           // Idempotent: covers a crash between creation and registration in the catalog.
           Catalog.ref(ctx.getSystem()).tell(new Catalog.Add(Catalog.Kind.JOB, state.id(), ctx.getSystem().<Done>ignoreRef()));
           afterChange(state);
@@ -302,6 +305,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           JobSummary summary = state.summary();
           ctx.pipeToSelf(Catalog.ref(ctx.getSystem()).<Done>ask(r -> new Catalog.Add(Catalog.Kind.JOB, state.id(), r), CATALOG_TIMEOUT),
               (ok, err) -> new CatalogUpdated(err == null ? StatusReply.success(summary) : StatusReply.error(err), c.replyTo()));
+          armWallClock(state);
           afterChange(state);
         });
   }
@@ -315,7 +319,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     JobSpec updated = JobPatches.apply(s.spec(), c.patch());
     return Effect().persist(new JobEvent.JobUpdated(updated, System.currentTimeMillis()))
-        .thenRun(this::afterChange)
+        .thenRun(state -> {
+          armWallClock(state);
+          afterChange(state);
+        })
         .thenReply(c.replyTo(), state -> StatusReply.success(state.summary()));
   }
 
@@ -651,6 +658,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
               shard.tell(new ClusterSharding.Passivate<>(ctx.getSelf()));
             });
       }
+      case WALL_CLOCK_EXPIRED:
+        if (s.exists() && (s.state() == JobState.ACTIVE || s.state() == JobState.DISABLED)) {
+          return endJob(s, "MaxWallClockTimeExpiry");
+        }
+        return Effect().none();
       case REASSERT_DEMAND:
         if (s.exists() && demandSent > 0) {
           pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demandSent));
@@ -714,6 +726,17 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     countsSent = counts;
     countsSentAtMs = now;
     pool(s).tell(new PoolEntity.JobTaskCounts(s.id(), counts.active(), counts.running(), counts.succeeded(), counts.failed()));
+  }
+
+  /** A job's constraints.maxWallClockTime, counted from its creation: when it passes, the job is terminated. */
+  private void armWallClock(JobRecord s) {
+    if (!s.exists() || !s.spec().hasConstraints() || !s.spec().getConstraints().hasMaxWallClockTimeMs()
+        || (s.state() != JobState.ACTIVE && s.state() != JobState.DISABLED)) {
+      timers.cancel(Internal.WALL_CLOCK_EXPIRED);
+      return;
+    }
+    long left = s.creationTimeMs() + s.spec().getConstraints().getMaxWallClockTimeMs() - System.currentTimeMillis();
+    timers.startSingleTimer(Internal.WALL_CLOCK_EXPIRED, Duration.ofMillis(Math.max(0, left)));
   }
 
   /** Terminate outranks disable: the strongest job action any of these completed tasks asks for. */

@@ -248,4 +248,15 @@ class JobEntityTest {
       return null;
     });
   }
+
+  @Test
+  void aJobPastItsMaxWallClockTimeIsTerminated() {
+    kit.<StatusReply<JobSummary>>runCommand(r -> new JobEntity.Create(spec().toBuilder()
+        .setConstraints(io.batchgrid.protocol.spec.JobConstraints.newBuilder().setMaxWallClockTimeMs(200)).build(), r));
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+      assertEquals(JobState.COMPLETED, kit.getState().state());
+      assertEquals("MaxWallClockTimeExpiry", kit.getState().terminateReason());
+      return null;
+    });
+  }
 }
