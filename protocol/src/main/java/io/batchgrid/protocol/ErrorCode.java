@@ -23,6 +23,7 @@ public enum ErrorCode {
   JOB_BEING_TERMINATED("JobBeingTerminated", 409),
   JOB_NOT_ACTIVE("JobNotActive", 409),
   TASK_COMPLETED("TaskCompleted", 409),
+  TASK_NOT_REACTIVATABLE("TaskNotFailed", 409),
   ACTIVE_JOB_AND_SCHEDULE_QUOTA_REACHED("ActiveJobAndScheduleQuotaReached", 409),
   INVALID_PROPERTY_VALUE("InvalidPropertyValue", 400),
   MISSING_REQUIRED_PROPERTY("MissingRequiredProperty", 400),

@@ -151,4 +151,17 @@ class JobRecordTest {
     restored = finish(restored, "a", 0);
     assertEquals(List.of("b"), queuedIds(restored));
   }
+
+  @Test
+  void aReactivatedFailedTaskRunsAgainWithItsRetriesRestored() {
+    JobRecord r = job(JobSpec.newBuilder().setId("j").setPoolId("p").build(), task("a"));
+    r = finish(r, "a", 5);
+    assertEquals("failure", r.task("a").result());
+    r = r.apply(new JobEvent.TaskReactivated("a", 20));
+    assertEquals(TaskState.ACTIVE, r.task("a").state());
+    assertEquals(0, r.task("a").retryCount());
+    assertEquals(null, r.task("a").exitCode());
+    assertEquals(List.of("a"), queuedIds(r));
+    assertEquals(new TaskCounts(1, 0, 0, 0, 0), r.taskCounts());
+  }
 }

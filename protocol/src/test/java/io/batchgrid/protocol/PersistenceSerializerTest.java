@@ -72,7 +72,8 @@ class PersistenceSerializerTest {
         new JobEvent.TasksRequeued(List.of("t1", "t2"), "NodeLost", 10),
         new JobEvent.TaskTerminated("t1", failure, 11),
         new JobEvent.TaskTerminated("t1", null, 12),
-        new JobEvent.TaskDeleted("t1", 13));
+        new JobEvent.TaskDeleted("t1", 13),
+        new JobEvent.TaskReactivated("t1", 14));
     for (JobEvent e : events) {
       assertEquals(e, roundTrip(e));
     }

@@ -103,6 +103,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   public record DeleteTask(String taskId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /** Lets a failed task run again; fails for tasks not completed, completed successfully, or of a job that is not active. */
+  public record ReactivateTask(String taskId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   // ------------------------------------------------------------------ from the pool and nodes
 
   public record SlotsGranted(String poolId, String nodeId, ActorRef<NodeMessage> agent, int slots) implements Command {}
@@ -279,6 +282,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(ListTasks.class, this::onListTasks)
         .onCommand(TerminateTask.class, this::onTerminateTask)
         .onCommand(DeleteTask.class, this::onDeleteTask)
+        .onCommand(ReactivateTask.class, this::onReactivateTask)
         .onCommand(SlotsGranted.class, this::onSlotsGranted)
         .onCommand(YieldSlots.class, (s, c) -> {
           leases.owe(c.slots());
@@ -521,6 +525,24 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           killAll(state, t.state() == TaskState.RUNNING ? List.of(t) : List.of());
           afterChange(state);
         })
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  private Effect<JobEvent, JobRecord> onReactivateTask(JobRecord s, ReactivateTask c) {
+    StatusReply<TaskRecord> found = getTask(s, c.taskId());
+    if (found.isError()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    }
+    if (s.state() == JobState.COMPLETED || s.state() == JobState.TERMINATING || s.state() == JobState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
+    }
+    TaskRecord t = found.getValue();
+    if (t.state() != TaskState.COMPLETED || t.succeeded()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.TASK_NOT_REACTIVATABLE,
+          "Only a task that completed with a failure can be reactivated.")));
+    }
+    return Effect().persist(new JobEvent.TaskReactivated(t.id(), System.currentTimeMillis()))
+        .thenRun(this::afterChange)
         .thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 

@@ -58,4 +58,7 @@ public sealed interface JobEvent {
   record TaskTerminated(String taskId, FailureInfo failureInfo, long timeMs) implements JobEvent {}
 
   record TaskDeleted(String taskId, long timeMs) implements JobEvent {}
+
+  /** A failed task made eligible to run again: active, retry count reset, its last exit code and failure gone. */
+  record TaskReactivated(String taskId, long timeMs) implements JobEvent {}
 }

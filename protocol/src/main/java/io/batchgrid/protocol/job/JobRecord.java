@@ -231,6 +231,12 @@ public final class JobRecord {
       if (r != null && r.state() != TaskState.COMPLETED) {
         replace(key, x -> x.terminated(e.failureInfo(), t));
       }
+    } else if (event instanceof JobEvent.TaskReactivated e) {
+      String key = Ids.key(e.taskId());
+      TaskRecord r = tasks.get(key);
+      if (r != null && r.state() == TaskState.COMPLETED && !r.succeeded()) {
+        replace(key, x -> x.reactivated(t));
+      }
     } else if (event instanceof JobEvent.TaskDeleted e) {
       String key = Ids.key(e.taskId());
       TaskRecord r = tasks.remove(key);

@@ -104,6 +104,14 @@ public record TaskRecord(
         lastRequeueTimeMs);
   }
 
+  TaskRecord reactivated(long timeMs) {
+    TaskRecord moved = moveTo(TaskState.ACTIVE, timeMs);
+    return new TaskRecord(spec, moved.state, moved.previousState, creationTimeMs,
+        moved.stateTransitionTimeMs, moved.previousStateTransitionTimeMs, timeMs, moved.version,
+        attempt, 0, requeueCount, nodeId, taskRootDirectory, startTimeMs, endTimeMs, null, null,
+        lastRetryTimeMs, lastRequeueTimeMs);
+  }
+
   private static FailureInfo failureOf(TaskOutcome o) {
     if (o.failureInfo() != null) {
       return o.failureInfo();

@@ -194,6 +194,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       b.setTaskTerminated(t);
     } else if (e instanceof JobEvent.TaskDeleted c) {
       b.setTaskDeleted(c.taskId());
+    } else if (e instanceof JobEvent.TaskReactivated c) {
+      b.setTaskReactivated(c.taskId());
     } else {
       throw new IllegalArgumentException("unknown job event " + e);
     }
@@ -242,6 +244,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
             p.getTaskTerminated().hasFailureInfo() ? failure(p.getTaskTerminated().getFailureInfo()) : null, t);
       case TASK_DELETED:
         return new JobEvent.TaskDeleted(p.getTaskDeleted(), t);
+      case TASK_REACTIVATED:
+        return new JobEvent.TaskReactivated(p.getTaskReactivated(), t);
       default:
         throw new NotSerializableException("job event of unknown kind " + p.getKindCase());
     }

@@ -1,0 +1,359 @@
+package io.batchgrid.protocol.serialization;
+
+import java.io.NotSerializableException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+import org.apache.pekko.serialization.Serializers;
+import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.util.ByteString;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
+
+import io.batchgrid.protocol.BatchException;
+import io.batchgrid.protocol.ErrorCode;
+import io.batchgrid.protocol.node.CoordinatorMessage;
+import io.batchgrid.protocol.node.NodeFile;
+import io.batchgrid.protocol.node.NodeMessage;
+import io.batchgrid.protocol.node.NodeState;
+import io.batchgrid.protocol.node.NodeStatus;
+import io.batchgrid.protocol.node.RunningTask;
+import io.batchgrid.protocol.node.TaskLaunch;
+import io.batchgrid.protocol.proto.BatchErrorP;
+import io.batchgrid.protocol.proto.FileContentP;
+import io.batchgrid.protocol.proto.GetStatusP;
+import io.batchgrid.protocol.proto.ListFilesP;
+import io.batchgrid.protocol.proto.NodeFileListP;
+import io.batchgrid.protocol.proto.NodeFileP;
+import io.batchgrid.protocol.proto.NodeStatusP;
+import io.batchgrid.protocol.proto.PayloadP;
+import io.batchgrid.protocol.proto.ReadFileP;
+import io.batchgrid.protocol.proto.RegisterNodeP;
+import io.batchgrid.protocol.proto.RegisteredP;
+import io.batchgrid.protocol.proto.ReportAcceptedP;
+import io.batchgrid.protocol.proto.RetireP;
+import io.batchgrid.protocol.proto.RunTasksP;
+import io.batchgrid.protocol.proto.RunningTaskP;
+import io.batchgrid.protocol.proto.TaskLaunchP;
+import io.batchgrid.protocol.proto.TaskOutcomeP;
+import io.batchgrid.protocol.proto.TasksReportP;
+import io.batchgrid.protocol.proto.TerminateTaskP;
+import io.batchgrid.protocol.spec.NameValue;
+
+/**
+ * Writes the messages between the coordinator and compute nodes as Protobuf (schemas in node.proto):
+ * every {@link NodeMessage} and {@link CoordinatorMessage}, the {@link NodeStatus} reply, and what
+ * travels inside a {@code StatusReply} from a node: a {@code List<NodeFile>}, a
+ * {@link NodeMessage.FileContent} (its {@code SourceRef} by Pekko's stream-ref serializer) and a
+ * {@link BatchException}. Pekko serializes the {@code StatusReply} wrapper itself and hands its value or
+ * error to the serializer bound here.
+ *
+ * <p>The manifest names the message kind, not a Java class. Actor references are written with
+ * {@link ActorRefResolver}, so they resolve to remote references on the other side.
+ */
+public final class NodeMessageSerializer extends SerializerWithStringManifest {
+  static final String REGISTERED = "NR";
+  static final String RUN_TASKS = "NT";
+  static final String TERMINATE_TASK = "NK";
+  static final String REPORT_ACCEPTED = "NA";
+  static final String GET_STATUS = "NG";
+  static final String LIST_FILES = "NL";
+  static final String READ_FILE = "NF";
+  static final String RETIRE = "NX";
+  static final String REGISTER_NODE = "CR";
+  static final String TASKS_REPORT = "CT";
+  static final String NODE_STATUS = "RS";
+  static final String NODE_FILES = "RL";
+  static final String FILE_CONTENT = "RF";
+  static final String BATCH_ERROR = "RE";
+
+  private final ExtendedActorSystem system;
+  /** Looked up on first use: extensions are not to be created while the serialization extension starts. */
+  private volatile ActorRefResolver resolver;
+
+  public NodeMessageSerializer(ExtendedActorSystem system) {
+    this.system = system;
+  }
+
+  @Override
+  public int identifier() {
+    return 7302;
+  }
+
+  @Override
+  public String manifest(Object o) {
+    if (o instanceof NodeMessage m) {
+      if (m instanceof NodeMessage.Registered) {
+        return REGISTERED;
+      } else if (m instanceof NodeMessage.RunTasks) {
+        return RUN_TASKS;
+      } else if (m instanceof NodeMessage.TerminateTask) {
+        return TERMINATE_TASK;
+      } else if (m instanceof NodeMessage.ReportAccepted) {
+        return REPORT_ACCEPTED;
+      } else if (m instanceof NodeMessage.GetStatus) {
+        return GET_STATUS;
+      } else if (m instanceof NodeMessage.ListFiles) {
+        return LIST_FILES;
+      } else if (m instanceof NodeMessage.ReadFile) {
+        return READ_FILE;
+      } else if (m instanceof NodeMessage.Retire) {
+        return RETIRE;
+      }
+    } else if (o instanceof CoordinatorMessage.RegisterNode) {
+      return REGISTER_NODE;
+    } else if (o instanceof CoordinatorMessage.TasksReport) {
+      return TASKS_REPORT;
+    } else if (o instanceof NodeStatus) {
+      return NODE_STATUS;
+    } else if (o instanceof List<?> list && isNodeFiles(list)) {
+      return NODE_FILES;
+    } else if (o instanceof NodeMessage.FileContent) {
+      return FILE_CONTENT;
+    } else if (o instanceof BatchException) {
+      return BATCH_ERROR;
+    }
+    throw new IllegalArgumentException("cannot serialize " + o.getClass());
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    return message(o).toByteArray();
+  }
+
+  private com.google.protobuf.MessageLite message(Object o) {
+    if (o instanceof NodeMessage.Registered m) {
+      return RegisteredP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId()).build();
+    } else if (o instanceof NodeMessage.RunTasks m) {
+      RunTasksP.Builder b = RunTasksP.newBuilder().setPoolId(m.poolId()).setJobId(m.jobId()).setReportTo(ref(m.reportTo()));
+      m.tasks().forEach(t -> b.addTasks(launch(t)));
+      return b.build();
+    } else if (o instanceof NodeMessage.TerminateTask m) {
+      return TerminateTaskP.newBuilder().setJobId(m.jobId()).setTaskId(m.taskId()).setAttempt(m.attempt()).build();
+    } else if (o instanceof NodeMessage.ReportAccepted m) {
+      return ReportAcceptedP.newBuilder().setJobId(m.jobId()).setSeq(m.seq()).build();
+    } else if (o instanceof NodeMessage.GetStatus m) {
+      return GetStatusP.newBuilder().setReplyTo(ref(m.replyTo())).build();
+    } else if (o instanceof NodeMessage.ListFiles m) {
+      return ListFilesP.newBuilder().setPath(m.path()).setRecursive(m.recursive()).setReplyTo(ref(m.replyTo())).build();
+    } else if (o instanceof NodeMessage.ReadFile m) {
+      return ReadFileP.newBuilder().setPath(m.path()).setOffset(m.offset()).setLength(m.length())
+          .setReplyTo(ref(m.replyTo())).build();
+    } else if (o instanceof NodeMessage.Retire) {
+      return RetireP.getDefaultInstance();
+    } else if (o instanceof CoordinatorMessage.RegisterNode m) {
+      RegisterNodeP.Builder b = RegisterNodeP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId())
+          .setTaskSlots(m.taskSlots()).setAgent(ref(m.agent()));
+      m.running().forEach(r -> b.addRunning(running(r)));
+      return b.build();
+    } else if (o instanceof CoordinatorMessage.TasksReport m) {
+      TasksReportP.Builder b = TasksReportP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId())
+          .setJobId(m.jobId()).setSeq(m.seq()).setReplyTo(ref(m.replyTo()));
+      m.outcomes().forEach(out -> b.addOutcomes(PersistenceSerializer.outcome(out)));
+      return b.build();
+    } else if (o instanceof NodeStatus s) {
+      NodeStatusP.Builder b = NodeStatusP.newBuilder().setPoolId(s.poolId()).setNodeId(s.nodeId())
+          .setState(s.state().name()).setTaskSlots(s.taskSlots()).setTotalTasksRun(s.totalTasksRun())
+          .setTotalTasksSucceeded(s.totalTasksSucceeded()).setRunningTaskSlots(s.runningTaskSlots())
+          .setStateTransitionTimeMs(s.stateTransitionTimeMs()).setRootDirectory(nz(s.rootDirectory()));
+      s.running().forEach(r -> b.addRunning(running(r)));
+      return b.build();
+    } else if (o instanceof List<?> list && isNodeFiles(list)) {
+      NodeFileListP.Builder b = NodeFileListP.newBuilder();
+      list.forEach(f -> b.addFiles(file((NodeFile) f)));
+      return b.build();
+    } else if (o instanceof NodeMessage.FileContent c) {
+      return FileContentP.newBuilder().setFile(file(c.file())).setData(payload(c.data())).build();
+    } else if (o instanceof BatchException e) {
+      BatchErrorP.Builder b = BatchErrorP.newBuilder().setCode(e.code().name());
+      if (e.getMessage() != null) {
+        b.setMessage(e.getMessage());
+      }
+      e.values().forEach((k, v) -> b.addValues(NameValue.newBuilder().setName(k).setValue(v)));
+      return b.build();
+    }
+    throw new IllegalArgumentException("cannot serialize " + o.getClass());
+  }
+
+  @Override
+  public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
+    try {
+      switch (manifest) {
+        case REGISTERED: {
+          RegisteredP p = RegisteredP.parseFrom(bytes);
+          return new NodeMessage.Registered(p.getPoolId(), p.getNodeId());
+        }
+        case RUN_TASKS: {
+          RunTasksP p = RunTasksP.parseFrom(bytes);
+          List<TaskLaunch> tasks = new ArrayList<>(p.getTasksCount());
+          p.getTasksList().forEach(t -> tasks.add(launch(t)));
+          return new NodeMessage.RunTasks(p.getPoolId(), p.getJobId(), tasks, resolve(p.getReportTo()));
+        }
+        case TERMINATE_TASK: {
+          TerminateTaskP p = TerminateTaskP.parseFrom(bytes);
+          return new NodeMessage.TerminateTask(p.getJobId(), p.getTaskId(), p.getAttempt());
+        }
+        case REPORT_ACCEPTED: {
+          ReportAcceptedP p = ReportAcceptedP.parseFrom(bytes);
+          return new NodeMessage.ReportAccepted(p.getJobId(), p.getSeq());
+        }
+        case GET_STATUS:
+          return new NodeMessage.GetStatus(resolve(GetStatusP.parseFrom(bytes).getReplyTo()));
+        case LIST_FILES: {
+          ListFilesP p = ListFilesP.parseFrom(bytes);
+          return new NodeMessage.ListFiles(p.getPath(), p.getRecursive(), resolve(p.getReplyTo()));
+        }
+        case READ_FILE: {
+          ReadFileP p = ReadFileP.parseFrom(bytes);
+          return new NodeMessage.ReadFile(p.getPath(), p.getOffset(), p.getLength(), resolve(p.getReplyTo()));
+        }
+        case RETIRE:
+          return new NodeMessage.Retire();
+        case REGISTER_NODE: {
+          RegisterNodeP p = RegisterNodeP.parseFrom(bytes);
+          return new CoordinatorMessage.RegisterNode(p.getPoolId(), p.getNodeId(), p.getTaskSlots(),
+              resolve(p.getAgent()), runningList(p.getRunningList()));
+        }
+        case TASKS_REPORT: {
+          TasksReportP p = TasksReportP.parseFrom(bytes);
+          List<io.batchgrid.protocol.job.TaskOutcome> outcomes = new ArrayList<>(p.getOutcomesCount());
+          for (TaskOutcomeP out : p.getOutcomesList()) {
+            outcomes.add(PersistenceSerializer.outcome(out));
+          }
+          return new CoordinatorMessage.TasksReport(p.getPoolId(), p.getNodeId(), p.getJobId(), p.getSeq(), outcomes,
+              resolve(p.getReplyTo()));
+        }
+        case NODE_STATUS: {
+          NodeStatusP p = NodeStatusP.parseFrom(bytes);
+          return new NodeStatus(p.getPoolId(), p.getNodeId(), NodeState.valueOf(p.getState()), p.getTaskSlots(),
+              runningList(p.getRunningList()), p.getTotalTasksRun(), p.getTotalTasksSucceeded(),
+              p.getRunningTaskSlots(), p.getStateTransitionTimeMs(), p.getRootDirectory());
+        }
+        case NODE_FILES: {
+          NodeFileListP p = NodeFileListP.parseFrom(bytes);
+          List<NodeFile> files = new ArrayList<>(p.getFilesCount());
+          p.getFilesList().forEach(f -> files.add(file(f)));
+          return List.copyOf(files);
+        }
+        case FILE_CONTENT: {
+          FileContentP p = FileContentP.parseFrom(bytes);
+          return new NodeMessage.FileContent(file(p.getFile()), sourceRef(p.getData()));
+        }
+        case BATCH_ERROR: {
+          BatchErrorP p = BatchErrorP.parseFrom(bytes);
+          Map<String, String> values = new LinkedHashMap<>();
+          p.getValuesList().forEach(v -> values.put(v.getName(), v.getValue()));
+          return new BatchException(errorCode(p.getCode()), p.hasMessage() ? p.getMessage() : null, values);
+        }
+        default:
+          throw new NotSerializableException("unknown manifest " + manifest);
+      }
+    } catch (InvalidProtocolBufferException e) {
+      NotSerializableException n = new NotSerializableException(manifest + ": " + e.getMessage());
+      n.initCause(e);
+      throw n;
+    }
+  }
+
+  /** A list is a node's file listing if every element is a NodeFile (an empty listing too). */
+  private static boolean isNodeFiles(List<?> list) {
+    for (Object o : list) {
+      if (!(o instanceof NodeFile)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A code this side does not know (a newer peer) still arrives as an error, an internal one. */
+  private static ErrorCode errorCode(String name) {
+    try {
+      return ErrorCode.valueOf(name);
+    } catch (IllegalArgumentException e) {
+      return ErrorCode.INTERNAL_ERROR;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- parts
+
+  private static TaskLaunchP launch(TaskLaunch t) {
+    return TaskLaunchP.newBuilder().setJobId(t.jobId()).setTaskId(t.taskId()).setAttempt(t.attempt())
+        .setSpec(t.spec()).addAllJobEnvironment(t.jobEnvironment()).build();
+  }
+
+  private static TaskLaunch launch(TaskLaunchP p) {
+    return new TaskLaunch(p.getJobId(), p.getTaskId(), p.getAttempt(), p.getSpec(), p.getJobEnvironmentList());
+  }
+
+  private static RunningTaskP running(RunningTask r) {
+    return RunningTaskP.newBuilder().setJobId(r.jobId()).setTaskId(r.taskId()).setAttempt(r.attempt())
+        .setStartTimeMs(r.startTimeMs()).build();
+  }
+
+  private static List<RunningTask> runningList(List<RunningTaskP> list) {
+    List<RunningTask> out = new ArrayList<>(list.size());
+    list.forEach(p -> out.add(new RunningTask(p.getJobId(), p.getTaskId(), p.getAttempt(), p.getStartTimeMs())));
+    return out;
+  }
+
+  private static NodeFileP file(NodeFile f) {
+    NodeFileP.Builder b = NodeFileP.newBuilder().setName(f.name()).setDirectory(f.directory()).setSize(f.size())
+        .setCreationTimeMs(f.creationTimeMs()).setLastModifiedMs(f.lastModifiedMs());
+    if (f.fileMode() != null) {
+      b.setFileMode(f.fileMode());
+    }
+    return b.build();
+  }
+
+  private static NodeFile file(NodeFileP p) {
+    return new NodeFile(p.getName(), p.getDirectory(), p.getSize(), p.getCreationTimeMs(), p.getLastModifiedMs(),
+        p.hasFileMode() ? p.getFileMode() : null);
+  }
+
+  /** The stream reference goes by Pekko's own stream-ref serializer, nested here. */
+  private PayloadP payload(SourceRef<ByteString> ref) {
+    Serialization serialization = SerializationExtension.get(system);
+    Serializer serializer = serialization.findSerializerFor(ref);
+    return PayloadP.newBuilder().setSerializerId(serializer.identifier())
+        .setManifest(Serializers.manifestFor(serializer, ref))
+        .setBytes(UnsafeByteOperations.unsafeWrap(serializer.toBinary(ref))).build();
+  }
+
+  @SuppressWarnings("unchecked")
+  private SourceRef<ByteString> sourceRef(PayloadP p) {
+    return (SourceRef<ByteString>) SerializationExtension.get(system)
+        .deserialize(p.getBytes().toByteArray(), p.getSerializerId(), p.getManifest()).get();
+  }
+
+  private String ref(ActorRef<?> ref) {
+    return resolver().toSerializationFormat(ref);
+  }
+
+  private <T> ActorRef<T> resolve(String serialized) {
+    return resolver().resolveActorRef(serialized);
+  }
+
+  private ActorRefResolver resolver() {
+    ActorRefResolver r = resolver;
+    if (r == null) {
+      r = ActorRefResolver.get(Adapter.toTyped(system));
+      resolver = r;
+    }
+    return r;
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+}
