@@ -127,6 +127,30 @@ public final class FilterSchema {
       .add(Type.BOOLEAN, "isDedicated")
       .build();
 
+  /** Supported images ({@code GET /supportedimages}). */
+  public static final FilterSchema IMAGES = new Builder("supported images")
+      .add(Type.STRING, "nodeAgentSKUId", "imageReference/publisher", "imageReference/offer", "imageReference/sku",
+          "imageReference/version")
+      .add(Type.oneOf("linux", "windows"), "osType")
+      .add(Type.oneOf("verified", "unverified"), "verificationType")
+      .build();
+
+  /** Node counts per pool ({@code GET /nodecounts}). */
+  public static final FilterSchema NODE_COUNTS = new Builder("node counts")
+      .add(Type.STRING, "poolId")
+      .build();
+
+  /** Applications and pool usage metrics: batchgrid has none, so filters on their ids only. */
+  public static final FilterSchema APPLICATIONS = new Builder("applications")
+      .add(Type.STRING, "id", "displayName")
+      .build();
+
+  public static final FilterSchema USAGE_METRICS = new Builder("pool usage metrics")
+      .add(Type.STRING, "poolId", "vmSize")
+      .add(Type.DATETIME, "startTime", "endTime")
+      .add(Type.NUMBER, "totalCoreHours")
+      .build();
+
   /** Node and task files: Azure filters them by {@code name} (e.g. {@code startswith(name,'wd/')}). */
   public static final FilterSchema FILES = new Builder("files")
       .add(Type.STRING, "name", "url")

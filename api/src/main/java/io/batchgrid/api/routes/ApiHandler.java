@@ -47,6 +47,7 @@ public final class ApiHandler implements Function<HttpRequest, CompletionStage<H
     TaskRoutes tasks = new TaskRoutes(coordinator, jobs);
     FileRoutes files = new FileRoutes(coordinator, jobs, tasks);
     pools.register(router);
+    new AccountRoutes(coordinator).register(router);
     jobs.register(router);
     tasks.register(router);
     files.register(router);
@@ -78,6 +79,9 @@ public final class ApiHandler implements Function<HttpRequest, CompletionStage<H
           "The api-version is not supported; supported: " + String.join(", ", ApiVersions.SUPPORTED));
     }
     authenticate(ctx);
+    if (AccountRoutes.isCertificatePath(ctx.rawPath())) {
+      AccountRoutes.refuseCertificates();
+    }
     Router.Match match = router.match(ctx);
     ctx.timeout(); // a malformed timeout is refused before anything happens
     HttpRequest request = ctx.request();

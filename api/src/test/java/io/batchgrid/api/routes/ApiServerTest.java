@@ -192,6 +192,39 @@ class ApiServerTest {
     assertEquals(202, client.send("DELETE", "/pools/pool-cond?" + V, null, Map.of("If-Match", poolEtag), true).status());
   }
 
+  @Test
+  void accountLevelOperations() {
+    assertEquals(201, client.send("POST", "/pools?" + V, pool("pool-counts")).status());
+    JsonNode images = client.send("GET", "/supportedimages?" + V, null).json();
+    assertEquals(1, images.get("value").size(), images.toString());
+    JsonNode image = images.get("value").get(0);
+    assertTrue(image.get("nodeAgentSKUId").textValue().startsWith("batch.node."), image.toString());
+    assertEquals("linux", image.get("osType").textValue());
+    assertEquals("verified", image.get("verificationType").textValue());
+    assertEquals(0, client.send("GET", "/supportedimages?" + V + "&$filter=" + enc("osType eq 'windows'"), null)
+        .json().get("value").size());
+
+    JsonNode counts = client.send("GET", "/nodecounts?" + V + "&$filter=" + enc("poolId eq 'pool-counts'"), null).json();
+    assertEquals(1, counts.get("value").size(), counts.toString());
+    JsonNode c = counts.get("value").get(0);
+    assertEquals("pool-counts", c.get("poolId").textValue());
+    assertEquals(2, c.at("/dedicated/creating").intValue(), c.toString());
+    assertEquals(2, c.at("/dedicated/total").intValue());
+    assertEquals(0, c.at("/lowPriority/total").intValue());
+    assertEquals(0, c.at("/dedicated/startTaskFailed").intValue());
+
+    assertEquals(0, client.send("GET", "/poolusagemetrics?" + V, null).json().get("value").size());
+    assertEquals(0, client.send("GET", "/applications?" + V, null).json().get("value").size());
+    assertError(client.send("GET", "/applications/app1?" + V, null), 404, "ApplicationNotFound");
+    JsonNode e = assertError(client.send("GET", "/certificates?" + V, null), 400, "FeatureNotSupported");
+    assertTrue(value(e, "Reason").contains("not provided by batchgrid"), e.toString());
+    assertError(client.send("GET", "/certificates(thumbprintAlgorithm=sha1,thumbprint=abc)?" + V, null), 400,
+        "FeatureNotSupported");
+    assertError(client.send("POST", "/pools/pool-counts/nodes/n1/users?" + V, "{\"name\":\"u\"}"), 400, "FeatureNotSupported");
+    assertError(client.send("GET", "/pools/pool-counts/nodes/n1/extensions?" + V, null), 400, "FeatureNotSupported");
+    assertEquals(202, client.send("DELETE", "/pools/pool-counts?" + V, null).status());
+  }
+
   /** Garbled $filter and $select values, raw or percent-encoded: always an answer, never a 5xx. */
   @Test
   void fuzzedQueriesNeverAnswer5xx() {

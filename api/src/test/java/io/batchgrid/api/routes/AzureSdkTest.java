@@ -109,6 +109,27 @@ class AzureSdkTest {
   }
 
   @Test
+  void accountOperationsThroughTheSdk() throws Exception {
+    List<com.microsoft.azure.batch.protocol.models.ImageInformation> images = client.accountOperations().listSupportedImages();
+    assertEquals(1, images.size());
+    assertTrue(images.get(0).nodeAgentSKUId().startsWith("batch.node."), images.get(0).nodeAgentSKUId());
+    assertEquals(com.microsoft.azure.batch.protocol.models.OSType.LINUX, images.get(0).osType());
+    client.poolOperations().createPool("sdk-counts", "standard_d2s_v3", new VirtualMachineConfiguration()
+        .withImageReference(new ImageReference().withPublisher("p").withOffer("o").withSku("s"))
+        .withNodeAgentSKUId(images.get(0).nodeAgentSKUId()), 1);
+    var counts = client.accountOperations().listPoolNodeCounts();
+    var mine = counts.stream().filter(c -> c.poolId().equals("sdk-counts")).findFirst().orElseThrow();
+    assertEquals(1, mine.dedicated().total());
+    assertEquals(1, mine.dedicated().creating());
+    assertTrue(client.applicationOperations().listApplications().isEmpty());
+    BatchErrorException e = assertThrows(BatchErrorException.class, () -> client.applicationOperations().getApplication("a"));
+    assertEquals("ApplicationNotFound", code(e));
+    e = assertThrows(BatchErrorException.class, () -> client.certificateOperations().listCertificates().size());
+    assertEquals("FeatureNotSupported", code(e));
+    client.poolOperations().deletePool("sdk-counts");
+  }
+
+  @Test
   void aWrongKeyIsRefused() throws Exception {
     BatchClient wrong = BatchClient.open(new BatchSharedKeyCredentials(server.baseUrl, TestServer.ACCOUNT,
         Base64.getEncoder().encodeToString("not the key".getBytes())));
