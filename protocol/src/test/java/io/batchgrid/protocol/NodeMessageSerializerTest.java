@@ -57,6 +57,7 @@ import io.batchgrid.protocol.spec.TaskSpec;
 class NodeMessageSerializerTest {
   private static final Config REMOTE = ConfigFactory.parseString(
       "pekko.actor.provider = cluster\n"
+          + "pekko.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
           + "pekko.remote.artery.canonical.hostname = 127.0.0.1\n"
           + "pekko.remote.artery.canonical.port = 0\n").withFallback(ConfigFactory.load());
 
