@@ -176,4 +176,18 @@ class SchedulingIntegrationTest {
         .<List<JobEntity.AddTaskResult>>askWithStatus(r -> new JobEntity.AddTasks(List.of(t), r), ASK));
     assertEquals(io.batchgrid.protocol.ErrorCode.TASK_DEPENDENCIES_NOT_SPECIFIED_ON_JOB, results.get(0).error().code());
   }
+
+  @Test
+  void aTaskThatNeedsMoreSlotsThanANodeHasFailsInsteadOfWaiting() throws Exception {
+    createPool("pool-small", 1, 2);
+    await(JobEntity.ref(testKit.system(), "job-big").<JobSummary>askWithStatus(r -> new JobEntity.Create(
+        JobSpec.newBuilder().setId("job-big").setPoolId("pool-small").build(), r), ASK));
+    await(JobEntity.ref(testKit.system(), "job-big").<List<JobEntity.AddTaskResult>>askWithStatus(r -> new JobEntity.AddTasks(List.of(
+        TaskSpec.newBuilder().setId("big").setCommandLine("/bin/true").setRequiredSlots(3).build(),
+        TaskSpec.newBuilder().setId("fits").setCommandLine("/bin/true").setRequiredSlots(2).build()), r), ASK));
+    TestCluster.eventually(testKit, Duration.ofSeconds(20), () ->
+        assertEquals(new TaskCounts(0, 0, 2, 1, 1), counts("job-big")));
+    TaskRecord big = await(JobEntity.ref(testKit.system(), "job-big").<TaskRecord>askWithStatus(r -> new JobEntity.GetTask("big", r), ASK));
+    assertEquals("TaskRequiredSlotsExceedNodeSlots", big.failureInfo().code());
+  }
 }

@@ -118,6 +118,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   public record Report(CoordinatorMessage.TasksReport report) implements Command {}
 
+  /** The pool's nodes have only {@code slotsPerNode} slots: queued tasks that need more can never run. */
+  public record SlotsTooFew(String poolId, int slotsPerNode) implements Command {}
+
   // ------------------------------------------------------------------ internal
 
   private enum Internal implements Command { DISPATCH, CHECK_COMPLETION, REQUEUE_ORPHANS, FINISH_DELETION, REASSERT_DEMAND, WALL_CLOCK_EXPIRED }
@@ -291,6 +294,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         })
         .onCommand(NodeLost.class, this::onNodeLost)
         .onCommand(Report.class, this::onReport)
+        .onCommand(SlotsTooFew.class, this::onSlotsTooFew)
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
         .onCommand(Internal.class, this::onInternal)
         .build();
@@ -573,6 +577,26 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Effect().none();
   }
 
+  private Effect<JobEvent, JobRecord> onSlotsTooFew(JobRecord s, SlotsTooFew c) {
+    if (!s.exists() || s.state() == JobState.COMPLETED || s.state() == JobState.DELETING) {
+      return Effect().none();
+    }
+    long now = System.currentTimeMillis();
+    List<JobEvent> events = new ArrayList<>();
+    FailureInfo why = FailureInfo.user("TaskRequiredSlotsExceedNodeSlots", "The task needs more task slots ("
+        + "requiredSlots) than a node of pool " + c.poolId() + " has (" + c.slotsPerNode() + "): it can never run.");
+    for (java.util.Iterator<TaskRecord> it = s.queued(); it.hasNext();) {
+      TaskRecord t = it.next();
+      if (t.requiredSlots() > c.slotsPerNode()) {
+        events.add(new JobEvent.TaskTerminated(t.id(), why, now));
+      }
+    }
+    if (events.isEmpty()) {
+      return Effect().none();
+    }
+    return Effect().persist(events).thenRun(this::afterChange);
+  }
+
   private Effect<JobEvent, JobRecord> onNodeLost(JobRecord s, NodeLost c) {
     leases.lose(c.nodeId());
     if (!s.exists()) {
@@ -687,7 +711,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         return Effect().none();
       case REASSERT_DEMAND:
         if (s.exists() && demandSent > 0) {
-          pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demandSent));
+          pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demandSent, s.maxRequiredSlots()));
         }
         if (s.exists()) {
           tellCounts(s, true);
@@ -723,7 +747,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     int demand = (int) Math.min(Integer.MAX_VALUE, Math.max(0, wanted - free));
     if (demand != demandSent) {
       demandSent = demand;
-      pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demand));
+      pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demand, s.maxRequiredSlots()));
     }
     if (s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
       ctx.getSelf().tell(Internal.CHECK_COMPLETION);

@@ -103,7 +103,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   public record NodeRegistration(CoordinatorMessage.RegisterNode registration) implements Command {}
 
   /** A job could use {@code demand} more slots now (0: none). Replaces what it said before. */
-  public record RequestSlots(String jobId, int priority, int demand) implements Command {}
+  public record RequestSlots(String jobId, int priority, int demand, int maxRequiredSlots) implements Command {}
 
   public record ReturnSlots(String jobId, String nodeId, int slots) implements Command {}
 
@@ -243,6 +243,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .onCommand(RequestSlots.class, (s, c) -> {
           if (!s.exists() || s.state() != PoolState.ACTIVE) {
             return Effect().none();
+          }
+          if (c.maxRequiredSlots() > s.taskSlotsPerNode()) {
+            // No node of this pool can ever run such a task: the job fails it instead of waiting forever.
+            jobRef(c.jobId()).tell(new JobEntity.SlotsTooFew(s.id(), s.taskSlotsPerNode()));
           }
           ledger.want(c.jobId(), c.priority(), c.demand());
           return rebalance(s);

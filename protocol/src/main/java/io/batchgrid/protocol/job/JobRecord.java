@@ -49,6 +49,8 @@ public final class JobRecord {
   private final HashMap<String, List<String>> waiters = new HashMap<>();
   private final long[] counts = new long[TaskState.values().length];
   private final long[] slotCounts = new long[TaskState.values().length];
+  /** The most task slots any task added so far needs (never decreases; a hint for the pool). */
+  private int maxRequiredSlots = 1;
   private long succeeded;
   private long failed;
   private long succeededSlots;
@@ -106,6 +108,10 @@ public final class JobRecord {
     return new TaskCounts(slotCounts[TaskState.ACTIVE.ordinal()] + slotCounts[TaskState.PREPARING.ordinal()],
         slotCounts[TaskState.RUNNING.ordinal()], slotCounts[TaskState.COMPLETED.ordinal()],
         succeededSlots, failedSlots);
+  }
+
+  public int maxRequiredSlots() {
+    return maxRequiredSlots;
   }
 
   public long activeCount() {
@@ -198,6 +204,7 @@ public final class JobRecord {
         String key = Ids.key(s.getId());
         tasks.put(key, r);
         tally(r, +1);
+        maxRequiredSlots = Math.max(maxRequiredSlots, r.requiredSlots());
         enqueueOrBlock(key, r);
       }
     } else if (event instanceof JobEvent.TasksDispatched e) {
@@ -511,6 +518,7 @@ public final class JobRecord {
     active.sort(java.util.Comparator.comparingLong(TaskRecord::stateTransitionTimeMs));
     for (TaskRecord t : active) {
       r.enqueueOrBlock(Ids.key(t.id()), t);
+      r.maxRequiredSlots = Math.max(r.maxRequiredSlots, t.requiredSlots());
     }
     return r;
   }
