@@ -34,7 +34,7 @@ public final class ApiHandler implements Function<HttpRequest, CompletionStage<H
   public static final long MAX_BODY_BYTES = 1024 * 1024;
 
   private final SharedKeyVerifier verifier;
-  private final Router router = new Router();
+  private final Router router;
   private final Materializer materializer;
   private final String fallbackAuthority;
 
@@ -42,6 +42,12 @@ public final class ApiHandler implements Function<HttpRequest, CompletionStage<H
     this.verifier = new SharedKeyVerifier(account, key, clock, SharedKeyVerifier.DEFAULT_MAX_SKEW);
     this.materializer = Materializer.matFromSystem(coordinator.system());
     this.fallbackAuthority = fallbackAuthority;
+    this.router = routes(coordinator);
+  }
+
+  /** Every route the API serves; asks go to {@code coordinator}. */
+  static Router routes(Coordinator coordinator) {
+    Router router = new Router();
     PoolRoutes pools = new PoolRoutes(coordinator);
     JobRoutes jobs = new JobRoutes(coordinator);
     TaskRoutes tasks = new TaskRoutes(coordinator, jobs);
@@ -51,6 +57,7 @@ public final class ApiHandler implements Function<HttpRequest, CompletionStage<H
     jobs.register(router);
     tasks.register(router);
     files.register(router);
+    return router;
   }
 
   @Override

@@ -39,6 +39,8 @@ final class JobRoutes {
     r.add("PUT", "/jobs/{}", Router.Body.REQUIRED, c -> update(c, true));
     r.add("DELETE", "/jobs/{}", Router.Body.NONE, this::delete);
     r.add("POST", "/jobs/{}/terminate", Router.Body.OPTIONAL, this::terminate);
+    r.add("POST", "/jobs/{}/disable", Router.Body.REQUIRED, this::disable);
+    r.add("POST", "/jobs/{}/enable", Router.Body.OPTIONAL, this::enable);
     r.add("GET", "/jobs/{}/taskcounts", Router.Body.NONE, this::taskCounts);
   }
 
@@ -138,6 +140,31 @@ final class JobRoutes {
     String reason = c.body().length == 0 ? null : SpecReader.terminateReason(Json.parseObject(c.body()));
     return Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
             () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Terminate(reason, r), ctx.timeout()))
+        .thenCompose(done -> summary(jobId, ctx.timeout()))
+        .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
+  }
+
+  static final java.util.Set<String> DISABLE_TASKS = java.util.Set.of("requeue", "terminate", "wait");
+
+  private CompletionStage<HttpResponse> disable(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String jobId = jobId(c);
+    io.batchgrid.api.wire.Props p = io.batchgrid.api.wire.Props.root(Json.parseObject(c.body()));
+    String disableTasks = p.enumValue("disableTasks", DISABLE_TASKS);
+    if (disableTasks == null) {
+      throw ApiError.missingProperty("disableTasks");
+    }
+    return Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Disable(disableTasks, r), ctx.timeout()))
+        .thenCompose(done -> summary(jobId, ctx.timeout()))
+        .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
+  }
+
+  private CompletionStage<HttpResponse> enable(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String jobId = jobId(c);
+    return Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>job(jobId, JobEntity.Enable::new, ctx.timeout()))
         .thenCompose(done -> summary(jobId, ctx.timeout()))
         .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
   }

@@ -46,6 +46,7 @@ final class PoolRoutes {
     r.add("HEAD", "/pools/{}", Router.Body.NONE, this::get);
     r.add("DELETE", "/pools/{}", Router.Body.NONE, this::delete);
     r.add("POST", "/pools/{}/resize", Router.Body.REQUIRED, this::resize);
+    r.add("POST", "/pools/{}/stopresize", Router.Body.OPTIONAL, this::stopResize);
     r.add("POST", "/pools/{}/enableautoscale", Router.Body.REQUIRED, this::enableAutoScale);
     r.add("POST", "/pools/{}/disableautoscale", Router.Body.OPTIONAL, this::disableAutoScale);
     r.add("POST", "/pools/{}/evaluateautoscale", Router.Body.REQUIRED, this::evaluateAutoScale);
@@ -133,6 +134,15 @@ final class PoolRoutes {
         .thenApply(v -> Responses.empty(ctx, 202, Responses.written(
             WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),
             ctx.writer().poolUrl(v.record().id()))));
+  }
+
+  private CompletionStage<HttpResponse> stopResize(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    return Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>pool(poolId, PoolEntity.StopResize::new, ctx.timeout()))
+        .thenCompose(done -> view(poolId, ctx.timeout()))
+        .thenApply(v -> written(ctx, 202, v, null));
   }
 
   // --------------------------------------------------------------------------------- autoscale

@@ -130,7 +130,7 @@ class ApiServerTest {
   @Test
   void unknownRoutesVerbsAndOperationsNotServedYet() {
     assertError(client.send("GET", "/nothing/here?" + V, null), 404, "ResourceNotFound");
-    assertError(client.send("POST", "/pools/p1/stopresize?" + V, "{}"), 400, "FeatureNotSupported");
+    assertError(client.send("POST", "/pools/p1/removenodes?" + V, "{}"), 400, "FeatureNotSupported");
     assertError(client.send("PUT", "/pools?" + V, "{}"), 405, "UnsupportedHttpVerb");
     JsonNode e = assertError(client.send("GET", "/pools?" + V + "&maxresults=5000", null), 400, "InvalidQueryParameterValue");
     assertEquals("maxresults", value(e, "QueryParameterName"));

@@ -130,6 +130,24 @@ class AzureSdkTest {
   }
 
   @Test
+  @Timeout(60)
+  void disableEnableAndStopResizeThroughTheSdk() throws Exception {
+    client.poolOperations().createPool("sdk-dis", "standard_d2s_v3", new VirtualMachineConfiguration()
+        .withImageReference(new ImageReference().withPublisher("p").withOffer("o").withSku("s"))
+        .withNodeAgentSKUId("batch.node.ubuntu 22.04"), 1);
+    client.poolOperations().stopResizePool("sdk-dis");
+    client.jobOperations().createJob("sdk-dis-job", new PoolInformation().withPoolId("sdk-dis"));
+    client.jobOperations().disableJob("sdk-dis-job", com.microsoft.azure.batch.protocol.models.DisableJobOption.REQUEUE);
+    JobState disabled = client.jobOperations().getJob("sdk-dis-job").state();
+    assertTrue(disabled == JobState.DISABLED || disabled == JobState.DISABLING, disabled.toString());
+    client.jobOperations().enableJob("sdk-dis-job");
+    JobState enabled = client.jobOperations().getJob("sdk-dis-job").state();
+    assertTrue(enabled == JobState.ACTIVE || enabled == JobState.ENABLING, enabled.toString());
+    client.jobOperations().deleteJob("sdk-dis-job");
+    client.poolOperations().deletePool("sdk-dis");
+  }
+
+  @Test
   void aWrongKeyIsRefused() throws Exception {
     BatchClient wrong = BatchClient.open(new BatchSharedKeyCredentials(server.baseUrl, TestServer.ACCOUNT,
         Base64.getEncoder().encodeToString("not the key".getBytes())));

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Writes docs/compatibility.md: every operation of the Azure Batch data-plane specification and its
+status in batchgrid.
+
+    scripts/compatibility.py [path/to/BatchService-2024-07-01.20.0.json]   (default: ../shared/reference/)
+
+The operations come from the specification; their status from STATUS below (keyed by operationId),
+which is kept with the code: an operation missing from STATUS is listed as not served yet, and
+api/src/test/.../CompatibilityTest checks that every operation this file calls served or partial has
+a route in the api module."""
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SPEC = os.path.join(ROOT, "..", "shared", "reference", "BatchService-2024-07-01.20.0.json")
+
+SERVED, PARTIAL, NO = "served", "partial", "not supported"
+NOT_YET = "not yet"
+
+CERT = "certificates do not exist on self-hosted nodes: 400 FeatureNotSupported saying so"
+USERS = "remote login users are not managed by batchgrid (nodes are your machines): 400 FeatureNotSupported"
+EXT = "nodes are processes on your machines, not Azure VMs, so they have no VM extensions: 400 FeatureNotSupported"
+
+STATUS = {
+    "Application_List": (SERVED, "always empty: batchgrid has no application packages"),
+    "Application_Get": (SERVED, "always 404 ApplicationNotFound"),
+    "Pool_ListUsageMetrics": (SERVED, "always empty: batchgrid does not bill"),
+    "Account_ListSupportedImages": (SERVED, "one image, the host's OS from /etc/os-release "
+                                            "(nodeAgentSKUId `batch.node.<ID> <VERSION_ID>`); any image is accepted on pools"),
+    "Account_ListPoolNodeCounts": (SERVED, "dedicated counts by node state; lowPriority always zero"),
+    "Certificate_Add": (NO, CERT), "Certificate_List": (NO, CERT), "Certificate_CancelDeletion": (NO, CERT),
+    "Certificate_Delete": (NO, CERT), "Certificate_Get": (NO, CERT),
+    "File_GetFromTask": (SERVED, "ocp-range supported"),
+    "File_GetPropertiesFromTask": (SERVED, ""),
+    "File_ListFromTask": (SERVED, "`recursive`; `$filter` on name (e.g. startswith(name,'wd/'))"),
+    "Job_Delete": (SERVED, "conditional headers"),
+    "Job_Get": (SERVED, "conditional headers (304 on If-None-Match / If-Modified-Since), nested $select"),
+    "Job_Patch": (PARTIAL, "moving a job to another pool is FeatureNotSupported; conditional headers"),
+    "Job_Update": (PARTIAL, "as PATCH, with PUT's reset semantics"),
+    "Job_Disable": (SERVED, "requeue, terminate, wait"),
+    "Job_Enable": (SERVED, ""),
+    "Job_Terminate": (SERVED, "terminateReason"),
+    "Job_Add": (PARTIAL, "job manager, preparation and release tasks and auto pools are FeatureNotSupported"),
+    "Job_List": (SERVED, "$filter (full grammar), nested $select, paging"),
+    "Job_GetTaskCounts": (SERVED, "taskCounts and taskSlotCounts"),
+    "Pool_Add": (PARTIAL, "start tasks, low-priority nodes, certificates, application packages and mounts are "
+                          "FeatureNotSupported; autoscale accepted with an interval down to PT5S"),
+    "Pool_List": (SERVED, "$filter, nested $select, paging"),
+    "Pool_Delete": (SERVED, "conditional headers"),
+    "Pool_Exists": (SERVED, ""),
+    "Pool_Get": (SERVED, "autoScaleRun shown; conditional headers"),
+    "Pool_DisableAutoScale": (SERVED, ""),
+    "Pool_EnableAutoScale": (SERVED, "evaluation interval PT5S to PT168H (Azure: PT5M minimum)"),
+    "Pool_EvaluateAutoScale": (SERVED, "formula errors come back in AutoScaleRun.error with status 200"),
+    "Pool_Resize": (SERVED, "dedicated nodes only; 409 AutoScaleEnabled on autoscale pools"),
+    "Pool_StopResize": (SERVED, ""),
+    "Task_Add": (PARTIAL, "containers, multi-instance tasks and authentication tokens are FeatureNotSupported"),
+    "Task_List": (SERVED, "$filter (full grammar), nested $select; at most 10,000 tasks examined per request"),
+    "Task_AddCollection": (SERVED, "at most 100 tasks / 1 MiB; per-task clienterror results"),
+    "Task_Delete": (SERVED, "conditional headers"),
+    "Task_Get": (SERVED, "conditional headers"),
+    "Task_Terminate": (SERVED, "conditional headers"),
+    "ComputeNode_AddUser": (NO, USERS), "ComputeNode_DeleteUser": (NO, USERS), "ComputeNode_UpdateUser": (NO, USERS),
+    "ComputeNode_GetRemoteLoginSettings": (NO, USERS),
+    "ComputeNode_Get": (SERVED, "live state from the node agent"),
+    "ComputeNode_List": (SERVED, "$filter, $select, paging"),
+    "ComputeNodeExtension_Get": (NO, EXT), "ComputeNodeExtension_List": (NO, EXT),
+}
+
+
+def main():
+    spec_path = sys.argv[1] if len(sys.argv) > 1 else SPEC
+    with open(spec_path, encoding="utf-8") as f:
+        spec = json.load(f)
+    rows = []
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            rows.append((op["operationId"], method.upper(), path, op.get("summary", "")))
+    rows.sort(key=lambda r: (r[0].split("_")[0], r[2], r[1]))
+    unknown = sorted(set(STATUS) - {r[0] for r in rows})
+    if unknown:
+        sys.exit(f"STATUS names operations the specification does not have: {unknown}")
+    counts = {}
+    lines = []
+    for op_id, method, path, summary in rows:
+        status, note = STATUS.get(op_id, (NOT_YET, "400 FeatureNotSupported (documented, not served yet)"))
+        counts[status] = counts.get(status, 0) + 1
+        lines.append(f"| `{op_id}` | `{method} {path}` | {status} | {note} |")
+    out = os.path.join(ROOT, "docs", "compatibility.md")
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(HEADER.format(version=spec["info"]["version"], total=len(rows),
+                              summary=", ".join(f"{counts.get(s, 0)} {s}" for s in (SERVED, PARTIAL, NO, NOT_YET))))
+        f.write("| operation | request | status | notes |\n|---|---|---|---|\n")
+        f.write("\n".join(lines) + "\n")
+        f.write(DIFFERENCES)
+    print(f"wrote {out}: {len(rows)} operations")
+
+
+HEADER = """# Compatibility with the Azure Batch data-plane API
+
+Generated by `scripts/compatibility.py` from the specification (api-version {version}); edit the
+status table in the script, not this file. {total} operations: {summary}.
+
+- **served**: answers as the specification says (status, headers, body).
+- **partial**: served, but some documented properties are refused with 400 `FeatureNotSupported`
+  (naming the property) rather than silently ignored.
+- **not supported**: cannot exist on self-hosted nodes; answers 400 `FeatureNotSupported` with a reason.
+- **not yet**: documented and planned; answers 400 `FeatureNotSupported` (never 404 or 405).
+
+"""
+
+DIFFERENCES = """
+## Deliberate differences from Azure Batch
+
+- **Autoscale** evaluates as often as every 5 seconds (`autoScaleEvaluationInterval` from PT5S;
+  Azure's floor is PT5M) and nodes appear in seconds. `evaluateautoscale` reports a formula that does
+  not parse in `AutoScaleRun.error` (200); `enableautoscale` and pool creation refuse it (400
+  `AutoScalingFormulaSyntaxError`). See `docs/autoscale.md` for the language's differences.
+- **Conditional headers** are checked by the API against the entity's current ETag and
+  Last-Modified just before the write is sent to it: not atomically with the write yet.
+- **`$filter`** compares strings and states ignoring case; a filter on a task list examines at most
+  10,000 tasks per request and may answer a short or empty page with `odata.nextLink`.
+- **Low-priority/Spot nodes** do not exist: `targetLowPriorityNodes > 0` is refused; counts are 0.
+- **Supported images** lists the host's own OS; pools accept any image reference and echo it.
+- **Accepted and echoed but not acted on** (see `api/README.md`): e.g. `networkConfiguration`,
+  `userAccounts`, `upgradePolicy`, `resourceTags`.
+- **Times** are written with seven fractional digits, as Azure does; `Last-Modified` comparisons use
+  whole seconds.
+"""
+
+if __name__ == "__main__":
+    main()
