@@ -7,6 +7,7 @@ import io.batchgrid.api.ApiServer;
 import io.batchgrid.config.AccountKeys;
 import io.batchgrid.config.Settings;
 import io.batchgrid.config.SettingsException;
+import io.batchgrid.config.TlsSettings;
 import io.batchgrid.coordinator.CoordinatorRole;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -70,6 +71,19 @@ public final class ServerCommand implements Callable<Integer> {
           + " default batchgrid).")
   String accountName;
 
+  @Option(names = "--tls-keystore", paramLabel = "FILE",
+      description = "Serve HTTPS with this PKCS12 keystore (batchgrid.api.tls.keystore, BATCHGRID_TLS_KEYSTORE);"
+          + " its password from BATCHGRID_TLS_KEYSTORE_PASSWORD or batchgrid.api.tls.keystore-password.")
+  Path tlsKeystore;
+
+  @Option(names = "--allow-plain-http",
+      description = "Serve plain HTTP on a non-loopback --bind address too (batchgrid.api.allow-plain-http,"
+          + " BATCHGRID_ALLOW_PLAIN_HTTP). Without it, plain HTTP is served on loopback only.")
+  Boolean allowPlainHttp;
+
+  /** HTTPS or not, as configured; known once {@link #call} has read the settings. */
+  private TlsSettings tls = TlsSettings.NONE;
+
   /** Held until the process ends; static so that nothing can collect it and release the lock. */
   private static volatile FileLock heldLock;
 
@@ -100,6 +114,12 @@ public final class ServerCommand implements Callable<Integer> {
     if (accountName != null) {
       o.put(Settings.ACCOUNT_NAME, accountName);
     }
+    if (tlsKeystore != null) {
+      o.put(TlsSettings.KEYSTORE, tlsKeystore.toString());
+    }
+    if (allowPlainHttp != null) {
+      o.put(TlsSettings.ALLOW_PLAIN_HTTP, allowPlainHttp);
+    }
     return o;
   }
 
@@ -112,6 +132,15 @@ public final class ServerCommand implements Callable<Integer> {
     return Settings.load(ConfigFactory.parseMap(overrides(), "command line").withFallback(base));
   }
 
+  /**
+   * The TLS settings: the options over {@code base}, a resolved config.
+   *
+   * @throws SettingsException naming the first bad setting
+   */
+  TlsSettings tls(Config base) {
+    return TlsSettings.load(ConfigFactory.parseMap(overrides(), "command line").withFallback(base));
+  }
+
   @Override
   public Integer call() {
     Config base;
@@ -120,6 +149,7 @@ public final class ServerCommand implements Callable<Integer> {
     try {
       base = ConfigFactory.load();
       settings = settings(base);
+      tls = tls(base);
       Optional<FileLock> lock = DataDirLock.tryAcquire(settings.dataDir());
       if (lock.isEmpty()) {
         err.println("batchgrid: data directory " + settings.dataDir()
@@ -149,7 +179,7 @@ public final class ServerCommand implements Callable<Integer> {
     try {
       joinSelf(system);
       CoordinatorRole.start(system, settings);
-      binding = ApiServer.start(system, settings)
+      binding = ApiServer.start(system, settings, tls)
           .toCompletableFuture()
           .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
@@ -164,7 +194,7 @@ public final class ServerCommand implements Callable<Integer> {
       return failStart(system, "cannot start: " + e);
     }
 
-    out.println(readyLine(settings, binding.localAddress()));
+    out.println(readyLine(settings, tls.enabled(), binding.localAddress()));
     if (keys.generated()) {
       printKeyHint(settings, binding.localAddress(), keys.keyFile().orElseThrow());
     } else {
@@ -204,20 +234,28 @@ public final class ServerCommand implements Callable<Integer> {
   }
 
   static String readyLine(Settings settings, InetSocketAddress bound) {
-    return "batchgrid ready: api " + apiUrl(settings, bound)
+    return readyLine(settings, false, bound);
+  }
+
+  static String readyLine(Settings settings, boolean https, InetSocketAddress bound) {
+    return "batchgrid ready: api " + apiUrl(settings, https, bound)
         + " account=" + settings.accountName() + " data=" + settings.dataDir();
   }
 
   static String apiUrl(Settings settings, InetSocketAddress bound) {
+    return apiUrl(settings, false, bound);
+  }
+
+  static String apiUrl(Settings settings, boolean https, InetSocketAddress bound) {
     String host = settings.bind();
     if (host.contains(":") && !host.startsWith("[")) {
       host = "[" + host + "]";
     }
-    return "http://" + host + ":" + bound.getPort();
+    return (https ? "https://" : "http://") + host + ":" + bound.getPort();
   }
 
   private void printKeyHint(Settings settings, InetSocketAddress bound, Path keyFile) {
-    String url = apiUrl(settings, bound);
+    String url = apiUrl(settings, tls.enabled(), bound);
     String name = settings.accountName();
     // The launcher says where the checkout is, so the hint names the helper wherever one stands.
     String home = System.getProperty("batchgrid.home");

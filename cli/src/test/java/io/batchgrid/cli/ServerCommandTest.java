@@ -1,6 +1,8 @@
 package io.batchgrid.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,6 +10,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigResolveOptions;
 import io.batchgrid.config.Settings;
+import io.batchgrid.config.SettingsException;
+import io.batchgrid.config.TlsSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -122,6 +126,26 @@ class ServerCommandTest {
   void noSubcommandPrintsUsage() {
     Run run = execute();
     assertEquals(Main.EXIT_USAGE, run.code());
+  }
+
+  @Test
+  void tlsOptionsOverrideTheConfig(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path keystore = java.nio.file.Files.write(dir.resolve("server.p12"), new byte[] {1});
+    Config withPassword = ConfigFactory.parseString("batchgrid.api.tls.keystore-password = pw").withFallback(CONFIG_FILE);
+    TlsSettings tls = parse("server", "--tls-keystore", keystore.toString(), "--allow-plain-http").tls(withPassword);
+    assertTrue(tls.enabled());
+    assertEquals(keystore, tls.keystore());
+    assertEquals("pw", tls.password());
+    assertTrue(tls.allowPlainHttp());
+    TlsSettings none = parse("server").tls(CONFIG_FILE);
+    assertFalse(none.enabled());
+    assertFalse(none.allowPlainHttp());
+    SettingsException e = assertThrows(SettingsException.class,
+        () -> parse("server", "--tls-keystore", keystore.toString()).tls(CONFIG_FILE));
+    assertEquals(TlsSettings.PASSWORD, e.key());
+    Settings s = new Settings(Path.of("/d"), "0.0.0.0", 0, "acct", "", "in-process");
+    assertEquals("batchgrid ready: api https://0.0.0.0:8443 account=acct data=/d",
+        ServerCommand.readyLine(s, true, new InetSocketAddress("0.0.0.0", 8443)));
   }
 
   @Test

@@ -24,19 +24,24 @@ final class SignedClient {
   static final String JSON_TYPE = "application/json; odata=minimalmetadata; charset=utf-8";
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http;
   private final String base;
   private final String account;
   private final byte[] key;
 
   SignedClient(String base, String account, byte[] key) {
+    this(base, account, key, HttpClient.newHttpClient());
+  }
+
+  SignedClient(String base, String account, byte[] key, HttpClient http) {
+    this.http = http;
     this.base = base;
     this.account = account;
     this.key = key;
   }
 
   SignedClient withKey(byte[] otherKey) {
-    return new SignedClient(base, account, otherKey);
+    return new SignedClient(base, account, otherKey, http);
   }
 
   record Reply(int status, java.net.http.HttpHeaders headers, byte[] bytes) {

@@ -52,6 +52,10 @@ final class TestServer implements AutoCloseable {
   }
 
   TestServer(Provider provider) throws Exception {
+    this(provider, io.batchgrid.config.TlsSettings.NONE);
+  }
+
+  TestServer(Provider provider, io.batchgrid.config.TlsSettings tls) throws Exception {
     dir = Files.createTempDirectory("batchgrid-api-test");
     testKit = ActorTestKit.create("api-test", ConfigFactory.parseString(String.join("\n",
         "pekko.actor.provider = cluster",
@@ -75,8 +79,8 @@ final class TestServer implements AutoCloseable {
     });
     CoordinatorRole.start(testKit.system(), provider.create(testKit.system()));
     Settings settings = new Settings(dir, "127.0.0.1", 0, ACCOUNT, Base64.getEncoder().encodeToString(KEY), "in-process");
-    binding = ApiServer.start(testKit.system(), settings).toCompletableFuture().get(20, TimeUnit.SECONDS);
-    baseUrl = "http://127.0.0.1:" + binding.localAddress().getPort();
+    binding = ApiServer.start(testKit.system(), settings, tls).toCompletableFuture().get(20, TimeUnit.SECONDS);
+    baseUrl = (tls.enabled() ? "https" : "http") + "://127.0.0.1:" + binding.localAddress().getPort();
   }
 
   SignedClient client() {
@@ -86,6 +90,8 @@ final class TestServer implements AutoCloseable {
   @Override
   public void close() {
     binding.unbind();
-    testKit.shutdownTestKit();
+    // In-process nodes stop with the system; on a loaded machine that can take longer than the
+    // testkit's default 10 s, which says nothing about the API under test.
+    ActorTestKit.shutdown(testKit.system(), Duration.ofSeconds(30), false);
   }
 }
