@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -223,6 +225,45 @@ class ApiServerTest {
     assertError(client.send("POST", "/pools/pool-counts/nodes/n1/users?" + V, "{\"name\":\"u\"}"), 400, "FeatureNotSupported");
     assertError(client.send("GET", "/pools/pool-counts/nodes/n1/extensions?" + V, null), 400, "FeatureNotSupported");
     assertEquals(202, client.send("DELETE", "/pools/pool-counts?" + V, null).status());
+  }
+
+  /** Paging with a filter stays exact while tasks leave the filter behind and ahead of the page. */
+  @Test
+  void continuationWhileTasksChangeState() {
+    assertEquals(201, client.send("POST", "/pools?" + V, pool("pool-paging")).status());
+    assertEquals(201, client.send("POST", "/jobs?" + V, "{\"id\":\"job-paging\",\"poolInfo\":{\"poolId\":\"pool-paging\"}}").status());
+    StringBuilder coll = new StringBuilder("{\"value\":[");
+    for (int i = 0; i < 30; i++) {
+      coll.append(i == 0 ? "" : ",").append(String.format("{\"id\":\"p-%02d\",\"commandLine\":\"x\"}", i));
+    }
+    assertEquals(200, client.send("POST", "/jobs/job-paging/addtaskcollection?" + V, coll + "]}").status());
+    String first = "/jobs/job-paging/tasks?" + V + "&maxresults=5&$select=id&$filter=" + enc("state eq 'active'");
+    SignedClient.Reply page = client.send("GET", first, null);
+    List<String> seen = new ArrayList<>();
+    int round = 0;
+    while (true) {
+      assertEquals(200, page.status(), page.text());
+      page.json().get("value").forEach(t -> seen.add(t.get("id").textValue()));
+      JsonNode next = page.json().get("odata.nextLink");
+      if (next == null) {
+        break;
+      }
+      // Between pages: one task already listed and one still ahead stop matching the filter.
+      String behind = seen.get(seen.size() - 1);
+      String ahead = String.format("p-%02d", Math.min(29, 7 + 5 * round));
+      assertEquals(204, client.send("POST", "/jobs/job-paging/tasks/" + behind + "/terminate?" + V, null).status());
+      client.send("POST", "/jobs/job-paging/tasks/" + ahead + "/terminate?" + V, null);
+      round++;
+      page = client.follow(next.textValue());
+    }
+    assertEquals(new HashSet<>(seen).size(), seen.size(), "no task twice: " + seen);
+    for (int i = 0; i < 30; i++) {
+      String id = String.format("p-%02d", i);
+      JsonNode t = client.send("GET", "/jobs/job-paging/tasks/" + id + "?" + V, null).json();
+      boolean terminatedAhead = t.get("state").textValue().equals("completed") && !seen.contains(id);
+      assertTrue(seen.contains(id) || terminatedAhead, id + " was active throughout but not listed: " + seen);
+    }
+    assertEquals(202, client.send("DELETE", "/jobs/job-paging?" + V, null).status());
   }
 
   /** Garbled $filter and $select values, raw or percent-encoded: always an answer, never a 5xx. */
