@@ -47,4 +47,17 @@ class WireTimeTest {
       assertEquals(Math.min(ms, WireTime.UNBOUNDED_MS), WireTime.parseDurationMs(p.toString()), WireTime.duration(ms));
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void isoWrittenByHandEqualsTheFormatter() {
+    java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter
+        .ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'0000Z'", java.util.Locale.ROOT).withZone(java.time.ZoneOffset.UTC);
+    java.util.Random r = new java.util.Random(1);
+    for (int i = 0; i < 10_000; i++) {
+      long ms = r.nextLong() % 253_402_300_799_999L; // years 1 BC .. 9999, both signs
+      org.junit.jupiter.api.Assertions.assertEquals(f.format(java.time.Instant.ofEpochMilli(ms)), WireTime.iso(ms), "ms " + ms);
+    }
+    org.junit.jupiter.api.Assertions.assertEquals("1970-01-01T00:00:00.0000000Z", WireTime.iso(0));
+    org.junit.jupiter.api.Assertions.assertEquals("1969-12-31T23:59:59.9990000Z", WireTime.iso(-1));
+  }
 }
