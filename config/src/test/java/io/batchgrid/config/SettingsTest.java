@@ -122,6 +122,14 @@ class SettingsTest {
     SettingsException e = bad("batchgrid.node-provider = kubernetes");
     assertEquals("batchgrid.node-provider", e.key());
     assertTrue(e.getMessage().contains("in-process"), e.getMessage());
+    assertTrue(e.getMessage().contains("local-process"), e.getMessage());
+  }
+
+  @Test
+  void localProcessNodeProviderIsKnown() {
+    Settings s = Settings.load(ConfigFactory.parseString("batchgrid.node-provider = \" local-process \"")
+        .withFallback(ConfigFactory.parseResources("reference.conf")).resolve(ConfigResolveOptions.noSystem()));
+    assertEquals("local-process", s.nodeProvider());
   }
 
   @Test

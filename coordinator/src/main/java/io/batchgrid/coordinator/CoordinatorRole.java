@@ -8,6 +8,7 @@ import io.batchgrid.config.Settings;
 import io.batchgrid.coordinator.catalog.Catalog;
 import io.batchgrid.coordinator.job.JobEntity;
 import io.batchgrid.coordinator.node.InProcessNodeProvider;
+import io.batchgrid.coordinator.node.LocalProcessNodeProvider;
 import io.batchgrid.coordinator.node.NodeGateway;
 import io.batchgrid.coordinator.node.NodeProvider;
 import io.batchgrid.coordinator.pool.PoolEntity;
@@ -27,11 +28,14 @@ public final class CoordinatorRole {
   }
 
   public static CoordinatorRole start(ActorSystem<?> system, Settings settings) {
-    if (!"in-process".equals(settings.nodeProvider())) {
-      throw new IllegalArgumentException("unknown node provider " + settings.nodeProvider());
-    }
-    NodeProvider provider = InProcessNodeProvider.start(system, settings.dataDir().resolve("nodes"),
-        settings.accountName(), null);
+    NodeProvider provider = switch (settings.nodeProvider()) {
+      case "in-process" -> InProcessNodeProvider.start(system, settings.dataDir().resolve("nodes"),
+          settings.accountName(), null);
+      // Needs this member Up: its address is the seed the workers join through.
+      case "local-process" -> LocalProcessNodeProvider.start(system, settings.dataDir(), settings.accountName(), null,
+          LocalProcessNodeProvider.Launcher.of(system.settings().config()));
+      default -> throw new IllegalArgumentException("unknown node provider " + settings.nodeProvider());
+    };
     return start(system, provider);
   }
 
