@@ -35,8 +35,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code batchgrid server}: every role (coordinator, worker nodes, API) in one JVM, a cluster of
- * one node, the journal and snapshots under the data directory. Runs until the JVM is asked to
+ * {@code batchgrid server}: the coordinator and the API in one JVM, with the compute nodes in it too
+ * (in-process) or as worker JVMs it starts (local-process); the journal and snapshots under the data
+ * directory. Runs until the JVM is asked to
  * stop (SIGTERM, Ctrl-C); Pekko's coordinated shutdown then stops the API and the entities.
  */
 @Command(
@@ -84,6 +85,16 @@ public final class ServerCommand implements Callable<Integer> {
   /** HTTPS or not, as configured; known once {@link #call} has read the settings. */
   private TlsSettings tls = TlsSettings.NONE;
 
+  @Option(names = "--node-provider", paramLabel = "NAME",
+      description = "How compute nodes run: in-process (default) or local-process, one worker JVM per node"
+          + " (batchgrid.node-provider, BATCHGRID_NODE_PROVIDER).")
+  String nodeProvider;
+
+  @Option(names = "--cluster-port", paramLabel = "PORT",
+      description = "Artery port workers join through (batchgrid.cluster.port, BATCHGRID_CLUSTER_PORT;"
+          + " default 0 = any free port).")
+  Integer clusterPort;
+
   /** Held until the process ends; static so that nothing can collect it and release the lock. */
   private static volatile FileLock heldLock;
 
@@ -119,6 +130,13 @@ public final class ServerCommand implements Callable<Integer> {
     }
     if (allowPlainHttp != null) {
       o.put(TlsSettings.ALLOW_PLAIN_HTTP, allowPlainHttp);
+    }
+    if (nodeProvider != null) {
+      o.put(Settings.NODE_PROVIDER, nodeProvider);
+    }
+    if (clusterPort != null) {
+      o.put(ServerConfig.CLUSTER_PORT, clusterPort);
+      o.put(ServerConfig.ARTERY_PORT, clusterPort); // the base config is resolved already
     }
     return o;
   }
@@ -173,8 +191,8 @@ public final class ServerCommand implements Callable<Integer> {
       return Main.EXIT_USAGE;
     }
 
-    ActorSystem<Void> system =
-        ActorSystem.create(Behaviors.empty(), "batchgrid", ServerConfig.forServer(settings, base));
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "batchgrid",
+        ServerConfig.forServer(settings, ConfigFactory.parseMap(overrides(), "command line").withFallback(base)));
     ServerBinding binding;
     try {
       joinSelf(system);

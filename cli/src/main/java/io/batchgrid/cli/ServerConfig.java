@@ -18,7 +18,21 @@ public final class ServerConfig {
    */
   public static final String SHARDING_DIR = "pekko.cluster.sharding.distributed-data.durable.lmdb.dir";
 
+  /** The server's Artery port, which workers join through. */
+  public static final String CLUSTER_PORT = "batchgrid.cluster.port";
+
+  public static final String ARTERY_PORT = "pekko.remote.artery.canonical.port";
+
+  public static final String ROLES = "pekko.cluster.roles";
+
   private ServerConfig() {}
+
+  /** The server is a coordinator (and API); it is a worker too when its nodes run in its JVM. */
+  public static java.util.List<String> roles(Settings settings) {
+    return "in-process".equals(settings.nodeProvider())
+        ? java.util.List.of("coordinator", "api", "worker")
+        : java.util.List.of("coordinator", "api");
+  }
 
   /** Where the journal of a data directory lives. */
   public static Path journalDir(Settings settings) {
@@ -45,7 +59,8 @@ public final class ServerConfig {
     Map<String, Object> dirs = Map.of(
         JOURNAL_DIR, journalDir(settings).toString(),
         SNAPSHOT_DIR, snapshotDir(settings).toString(),
-        SHARDING_DIR, shardingDir(settings).toString());
+        SHARDING_DIR, shardingDir(settings).toString(),
+        ROLES, roles(settings));
     return ConfigFactory.parseMap(dirs, "data directory of batchgrid server")
         .withFallback(base)
         .resolve();

@@ -53,6 +53,19 @@ class ServerConfigTest {
     assertEquals(List.of("org.apache.pekko.event.slf4j.Slf4jLogger"),
         c.getStringList("pekko.loggers"));
     assertTrue(!c.getBoolean("pekko.actor.allow-java-serialization"));
+    // Entities only on coordinators; a dead worker is downed within seconds by the side with the coordinator.
+    assertEquals(List.of("coordinator", "api", "worker"), c.getStringList("pekko.cluster.roles"));
+    assertEquals("coordinator", c.getString("pekko.cluster.sharding.role"));
+    assertEquals("keep-oldest", c.getString("pekko.cluster.split-brain-resolver.active-strategy"));
+    assertEquals("coordinator", c.getString("pekko.cluster.split-brain-resolver.keep-oldest.role"));
+    assertTrue(c.getDuration("pekko.cluster.split-brain-resolver.stable-after").toSeconds() <= 5);
+  }
+
+  @Test
+  void withWorkerProcessesTheServerIsNoWorker() {
+    Settings s = new Settings(tmp.resolve("data"), "127.0.0.1", 0, "batchgrid", "", "local-process");
+    assertEquals(List.of("coordinator", "api"),
+        ServerConfig.forServer(s, ConfigFactory.load()).getStringList("pekko.cluster.roles"));
   }
 
   @Test

@@ -1,0 +1,52 @@
+package io.batchgrid.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine.ParseResult;
+
+class WorkerCommandTest {
+
+  private static WorkerCommand parse(String... args) {
+    ParseResult result = Main.commandLine().parseArgs(args);
+    assertTrue(result.hasSubcommand());
+    return assertInstanceOf(WorkerCommand.class, result.subcommand().commandSpec().userObject());
+  }
+
+  @Test
+  void aWorkerJoinsThroughItsSeedWithRoleWorker() {
+    WorkerCommand w = parse("worker", "--seed", "10.0.0.5:25520", "--pool", "p1", "--node", "n1", "--slots", "4",
+        "--data", "/srv/data", "--bind", "10.0.0.7", "--cluster-port", "25530");
+    Config c = w.config(ConfigFactory.load());
+    assertEquals(List.of("worker"), c.getStringList("pekko.cluster.roles"));
+    assertEquals(List.of("pekko://batchgrid@10.0.0.5:25520"), c.getStringList("pekko.cluster.seed-nodes"));
+    assertEquals("10.0.0.7", c.getString("pekko.remote.artery.canonical.hostname"));
+    assertEquals(25530, c.getInt("pekko.remote.artery.canonical.port"));
+    assertEquals("/srv/data", c.getString("batchgrid.data-dir"));
+    assertEquals(4, w.slots);
+    // A worker hosts no entities: sharding is for coordinators.
+    assertEquals("coordinator", c.getString("pekko.cluster.sharding.role"));
+  }
+
+  @Test
+  void theSeedMustBeHostAndPort() {
+    assertThrows(IllegalArgumentException.class, () -> WorkerCommand.seedAddress("localhost"));
+    assertThrows(IllegalArgumentException.class, () -> WorkerCommand.seedAddress("localhost:0"));
+    assertEquals("pekko://batchgrid@[::1]:2552", WorkerCommand.seedAddress("[::1]:2552"));
+  }
+
+  @Test
+  void theServerTakesANodeProviderAndAClusterPort() {
+    ServerCommand s = assertInstanceOf(ServerCommand.class, Main.commandLine()
+        .parseArgs("server", "--node-provider", "local-process", "--cluster-port", "25520")
+        .subcommand().commandSpec().userObject());
+    assertEquals("local-process", s.overrides().get("batchgrid.node-provider"));
+    assertEquals(25520, s.overrides().get("pekko.remote.artery.canonical.port"));
+  }
+}
