@@ -26,6 +26,7 @@ final class ServerProcess implements AutoCloseable {
   final Path dataDir;
   final int port;
   private Process process;
+  private final List<String> extraArgs = new ArrayList<>();
   private final ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();
 
   ServerProcess(Path dataDir) throws IOException {
@@ -33,6 +34,17 @@ final class ServerProcess implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       this.port = s.getLocalPort();
     }
+  }
+
+  /** Adds options to the {@code server} command line (before {@link #start}). */
+  ServerProcess withArgs(String... args) {
+    extraArgs.addAll(List.of(args));
+    return this;
+  }
+
+  /** The server's JVM, e.g. to find the worker processes it started. */
+  ProcessHandle handle() {
+    return process.toHandle();
   }
 
   String url() {
@@ -50,6 +62,7 @@ final class ServerProcess implements AutoCloseable {
         "-Xmx1g", "-Djdk.lang.Process.launchMechanism=VFORK",
         "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-jar", jar.toString(),
         "server", "--data", dataDir.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1"));
+    cmd.addAll(extraArgs);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("BATCHGRID_ACCOUNT_NAME", ACCOUNT);
     pb.environment().put("BATCHGRID_ACCOUNT_KEY", KEY);
