@@ -61,6 +61,7 @@ STATUS = {
     "Task_Delete": (SERVED, "conditional headers"),
     "Task_Get": (SERVED, "conditional headers"),
     "Task_Terminate": (SERVED, "conditional headers"),
+    "Task_Reactivate": (SERVED, "a completed task that failed goes back to active, retry count reset; conditional headers"),
     "ComputeNode_AddUser": (NO, USERS), "ComputeNode_DeleteUser": (NO, USERS), "ComputeNode_UpdateUser": (NO, USERS),
     "ComputeNode_GetRemoteLoginSettings": (NO, USERS),
     "ComputeNode_Get": (SERVED, "live state from the node agent"),

@@ -47,6 +47,7 @@ final class TaskRoutes {
     r.add("GET", "/jobs/{}/tasks/{}", Router.Body.NONE, this::get);
     r.add("DELETE", "/jobs/{}/tasks/{}", Router.Body.NONE, this::delete);
     r.add("POST", "/jobs/{}/tasks/{}/terminate", Router.Body.OPTIONAL, this::terminate);
+    r.add("POST", "/jobs/{}/tasks/{}/reactivate", Router.Body.OPTIONAL, this::reactivate);
   }
 
   static ApiError taskNotFound() {
@@ -249,6 +250,16 @@ final class TaskRoutes {
     return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
             () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.DeleteTask(taskId, r), ctx.timeout()))
         .thenApply(done -> Responses.empty(ctx, 200, List.of()));
+  }
+
+  private CompletionStage<HttpResponse> reactivate(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String jobId = JobRoutes.jobId(c);
+    String taskId = taskId(c);
+    return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.ReactivateTask(taskId, r), ctx.timeout()))
+        .thenCompose(done -> task(jobId, taskId, ctx.timeout()))
+        .thenApply(t -> Responses.empty(ctx, 204, written(ctx, jobId, t)));
   }
 
   private CompletionStage<HttpResponse> terminate(Router.Call c) {

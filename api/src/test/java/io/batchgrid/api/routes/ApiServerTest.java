@@ -263,6 +263,14 @@ class ApiServerTest {
       boolean terminatedAhead = t.get("state").textValue().equals("completed") && !seen.contains(id);
       assertTrue(seen.contains(id) || terminatedAhead, id + " was active throughout but not listed: " + seen);
     }
+    // Reactivate: an active task cannot be; a terminated one (completed, failed) goes back to active.
+    assertEquals(201, client.send("POST", "/jobs/job-paging/tasks?" + V, "{\"id\":\"fresh\",\"commandLine\":\"x\"}").status());
+    assertError(client.send("POST", "/jobs/job-paging/tasks/fresh/reactivate?" + V, null), 409, "TaskNotFailed");
+    assertEquals(204, client.send("POST", "/jobs/job-paging/tasks/fresh/terminate?" + V, null).status());
+    SignedClient.Reply again = client.send("POST", "/jobs/job-paging/tasks/fresh/reactivate?" + V, null);
+    assertEquals(204, again.status(), again.text() + " " + client.send("GET", "/jobs/job-paging/tasks/fresh?" + V, null).text());
+    assertNotNull(again.header("ETag"));
+    assertEquals("active", client.send("GET", "/jobs/job-paging/tasks/fresh?" + V, null).json().get("state").textValue());
     assertEquals(202, client.send("DELETE", "/jobs/job-paging?" + V, null).status());
   }
 
