@@ -30,6 +30,7 @@ import org.apache.pekko.cluster.typed.Down;
 
 import com.typesafe.config.Config;
 
+import io.batchgrid.protocol.node.NodeLayout;
 import io.batchgrid.worker.NodeAgent;
 
 /**
@@ -41,7 +42,8 @@ import io.batchgrid.worker.NodeAgent;
  *
  * <p>Each node logs to {@code <data>/nodes/<id>/agent.log} and leaves its pid in {@code agent.pid}
  * there (and the worker its cluster address in {@code agent.address}). A worker process that exits
- * without being stopped is downed at once rather than after the failure detector's seconds. Stopping a node is SIGTERM (the worker leaves the cluster and kills its tasks), then
+ * without being stopped is downed at once rather than after the failure detector's seconds, and
+ * the task processes it leaves behind (found by their working directory) are killed. Stopping a node is SIGTERM (the worker leaves the cluster and kills its tasks), then
  * SIGKILL after {@code batchgrid.local-process.stop-grace}. When this ActorSystem stops, its
  * workers get SIGTERM; when this JVM dies without stopping, they see the coordinator unreachable and
  * down themselves.
@@ -64,7 +66,7 @@ public final class LocalProcessNodeProvider implements NodeProvider {
   private record Exited(String nodeId, Process process) implements HostCommand {}
 
   /** A worker that died on its own, and the cluster address it had written (null if none). */
-  private record Died(String nodeId, Process process, Address address) implements HostCommand {}
+  private record Died(String nodeId, Process process, Address address, int orphansKilled) implements HostCommand {}
 
   /** How to start a worker process: the command up to (and excluding) the {@code worker} arguments. */
   public record Launcher(List<String> command, Duration stopGrace) {
@@ -157,6 +159,8 @@ public final class LocalProcessNodeProvider implements NodeProvider {
     private final Map<String, Start> pending = new HashMap<>();
     /** Nodes stopped while their process was still starting: stopped as soon as it is there. */
     private final Map<String, Boolean> stopWhenLaunched = new HashMap<>();
+    /** Nodes whose worker died unasked and whose orphans are being killed: no new process yet. */
+    private final java.util.Set<String> dying = new java.util.HashSet<>();
     /** Processes this provider is stopping: their exit is expected. */
     private final java.util.Set<Process> stopping = new java.util.HashSet<>();
 
@@ -185,6 +189,10 @@ public final class LocalProcessNodeProvider implements NodeProvider {
     private Behavior<HostCommand> onStart(Start m) {
       for (String id : m.nodeIds()) {
         stopWhenLaunched.remove(id);
+        if (dying.contains(id)) {
+          pending.put(id, new Start(m.poolId(), List.of(id), m.taskSlots()));
+          continue;
+        }
         if (processes.containsKey(id)) {
           // Already starting or running. If the pool asks again, it has lost the node (the member was
           // downed) while the process lingers: start a new one once that one is gone.
@@ -260,21 +268,56 @@ public final class LocalProcessNodeProvider implements NodeProvider {
       }
       // Died on its own (killed, crashed): the cluster would need the failure detector and the Split
       // Brain Resolver (seconds) to notice. This provider knows now, so it downs the member at once:
-      // the pool's death watch fires and the jobs requeue the node's tasks. The address file is read
-      // before any new process for the node can rewrite it.
-      Path file = dataDir.resolve("nodes").resolve(m.nodeId()).resolve(ADDRESS_FILE);
-      CompletableFuture<Address> address = CompletableFuture.supplyAsync(() -> {
+      // the pool's death watch fires and the jobs requeue the node's tasks. Before that, and before
+      // any new process for the node can start (or rewrite the address file), the dead worker's task
+      // processes are killed: they have lost their parent and nobody would report them.
+      dying.add(m.nodeId());
+      Path nodeDir = dataDir.resolve("nodes").resolve(m.nodeId());
+      CompletableFuture<Died> died = CompletableFuture.supplyAsync(() -> {
+        int killed = killOrphans(nodeDir.resolve(NodeLayout.WORKITEMS));
+        Address address;
         try {
-          return AddressFromURIString.parse(Files.readString(file, StandardCharsets.UTF_8).trim());
+          address = AddressFromURIString.parse(Files.readString(nodeDir.resolve(ADDRESS_FILE), StandardCharsets.UTF_8).trim());
         } catch (IOException | RuntimeException e) {
-          return null;
+          address = null;
         }
+        return new Died(m.nodeId(), m.process(), address, killed);
       }, blocking);
-      ctx.pipeToSelf(address, (a, failure) -> new Died(m.nodeId(), m.process(), a));
+      ctx.pipeToSelf(died, (d, failure) -> d != null ? d : new Died(m.nodeId(), m.process(), null, 0));
       return Behaviors.same();
     }
 
+    /**
+     * Kills the processes whose working directory is under {@code tasksDir}: the tasks (and what
+     * they started) of a worker that died without killing them, re-parented to init by now. Linux
+     * only ({@code /proc/<pid>/cwd}); elsewhere nothing is found. Blocking.
+     */
+    private static int killOrphans(Path dir) {
+      Path tasksDir;
+      try {
+        tasksDir = dir.toRealPath(); // the kernel reports working directories with symlinks resolved
+      } catch (IOException e) {
+        return 0; // no tasks ever ran there
+      }
+      int[] killed = {0};
+      ProcessHandle.allProcesses().forEach(p -> {
+        try {
+          Path cwd = Files.readSymbolicLink(Path.of("/proc", Long.toString(p.pid()), "cwd"));
+          if (cwd.startsWith(tasksDir) && p.destroyForcibly()) {
+            killed[0]++;
+          }
+        } catch (IOException | RuntimeException e) {
+          // gone meanwhile, not ours to read, or no /proc
+        }
+      });
+      return killed[0];
+    }
+
     private Behavior<HostCommand> onDied(Died m) {
+      dying.remove(m.nodeId());
+      if (m.orphansKilled() > 0) {
+        ctx.getLog().info("Killed {} task processes left behind by node {}", m.orphansKilled(), m.nodeId());
+      }
       if (m.address() != null) {
         ctx.getLog().warn("Worker process {} of node {} died: downing its member {}", m.process().pid(), m.nodeId(),
             m.address());
