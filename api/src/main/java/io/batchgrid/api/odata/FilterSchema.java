@@ -127,6 +127,15 @@ public final class FilterSchema {
       .add(Type.BOOLEAN, "isDedicated")
       .build();
 
+  public static final FilterSchema JOB_SCHEDULES = new Builder("job schedules")
+      .add(Type.STRING, "id", "displayName", "url", "eTag", "jobSpecification/poolInfo/poolId",
+          "executionInfo/recentJob/id")
+      .add(Type.DATETIME, "lastModified", "creationTime", "stateTransitionTime", "executionInfo/nextRunTime",
+          "executionInfo/endTime", "schedule/doNotRunUntil", "schedule/doNotRunAfter")
+      .add(Type.oneOf("active", "completed", "disabled", "terminating", "deleting"), "state", "previousState")
+      .add(Type.NUMBER, "jobSpecification/priority")
+      .build();
+
   /** Supported images ({@code GET /supportedimages}). */
   public static final FilterSchema IMAGES = new Builder("supported images")
       .add(Type.STRING, "nodeAgentSKUId", "imageReference/publisher", "imageReference/offer", "imageReference/sku",

@@ -55,6 +55,7 @@ public final class ApiHandler implements Function<HttpRequest, CompletionStage<H
     pools.register(router);
     new AccountRoutes(coordinator).register(router);
     jobs.register(router);
+    new ScheduleRoutes(coordinator, jobs).register(router);
     tasks.register(router);
     files.register(router);
     return router;

@@ -13,6 +13,7 @@ import org.apache.pekko.pattern.StatusReply;
 import io.batchgrid.coordinator.catalog.Catalog;
 import io.batchgrid.coordinator.job.JobEntity;
 import io.batchgrid.coordinator.pool.PoolEntity;
+import io.batchgrid.coordinator.schedule.JobScheduleEntity;
 import io.batchgrid.protocol.node.NodeMessage;
 import io.batchgrid.protocol.node.NodeStatus;
 
@@ -39,6 +40,11 @@ public final class Coordinator {
   public <T> CompletionStage<T> pool(String poolId, Function<ActorRef<StatusReply<T>>, PoolEntity.Command> command,
       Duration timeout) {
     return AskPattern.askWithStatus(PoolEntity.ref(system, poolId), command, timeout, system.scheduler());
+  }
+
+  public <T> CompletionStage<T> schedule(String scheduleId,
+      Function<ActorRef<StatusReply<T>>, JobScheduleEntity.Command> command, Duration timeout) {
+    return AskPattern.askWithStatus(JobScheduleEntity.ref(system, scheduleId), command, timeout, system.scheduler());
   }
 
   public CompletionStage<List<String>> ids(Catalog.Kind kind, Duration timeout) {

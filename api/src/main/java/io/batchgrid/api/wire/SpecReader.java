@@ -157,6 +157,88 @@ public final class SpecReader {
     return formula;
   }
 
+  // ------------------------------------------------------------------------------- schedules
+
+  /** {@code JobScheduleAddParameter}: id, schedule and jobSpecification required. */
+  public static io.batchgrid.protocol.spec.JobScheduleSpec jobSchedule(ObjectNode body) {
+    Props p = Props.root(body);
+    io.batchgrid.protocol.spec.JobScheduleSpec.Builder b = io.batchgrid.protocol.spec.JobScheduleSpec.newBuilder();
+    b.setId(id(p, "id"));
+    displayName(p).ifPresent(b::setDisplayName);
+    b.setSchedule(schedule(p.requiredObject("schedule")));
+    b.setJobSpecification(jobSpecification(p.requiredObject("jobSpecification")));
+    b.addAllMetadata(metadata(p));
+    return b.build();
+  }
+
+  /**
+   * A schedule update: PATCH ({@code replace} false) changes what the body names; PUT replaces
+   * schedule, jobSpecification and metadata (the first two required).
+   */
+  public static io.batchgrid.protocol.spec.JobScheduleSpec jobScheduleUpdate(
+      io.batchgrid.protocol.spec.JobScheduleSpec current, ObjectNode body, boolean replace) {
+    Props p = Props.root(body);
+    io.batchgrid.protocol.spec.JobScheduleSpec.Builder b = current.toBuilder();
+    Props schedule = replace ? p.requiredObject("schedule") : p.object("schedule");
+    if (schedule != null) {
+      b.setSchedule(schedule(schedule));
+    }
+    Props job = replace ? p.requiredObject("jobSpecification") : p.object("jobSpecification");
+    if (job != null) {
+      b.setJobSpecification(jobSpecification(job));
+    }
+    if (replace || p.has("metadata")) {
+      b.clearMetadata().addAllMetadata(metadata(p));
+    }
+    return b.build();
+  }
+
+  private static io.batchgrid.protocol.spec.Schedule schedule(Props s) {
+    io.batchgrid.protocol.spec.Schedule.Builder b = io.batchgrid.protocol.spec.Schedule.newBuilder();
+    Long until = dateTimeMs(s, "doNotRunUntil");
+    if (until != null) {
+      b.setDoNotRunUntilMs(until);
+    }
+    Long after = dateTimeMs(s, "doNotRunAfter");
+    if (after != null) {
+      b.setDoNotRunAfterMs(after);
+    }
+    Long window = s.durationMs("startWindow");
+    if (window != null) {
+      if (window < 60_000) {
+        throw s.invalid("startWindow", "The start window must be at least 1 minute");
+      }
+      b.setStartWindowMs(window);
+    }
+    Long recurrence = s.durationMs("recurrenceInterval");
+    if (recurrence != null) {
+      if (recurrence < 60_000) {
+        throw s.invalid("recurrenceInterval", "The recurrence interval must be at least 1 minute");
+      }
+      b.setRecurrenceIntervalMs(recurrence);
+    }
+    return b.build();
+  }
+
+  private static Long dateTimeMs(Props p, String name) {
+    String text = p.string(name);
+    if (text == null) {
+      return null;
+    }
+    try {
+      return java.time.OffsetDateTime.parse(text.trim()).toInstant().toEpochMilli();
+    } catch (java.time.format.DateTimeParseException e) {
+      throw p.invalid(name, "An ISO 8601 date and time with an offset is expected, e.g. 2024-01-01T00:00:00Z");
+    }
+  }
+
+  /** A {@code JobSpecification}: a job without an id (each run gets its own). */
+  private static JobSpec jobSpecification(Props js) {
+    ObjectNode copy = js.node().deepCopy();
+    copy.put("id", "schedule-job");
+    return job(copy).toBuilder().clearId().build();
+  }
+
   /** {@code PoolResizeParameter}: the new dedicated target. */
   public static int resize(ObjectNode body) {
     Props p = Props.root(body);

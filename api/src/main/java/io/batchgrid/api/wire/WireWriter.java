@@ -17,6 +17,8 @@ import io.batchgrid.protocol.node.NodeFile;
 import io.batchgrid.protocol.node.NodeState;
 import io.batchgrid.protocol.node.RunningTask;
 import io.batchgrid.protocol.pool.PoolRecord;
+import io.batchgrid.protocol.schedule.JobScheduleRecord;
+import io.batchgrid.protocol.spec.JobScheduleSpec;
 import io.batchgrid.protocol.spec.ExitConditions;
 import io.batchgrid.protocol.spec.ExitOptions;
 import io.batchgrid.protocol.spec.JobSpec;
@@ -236,6 +238,80 @@ public record WireWriter(String baseUrl) {
     exec.put("poolId", s.getPoolId());
     if (j.terminateReason() != null && !j.terminateReason().isEmpty()) {
       exec.put("terminateReason", j.terminateReason());
+    }
+    return o;
+  }
+
+  public String jobScheduleUrl(String id) {
+    return baseUrl + "/jobschedules/" + Paths.encodeSegment(id);
+  }
+
+  /** A job schedule as {@code CloudJobSchedule}. */
+  public ObjectNode jobSchedule(JobScheduleRecord r, long nextRunMs, String recentJobId) {
+    JobScheduleSpec s = r.spec();
+    ObjectNode o = Json.object();
+    o.put("id", s.getId());
+    if (!s.getDisplayName().isEmpty()) {
+      o.put("displayName", s.getDisplayName());
+    }
+    o.put("url", jobScheduleUrl(s.getId()));
+    o.put("eTag", etag(r.creationTimeMs(), r.version()));
+    o.put("lastModified", WireTime.iso(r.lastModifiedMs()));
+    o.put("creationTime", WireTime.iso(r.creationTimeMs()));
+    o.put("state", r.state().wire());
+    o.put("stateTransitionTime", WireTime.iso(r.stateTransitionTimeMs()));
+    if (r.previousState() != null) {
+      o.put("previousState", r.previousState().wire());
+    }
+    ObjectNode sched = o.putObject("schedule");
+    var sc = s.getSchedule();
+    if (sc.hasDoNotRunUntilMs()) {
+      sched.put("doNotRunUntil", WireTime.iso(sc.getDoNotRunUntilMs()));
+    }
+    if (sc.hasDoNotRunAfterMs()) {
+      sched.put("doNotRunAfter", WireTime.iso(sc.getDoNotRunAfterMs()));
+    }
+    if (sc.hasStartWindowMs()) {
+      sched.put("startWindow", WireTime.duration(sc.getStartWindowMs()));
+    }
+    if (sc.hasRecurrenceIntervalMs()) {
+      sched.put("recurrenceInterval", WireTime.duration(sc.getRecurrenceIntervalMs()));
+    }
+    ObjectNode job = o.putObject("jobSpecification");
+    JobSpec j = s.getJobSpecification();
+    if (!j.getDisplayName().isEmpty()) {
+      job.put("displayName", j.getDisplayName());
+    }
+    job.put("priority", j.getPriority());
+    job.put("allowTaskPreemption", j.getAllowTaskPreemption());
+    job.put("maxParallelTasks", j.hasMaxParallelTasks() ? j.getMaxParallelTasks() : -1);
+    job.put("usesTaskDependencies", j.getUsesTaskDependencies());
+    job.put("onAllTasksComplete", j.getOnAllTasksComplete().isEmpty() ? "noaction" : j.getOnAllTasksComplete());
+    job.put("onTaskFailure", j.getOnTaskFailure().isEmpty() ? "noaction" : j.getOnTaskFailure());
+    ObjectNode c = job.putObject("constraints");
+    c.put("maxWallClockTime", j.hasConstraints() && j.getConstraints().hasMaxWallClockTimeMs()
+        ? WireTime.duration(j.getConstraints().getMaxWallClockTimeMs()) : WireTime.UNBOUNDED);
+    c.put("maxTaskRetryCount", j.hasConstraints() && j.getConstraints().hasMaxTaskRetryCount()
+        ? j.getConstraints().getMaxTaskRetryCount() : 0);
+    if (j.getCommonEnvironmentSettingsCount() > 0) {
+      job.set("commonEnvironmentSettings", nameValues(j.getCommonEnvironmentSettingsList()));
+    }
+    job.putObject("poolInfo").put("poolId", j.getPoolId());
+    if (j.getMetadataCount() > 0) {
+      job.set("metadata", nameValues(j.getMetadataList()));
+    }
+    ObjectNode exec = o.putObject("executionInfo");
+    if (nextRunMs > 0) {
+      exec.put("nextRunTime", WireTime.iso(nextRunMs));
+    }
+    if (recentJobId != null && !recentJobId.isEmpty()) {
+      exec.putObject("recentJob").put("id", recentJobId).put("url", jobUrl(recentJobId));
+    }
+    if (r.endTimeMs() > 0) {
+      exec.put("endTime", WireTime.iso(r.endTimeMs()));
+    }
+    if (s.getMetadataCount() > 0) {
+      o.set("metadata", nameValues(s.getMetadataList()));
     }
     return o;
   }

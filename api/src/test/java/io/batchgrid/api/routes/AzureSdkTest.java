@@ -148,6 +148,49 @@ class AzureSdkTest {
   }
 
   @Test
+  @Timeout(60)
+  void jobSchedulesThroughTheSdk() throws Exception {
+    client.poolOperations().createPool("sdk-sched-pool", "standard_d2s_v3", new VirtualMachineConfiguration()
+        .withImageReference(new ImageReference().withPublisher("p").withOffer("o").withSku("s"))
+        .withNodeAgentSKUId("batch.node.ubuntu 22.04"), 0);
+    var schedule = new com.microsoft.azure.batch.protocol.models.Schedule()
+        .withRecurrenceInterval(org.joda.time.Period.hours(1));
+    var spec = new com.microsoft.azure.batch.protocol.models.JobSpecification()
+        .withPriority(3).withPoolInfo(new PoolInformation().withPoolId("sdk-sched-pool"));
+    client.jobScheduleOperations().createJobSchedule("sdk-sched", schedule, spec);
+    assertTrue(client.jobScheduleOperations().existsJobSchedule("sdk-sched"));
+    assertFalse(client.jobScheduleOperations().existsJobSchedule("no-sched"));
+    var got = client.jobScheduleOperations().getJobSchedule("sdk-sched");
+    assertEquals(com.microsoft.azure.batch.protocol.models.JobScheduleState.ACTIVE, got.state());
+    assertEquals(3, got.jobSpecification().priority());
+    assertEquals("sdk-sched-pool", got.jobSpecification().poolInfo().poolId());
+    assertEquals(3600, got.schedule().recurrenceInterval().toStandardSeconds().getSeconds());
+    assertTrue(client.jobScheduleOperations().listJobSchedules().stream().anyMatch(x -> x.id().equals("sdk-sched")));
+    // The first run is due at once: its job appears under the schedule.
+    org.apache.pekko.actor.testkit.typed.javadsl.TestProbe<Object> probe = server.testKit.createTestProbe();
+    probe.awaitAssert(java.time.Duration.ofSeconds(20), java.time.Duration.ofMillis(100), () -> {
+      assertEquals(1, client.jobOperations().listJobs("sdk-sched").size());
+      return null;
+    });
+    client.jobScheduleOperations().patchJobSchedule("sdk-sched", null,
+        new com.microsoft.azure.batch.protocol.models.JobSpecification().withPriority(7)
+            .withPoolInfo(new PoolInformation().withPoolId("sdk-sched-pool")));
+    assertEquals(7, client.jobScheduleOperations().getJobSchedule("sdk-sched").jobSpecification().priority());
+    assertEquals(3600, client.jobScheduleOperations().getJobSchedule("sdk-sched").schedule().recurrenceInterval()
+        .toStandardSeconds().getSeconds(), "PATCH keeps what it does not name");
+    client.jobScheduleOperations().disableJobSchedule("sdk-sched");
+    assertEquals(com.microsoft.azure.batch.protocol.models.JobScheduleState.DISABLED,
+        client.jobScheduleOperations().getJobSchedule("sdk-sched").state());
+    client.jobScheduleOperations().enableJobSchedule("sdk-sched");
+    client.jobScheduleOperations().terminateJobSchedule("sdk-sched");
+    client.jobScheduleOperations().deleteJobSchedule("sdk-sched");
+    BatchErrorException e = assertThrows(BatchErrorException.class,
+        () -> client.jobScheduleOperations().getJobSchedule("no-sched"));
+    assertEquals("JobScheduleNotFound", code(e));
+    client.poolOperations().deletePool("sdk-sched-pool");
+  }
+
+  @Test
   void aWrongKeyIsRefused() throws Exception {
     BatchClient wrong = BatchClient.open(new BatchSharedKeyCredentials(server.baseUrl, TestServer.ACCOUNT,
         Base64.getEncoder().encodeToString("not the key".getBytes())));
