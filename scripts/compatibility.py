@@ -67,6 +67,9 @@ STATUS = {
     "JobSchedule_Enable": (SERVED, ""),
     "JobSchedule_Terminate": (SERVED, ""),
     "Job_ListFromJobSchedule": (SERVED, "the jobs `<scheduleId>:job-<n>` it created"),
+    "Task_ListSubtasks": (SERVED, "always empty: batchgrid has no multi-instance tasks"),
+    "Job_ListPreparationAndReleaseTaskStatus": (SERVED, "always 409 JobPreparationTaskNotSpecified, as Azure answers "
+                                                        "for a job without one (batchgrid refuses them)"),
     "Task_Add": (PARTIAL, "containers, multi-instance tasks and authentication tokens are FeatureNotSupported"),
     "Task_List": (SERVED, "$filter (full grammar), nested $select; at most 10,000 tasks examined per request"),
     "Task_AddCollection": (SERVED, "at most 100 tasks / 1 MiB; per-task clienterror results"),

@@ -42,6 +42,7 @@ final class JobRoutes {
     r.add("POST", "/jobs/{}/disable", Router.Body.REQUIRED, this::disable);
     r.add("POST", "/jobs/{}/enable", Router.Body.OPTIONAL, this::enable);
     r.add("GET", "/jobs/{}/taskcounts", Router.Body.NONE, this::taskCounts);
+    r.add("GET", "/jobs/{}/jobpreparationandreleasetaskstatus", Router.Body.NONE, this::preparationStatus);
   }
 
   static ApiError jobNotFound() {
@@ -167,6 +168,15 @@ final class JobRoutes {
             () -> coordinator.<org.apache.pekko.Done>job(jobId, JobEntity.Enable::new, ctx.timeout()))
         .thenCompose(done -> summary(jobId, ctx.timeout()))
         .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
+  }
+
+  /** batchgrid refuses job preparation and release tasks, so every job answers as Azure does for a job without them. */
+  private CompletionStage<HttpResponse> preparationStatus(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    return summary(jobId(c), ctx.timeout()).thenApply(j -> {
+      throw new ApiError(409, "JobPreparationTaskNotSpecified",
+          "The specified job does not have a job preparation task.", java.util.Map.of("JobId", j.spec().getId()));
+    });
   }
 
   private CompletionStage<HttpResponse> taskCounts(Router.Call c) {

@@ -48,6 +48,7 @@ final class TaskRoutes {
     r.add("DELETE", "/jobs/{}/tasks/{}", Router.Body.NONE, this::delete);
     r.add("POST", "/jobs/{}/tasks/{}/terminate", Router.Body.OPTIONAL, this::terminate);
     r.add("POST", "/jobs/{}/tasks/{}/reactivate", Router.Body.OPTIONAL, this::reactivate);
+    r.add("GET", "/jobs/{}/tasks/{}/subtasksinfo", Router.Body.NONE, this::subtasks);
   }
 
   static ApiError taskNotFound() {
@@ -250,6 +251,20 @@ final class TaskRoutes {
     return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
             () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.DeleteTask(taskId, r), ctx.timeout()))
         .thenApply(done -> Responses.empty(ctx, 200, List.of()));
+  }
+
+  /** Only multi-instance tasks have subtasks, and batchgrid has none: an empty list for a task that exists. */
+  private CompletionStage<HttpResponse> subtasks(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String jobId = JobRoutes.jobId(c);
+    String taskId = taskId(c);
+    return jobs.summary(jobId, ctx.timeout()).thenCompose(j -> task(jobId, taskId, ctx.timeout()))
+        .thenApply(t -> {
+          ObjectNode body = Json.object();
+          body.put("odata.metadata", ctx.writer().metadata("Microsoft.Azure.Batch.Protocol.Entities.CloudTaskListSubtasksResult"));
+          body.putArray("value");
+          return Responses.json(ctx, 200, body, List.of());
+        });
   }
 
   private CompletionStage<HttpResponse> reactivate(Router.Call c) {

@@ -271,6 +271,11 @@ class ApiServerTest {
     assertEquals(204, again.status(), again.text() + " " + client.send("GET", "/jobs/job-paging/tasks/fresh?" + V, null).text());
     assertNotNull(again.header("ETag"));
     assertEquals("active", client.send("GET", "/jobs/job-paging/tasks/fresh?" + V, null).json().get("state").textValue());
+    JsonNode subtasks = client.send("GET", "/jobs/job-paging/tasks/fresh/subtasksinfo?" + V, null).json();
+    assertEquals(0, subtasks.get("value").size(), subtasks.toString());
+    assertError(client.send("GET", "/jobs/job-paging/tasks/nope/subtasksinfo?" + V, null), 404, "TaskNotFound");
+    assertError(client.send("GET", "/jobs/job-paging/jobpreparationandreleasetaskstatus?" + V, null), 409,
+        "JobPreparationTaskNotSpecified");
     assertEquals(202, client.send("DELETE", "/jobs/job-paging?" + V, null).status());
   }
 
