@@ -33,6 +33,10 @@ STATUS = {
     "Certificate_Delete": (NO, CERT), "Certificate_Get": (NO, CERT),
     "File_GetFromTask": (SERVED, "ocp-range supported"),
     "File_GetPropertiesFromTask": (SERVED, ""),
+    "File_ListFromComputeNode": (SERVED, "paths relative to the node's root (shared/, startup/, workitems/...); "
+                                         "`recursive`, `$filter` on name; 409 NodeNotReady while the node is not registered"),
+    "File_GetFromComputeNode": (SERVED, "ocp-range supported"),
+    "File_GetPropertiesFromComputeNode": (SERVED, ""),
     "File_ListFromTask": (SERVED, "`recursive`; `$filter` on name (e.g. startswith(name,'wd/'))"),
     "Job_Delete": (SERVED, "conditional headers"),
     "Job_Get": (SERVED, "conditional headers (304 on If-None-Match / If-Modified-Since), nested $select"),

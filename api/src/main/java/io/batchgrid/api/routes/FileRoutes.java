@@ -52,6 +52,9 @@ final class FileRoutes {
     r.add("GET", "/jobs/{}/tasks/{}/files", Router.Body.NONE, this::list);
     r.add("GET", "/jobs/{}/tasks/{}/files/{*}", Router.Body.NONE, c -> file(c, false));
     r.add("HEAD", "/jobs/{}/tasks/{}/files/{*}", Router.Body.NONE, c -> file(c, true));
+    r.add("GET", "/pools/{}/nodes/{}/files", Router.Body.NONE, this::listNode);
+    r.add("GET", "/pools/{}/nodes/{}/files/{*}", Router.Body.NONE, c -> nodeFile(c, false));
+    r.add("HEAD", "/pools/{}/nodes/{}/files/{*}", Router.Body.NONE, c -> nodeFile(c, true));
   }
 
   static ApiError fileNotFound(String path) {
@@ -110,25 +113,78 @@ final class FileRoutes {
             }
             throw new java.util.concurrent.CompletionException(cause);
           });
-    }).thenApply(files -> {
-      ArrayNode values = Json.NODES.arrayNode();
-      String next = null;
-      for (NodeFile f : files) {
-        if (after != null && f.name().compareTo(after) <= 0) {
-          continue;
-        }
-        ObjectNode o = ctx.writer().taskFile(jobId, taskId, f.name(), f);
-        if (!filter.test(o)) {
-          continue;
-        }
-        if (values.size() == max) {
-          next = Lists.nextLink(ctx, values.get(values.size() - 1).get("name").textValue());
-          break;
-        }
-        values.add(o);
+    }).thenApply(files -> listing(ctx, files, after, max, filter, f -> ctx.writer().taskFile(jobId, taskId, f.name(), f)));
+  }
+
+  // ------------------------------------------------------------------------------ node files
+
+  /** The agent of a registered node; 409 NodeNotReady while it is not registered. */
+  private CompletionStage<org.apache.pekko.actor.typed.ActorRef<NodeMessage>> agent(Router.Call c, Duration timeout) {
+    String poolId = c.param(0);
+    if (!io.batchgrid.protocol.Ids.isValid(poolId)) {
+      throw PoolRoutes.poolNotFound();
+    }
+    String nodeId = c.param(1);
+    return coordinator.<PoolEntity.NodeHandle>pool(poolId, r -> new PoolEntity.GetNode(nodeId, r), timeout)
+        .thenApply(h -> {
+          if (h.agent() == null) {
+            throw ApiError.of(ErrorCode.NODE_NOT_READY, "The compute node is not available at the moment.",
+                "NodeId", nodeId, "Reason", "The node is " + h.state().wire() + "; retry shortly");
+          }
+          return h.agent();
+        });
+  }
+
+  private CompletionStage<HttpResponse> listNode(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    java.util.function.Predicate<ObjectNode> filter = Lists.filter(ctx, io.batchgrid.api.odata.FilterSchema.FILES);
+    boolean recursive = ctx.param("recursive").map(v -> v.trim().equalsIgnoreCase("true")).orElse(false);
+    int max = Lists.maxResults(ctx);
+    String after = Lists.afterKey(ctx);
+    Duration timeout = ctx.timeout();
+    String poolId = c.param(0);
+    String nodeId = c.param(1);
+    return agent(c, timeout)
+        .thenCompose(agent -> coordinator.<List<NodeFile>>node(agent, r -> new NodeMessage.ListFiles("", recursive, r), timeout))
+        .thenApply(files -> listing(ctx, files, after, max, filter, f -> ctx.writer().nodeFile(poolId, nodeId, f.name(), f)));
+  }
+
+  private CompletionStage<HttpResponse> nodeFile(Router.Call c, boolean head) {
+    RequestContext ctx = c.ctx();
+    String path = filePath(c);
+    Duration timeout = ctx.timeout();
+    Optional<long[]> range = ctx.header("ocp-range").map(FileRoutes::range);
+    String url = ctx.writer().nodeFileUrl(c.param(0), c.param(1), path);
+    return agent(c, timeout).thenCompose(agent -> serve(ctx, agent, path, path, url, head, range, timeout))
+        .exceptionally(e -> {
+          Throwable cause = ApiHandler.unwrap(e);
+          if (cause instanceof BatchException b && b.code() == ErrorCode.FILE_NOT_FOUND) {
+            throw fileNotFound(path);
+          }
+          throw new java.util.concurrent.CompletionException(cause);
+        });
+  }
+
+  /** A page of a file listing, after {@code after}, filtered. */
+  private static HttpResponse listing(RequestContext ctx, List<NodeFile> files, String after, int max,
+      java.util.function.Predicate<ObjectNode> filter, java.util.function.Function<NodeFile, ObjectNode> wire) {
+    ArrayNode values = Json.NODES.arrayNode();
+    String next = null;
+    for (NodeFile f : files) {
+      if (after != null && f.name().compareTo(after) <= 0) {
+        continue;
       }
-      return Responses.json(ctx, 200, Responses.list(ctx, "files", values, next), List.of());
-    });
+      ObjectNode o = wire.apply(f);
+      if (!filter.test(o)) {
+        continue;
+      }
+      if (values.size() == max) {
+        next = Lists.nextLink(ctx, values.get(values.size() - 1).get("name").textValue());
+        break;
+      }
+      values.add(o);
+    }
+    return Responses.json(ctx, 200, Responses.list(ctx, "files", values, next), List.of());
   }
 
   private CompletionStage<HttpResponse> file(Router.Call c, boolean head) {
@@ -142,29 +198,8 @@ final class FileRoutes {
       if (p.isEmpty()) {
         throw fileNotFound(path);
       }
-      String nodePath = p.get().directory() + "/" + path;
-      if (head) {
-        return coordinator.<List<NodeFile>>node(p.get().agent(), r -> new NodeMessage.ListFiles(nodePath, false, r), timeout)
-            .thenApply(files -> {
-              if (files.size() != 1) {
-                throw fileNotFound(path);
-              }
-              NodeFile f = files.get(0);
-              return HttpResponse.create().withStatus(200).addHeaders(headers(ctx, jobId, taskId, path, f))
-                  .withEntity(HttpEntities.create(contentType(path, f), f.directory() ? 0 : f.size(),
-                      org.apache.pekko.stream.javadsl.Source.empty()));
-            });
-      }
-      long offset = range.map(r -> r[0]).orElse(0L);
-      long length = range.map(r -> r[1] < 0 ? -1 : r[1] - r[0] + 1).orElse(-1L);
-      return coordinator.<NodeMessage.FileContent>node(p.get().agent(), r -> new NodeMessage.ReadFile(nodePath, offset, length, r), timeout)
-          .thenApply(content -> {
-            NodeFile f = content.file();
-            long available = Math.max(0, f.size() - offset);
-            long size = length < 0 ? available : Math.min(length, available);
-            return HttpResponse.create().withStatus(200).addHeaders(headers(ctx, jobId, taskId, path, f))
-                .withEntity(HttpEntities.create(contentType(path, f), size, content.data().getSource()));
-          });
+      return serve(ctx, p.get().agent(), p.get().directory() + "/" + path, path,
+          ctx.writer().taskFileUrl(jobId, taskId, path), head, range, timeout);
     }).exceptionally(e -> {
       Throwable cause = ApiHandler.unwrap(e);
       if (cause instanceof BatchException b && b.code() == ErrorCode.FILE_NOT_FOUND) {
@@ -174,19 +209,46 @@ final class FileRoutes {
     });
   }
 
+  /** A file (or, with {@code head}, its properties) from a node's agent; {@code nodePath} is relative to the node's root. */
+  private CompletionStage<HttpResponse> serve(RequestContext ctx, org.apache.pekko.actor.typed.ActorRef<NodeMessage> agent,
+      String nodePath, String path, String url, boolean head, Optional<long[]> range, Duration timeout) {
+    if (head) {
+      return coordinator.<List<NodeFile>>node(agent, r -> new NodeMessage.ListFiles(nodePath, false, r), timeout)
+          .thenApply(files -> {
+            if (files.size() != 1) {
+              throw fileNotFound(path);
+            }
+            NodeFile f = files.get(0);
+            return HttpResponse.create().withStatus(200).addHeaders(headers(ctx, url, f))
+                .withEntity(HttpEntities.create(contentType(path, f), f.directory() ? 0 : f.size(),
+                    org.apache.pekko.stream.javadsl.Source.empty()));
+          });
+    }
+    long offset = range.map(r -> r[0]).orElse(0L);
+    long length = range.map(r -> r[1] < 0 ? -1 : r[1] - r[0] + 1).orElse(-1L);
+    return coordinator.<NodeMessage.FileContent>node(agent, r -> new NodeMessage.ReadFile(nodePath, offset, length, r), timeout)
+        .thenApply(content -> {
+          NodeFile f = content.file();
+          long available = Math.max(0, f.size() - offset);
+          long size = length < 0 ? available : Math.min(length, available);
+          return HttpResponse.create().withStatus(200).addHeaders(headers(ctx, url, f))
+              .withEntity(HttpEntities.create(contentType(path, f), size, content.data().getSource()));
+        });
+  }
+
   private static ContentType contentType(String path, NodeFile f) {
     String t = WireWriter.contentType(path);
     return t.equals("text/plain") ? ContentTypes.TEXT_PLAIN_UTF8
         : t.equals("application/json") ? ContentTypes.APPLICATION_JSON : ContentTypes.APPLICATION_OCTET_STREAM;
   }
 
-  private static List<HttpHeader> headers(RequestContext ctx, String jobId, String taskId, String path, NodeFile f) {
+  private static List<HttpHeader> headers(RequestContext ctx, String url, NodeFile f) {
     List<HttpHeader> h = new ArrayList<>(Responses.standard(ctx));
     h.add(RawHeader.create("ETag", "\"" + WireWriter.etag(f.lastModifiedMs(), f.size()) + "\""));
     h.add(RawHeader.create("Last-Modified", WireTime.rfc1123(f.lastModifiedMs())));
     h.add(RawHeader.create("ocp-creation-time", WireTime.rfc1123(f.creationTimeMs() > 0 ? f.creationTimeMs() : f.lastModifiedMs())));
     h.add(RawHeader.create("ocp-batch-file-isdirectory", Boolean.toString(f.directory())));
-    h.add(RawHeader.create("ocp-batch-file-url", ctx.writer().taskFileUrl(jobId, taskId, path)));
+    h.add(RawHeader.create("ocp-batch-file-url", url));
     if (f.fileMode() != null && !f.fileMode().isEmpty()) {
       h.add(RawHeader.create("ocp-batch-file-mode", f.fileMode()));
     }

@@ -548,9 +548,22 @@ public record WireWriter(String baseUrl) {
    * @param name the file's path relative to the task directory, '/'-separated
    */
   public ObjectNode taskFile(String jobId, String taskId, String name, NodeFile f) {
+    return file(name, taskFileUrl(jobId, taskId, name), f);
+  }
+
+  public String nodeFileUrl(String poolId, String nodeId, String name) {
+    return nodeUrl(poolId, nodeId) + "/files/" + Paths.encodePath(name);
+  }
+
+  public ObjectNode nodeFile(String poolId, String nodeId, String name, NodeFile f) {
+    return file(name, nodeFileUrl(poolId, nodeId, name), f);
+  }
+
+  /** A {@code NodeFile} of a listing. */
+  public static ObjectNode file(String name, String url, NodeFile f) {
     ObjectNode o = Json.object();
     o.put("name", name);
-    o.put("url", taskFileUrl(jobId, taskId, name));
+    o.put("url", url);
     o.put("isDirectory", f.directory());
     ObjectNode p = o.putObject("properties");
     if (f.creationTimeMs() > 0) {

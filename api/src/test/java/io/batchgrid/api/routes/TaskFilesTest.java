@@ -83,5 +83,24 @@ class TaskFilesTest {
 
     JsonNode node = client.send("GET", "/pools/files-pool/nodes?" + V, null).json().at("/value/0");
     assertTrue(Set.of("idle", "running").contains(node.get("state").textValue()), node.toString());
+
+    // The same files from the node's side: paths relative to the node's root.
+    String nodeId = task.at("/nodeInfo/nodeId").textValue();
+    String root = task.at("/nodeInfo/taskRootDirectory").textValue();
+    String nodeFiles = "/pools/files-pool/nodes/" + nodeId + "/files";
+    JsonNode listed = client.send("GET", nodeFiles + "?" + V + "&recursive=true&$filter="
+        + ApiServerTest.enc("startswith(name,'" + root + "')"), null).json();
+    Set<String> onNode = new HashSet<>();
+    listed.get("value").forEach(f -> onNode.add(f.get("name").textValue()));
+    assertTrue(onNode.contains(root + "/stdout.txt"), onNode.toString());
+    assertTrue(onNode.contains(root + "/wd/out/n.txt"), onNode.toString());
+    JsonNode nodeTop = client.send("GET", nodeFiles + "?" + V, null).json();
+    assertTrue(nodeTop.get("value").size() >= 1, nodeTop.toString());
+    assertEquals("hello world\n", client.send("GET", nodeFiles + "/" + root + "/stdout.txt?" + V, null).text());
+    SignedClient.Reply nodeHead = client.send("HEAD", nodeFiles + "/" + root + "/stdout.txt?" + V, null);
+    assertEquals(200, nodeHead.status());
+    assertEquals(server.baseUrl + nodeFiles + "/" + root + "/stdout.txt", nodeHead.header("ocp-batch-file-url"));
+    assertEquals(404, client.send("GET", nodeFiles + "/nope.txt?" + V, null).status());
+    assertEquals(404, client.send("GET", "/pools/files-pool/nodes/no-node/files?" + V, null).status());
   }
 }
