@@ -96,6 +96,13 @@ public record WireWriter(String baseUrl) {
     o.put("vmSize", s.getVmSize());
     putJson(o, "virtualMachineConfiguration", s.getVirtualMachineConfigurationJson());
     o.put("resizeTimeout", s.hasResizeTimeoutMs() ? WireTime.duration(s.getResizeTimeoutMs()) : DEFAULT_RESIZE_TIMEOUT);
+    if (r.resizeError() != null) {
+      ObjectNode error = Json.object();
+      error.put("code", r.resizeError().code());
+      error.put("message", r.resizeError().message());
+      error.putArray("values");
+      o.putArray("resizeErrors").add(error);
+    }
     o.put("currentDedicatedNodes", currentDedicatedNodes);
     o.put("currentLowPriorityNodes", 0);
     o.put("targetDedicatedNodes", r.targetDedicatedNodes());

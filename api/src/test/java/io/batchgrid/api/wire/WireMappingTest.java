@@ -116,6 +116,13 @@ class WireMappingTest {
     assertEquals(4, cp.taskSlotsPerNode());
     assertEquals("pack", cp.taskSchedulingPolicy().nodeFillType().toString());
     assertEquals("ubuntu", cp.virtualMachineConfiguration().imageReference().offer());
+    assertEquals(null, cp.resizeErrors());
+
+    PoolRecord timedOut = new PoolRecord(ps, PoolState.ACTIVE, AllocationState.STEADY, T0, T0, T0, T0, 2, 1, Map.of(),
+        new PoolRecord.ResizeError("AllocationTimedout", "did not start in time"));
+    CloudPool stopped = sdk(W.pool(timedOut, 1), CloudPool.class);
+    assertEquals("AllocationTimedout", stopped.resizeErrors().get(0).code());
+    assertEquals("steady", stopped.allocationState().toString());
 
     JobSpec js = SpecReader.job(json("""
         {"id":"job-1","poolInfo":{"poolId":"pool-1"},"priority":10,"onAllTasksComplete":"terminateJob",
