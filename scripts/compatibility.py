@@ -80,6 +80,8 @@ STATUS = {
     "Task_Delete": (SERVED, "conditional headers"),
     "Task_Get": (SERVED, "conditional headers"),
     "Task_Terminate": (SERVED, "conditional headers"),
+    "Task_Update": (SERVED, "constraints; maxTaskRetryCount applies at once, a new maxWallClockTime from the "
+                            "task's next attempt (a running one keeps its own); 409 TaskCompleted; conditional headers"),
     "Task_Reactivate": (SERVED, "a completed task that failed goes back to active, retry count reset; conditional headers"),
     "ComputeNode_AddUser": (NO, USERS), "ComputeNode_DeleteUser": (NO, USERS), "ComputeNode_UpdateUser": (NO, USERS),
     "ComputeNode_GetRemoteLoginSettings": (NO, USERS),

@@ -73,7 +73,10 @@ class PersistenceSerializerTest {
         new JobEvent.TaskTerminated("t1", failure, 11),
         new JobEvent.TaskTerminated("t1", null, 12),
         new JobEvent.TaskDeleted("t1", 13),
-        new JobEvent.TaskReactivated("t1", 14));
+        new JobEvent.TaskReactivated("t1", 14),
+        new JobEvent.TaskUpdated("t1", TaskConstraints.newBuilder().setMaxTaskRetryCount(-1)
+            .setRetentionTimeMs(3_600_000).build(), 15),
+        new JobEvent.TaskUpdated("t1", null, 16));
     for (JobEvent e : events) {
       assertEquals(e, roundTrip(e));
     }
@@ -138,6 +141,13 @@ class PersistenceSerializerTest {
         TASK.toBuilder().setId("t3").build()), 2));
     job = job.apply(new JobEvent.TasksDispatched(List.of(new TaskDispatch("t1", "n", 1, "d"), new TaskDispatch("t2", "n", 1, "d")), 3));
     job = job.apply(new JobEvent.TasksFinished("n", List.of(new TaskOutcome("t1", 1, 0, 3, 4, null)), 4));
+    long before = job.task("t3").version();
+    // Task ids are case-insensitive: the update finds t3 by another spelling.
+    job = job.apply(new JobEvent.TaskUpdated("T3", TaskConstraints.newBuilder().setMaxTaskRetryCount(0).build(), 5));
+    assertEquals(0, job.task("t3").spec().getConstraints().getMaxTaskRetryCount());
+    assertTrue(!job.task("t3").spec().getConstraints().hasMaxWallClockTimeMs(), "PUT replaces the constraints");
+    assertEquals(before + 1, job.task("t3").version());
+    assertEquals(5, job.task("t3").lastModifiedMs());
 
     for (Object stored : List.of(job, Snapshots.toJournal(job))) {
       Object back = roundTrip(stored);

@@ -27,7 +27,7 @@ import io.batchgrid.protocol.job.JobSummary;
 import io.batchgrid.protocol.job.TaskRecord;
 import io.batchgrid.protocol.spec.TaskSpec;
 
-/** The tasks of a job: add one, add a collection, list, get, delete, terminate. */
+/** The tasks of a job: add one, add a collection, list, get, update, delete, terminate, reactivate. */
 final class TaskRoutes {
   /** Azure Batch's limit of tasks per addtaskcollection request. */
   static final int MAX_TASKS_PER_COLLECTION = 100;
@@ -46,6 +46,7 @@ final class TaskRoutes {
     r.add("GET", "/jobs/{}/tasks", Router.Body.NONE, this::list);
     r.add("GET", "/jobs/{}/tasks/{}", Router.Body.NONE, this::get);
     r.add("DELETE", "/jobs/{}/tasks/{}", Router.Body.NONE, this::delete);
+    r.add("PUT", "/jobs/{}/tasks/{}", Router.Body.REQUIRED, this::update);
     r.add("POST", "/jobs/{}/tasks/{}/terminate", Router.Body.OPTIONAL, this::terminate);
     r.add("POST", "/jobs/{}/tasks/{}/reactivate", Router.Body.OPTIONAL, this::reactivate);
     r.add("GET", "/jobs/{}/tasks/{}/subtasksinfo", Router.Body.NONE, this::subtasks);
@@ -251,6 +252,17 @@ final class TaskRoutes {
     return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
             () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.DeleteTask(taskId, r), ctx.timeout()))
         .thenApply(done -> Responses.empty(ctx, 200, List.of()));
+  }
+
+  /** Task_Update: replaces the task's constraints (PUT semantics: omitted means the defaults). */
+  private CompletionStage<HttpResponse> update(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String jobId = JobRoutes.jobId(c);
+    String taskId = taskId(c);
+    io.batchgrid.protocol.spec.TaskConstraints constraints = SpecReader.taskUpdate(Json.parseObject(c.body()));
+    return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
+            () -> coordinator.<TaskRecord>job(jobId, r -> new JobEntity.UpdateTask(taskId, constraints, r), ctx.timeout()))
+        .thenApply(t -> Responses.empty(ctx, 200, written(ctx, jobId, t)));
   }
 
   /** Only multi-instance tasks have subtasks, and batchgrid has none: an empty list for a task that exists. */

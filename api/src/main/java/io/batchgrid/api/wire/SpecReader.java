@@ -422,6 +422,11 @@ public final class SpecReader {
     return b.build();
   }
 
+  /** Task_Update's body: the task's new constraints, or null (omitted: the defaults, as Azure resets them). */
+  public static TaskConstraints taskUpdate(ObjectNode body) {
+    return taskConstraints(Props.root(body).object("constraints"));
+  }
+
   private static TaskConstraints taskConstraints(Props c) {
     if (c == null) {
       return null;

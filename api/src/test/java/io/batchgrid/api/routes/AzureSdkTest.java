@@ -191,6 +191,46 @@ class AzureSdkTest {
   }
 
   @Test
+  @Timeout(60)
+  void taskUpdateThroughTheSdk() throws Exception {
+    client.poolOperations().createPool("sdk-upd", "standard_d2s_v3", new VirtualMachineConfiguration()
+        .withImageReference(new ImageReference().withPublisher("p").withOffer("o").withSku("s"))
+        .withNodeAgentSKUId("batch.node.ubuntu 22.04"), 0);
+    client.jobOperations().createJob("sdk-upd-job", new PoolInformation().withPoolId("sdk-upd"));
+    client.taskOperations().createTask("sdk-upd-job", new TaskAddParameter().withId("t").withCommandLine("/bin/true")
+        .withConstraints(new com.microsoft.azure.batch.protocol.models.TaskConstraints().withMaxTaskRetryCount(1)
+            .withRetentionTime(org.joda.time.Period.days(2))));
+    String etag = client.taskOperations().getTask("sdk-upd-job", "t").eTag();
+
+    client.taskOperations().updateTask("sdk-upd-job", "t", new com.microsoft.azure.batch.protocol.models.TaskConstraints()
+        .withMaxTaskRetryCount(3).withMaxWallClockTime(org.joda.time.Period.minutes(5)));
+    CloudTask updated = client.taskOperations().getTask("sdk-upd-job", "t");
+    assertEquals(3, updated.constraints().maxTaskRetryCount());
+    assertEquals(300, updated.constraints().maxWallClockTime().toStandardSeconds().getSeconds());
+    assertTrue(updated.constraints().retentionTime() == null
+        || updated.constraints().retentionTime().toStandardDays().getDays() != 2, "PUT replaces what it does not name");
+    assertFalse(etag.equals(updated.eTag()), "the ETag changes");
+    assertEquals(com.microsoft.azure.batch.protocol.models.TaskState.ACTIVE, updated.state());
+
+    // The old ETag no longer matches: the write is refused, not applied.
+    BatchErrorException stale = assertThrows(BatchErrorException.class, () -> client.protocolLayer().tasks().update(
+        "sdk-upd-job", "t", new com.microsoft.azure.batch.protocol.models.TaskConstraints().withMaxTaskRetryCount(9),
+        new com.microsoft.azure.batch.protocol.models.TaskUpdateOptions().withIfMatch(etag)));
+    assertEquals("ConditionNotMet", code(stale));
+    assertEquals(3, client.taskOperations().getTask("sdk-upd-job", "t").constraints().maxTaskRetryCount());
+
+    BatchErrorException missing = assertThrows(BatchErrorException.class, () -> client.taskOperations()
+        .updateTask("sdk-upd-job", "nope", new com.microsoft.azure.batch.protocol.models.TaskConstraints()));
+    assertEquals("TaskNotFound", code(missing));
+    client.taskOperations().terminateTask("sdk-upd-job", "t");
+    BatchErrorException done = assertThrows(BatchErrorException.class, () -> client.taskOperations()
+        .updateTask("sdk-upd-job", "t", new com.microsoft.azure.batch.protocol.models.TaskConstraints().withMaxTaskRetryCount(1)));
+    assertEquals("TaskCompleted", code(done));
+    client.jobOperations().deleteJob("sdk-upd-job");
+    client.poolOperations().deletePool("sdk-upd");
+  }
+
+  @Test
   void aWrongKeyIsRefused() throws Exception {
     BatchClient wrong = BatchClient.open(new BatchSharedKeyCredentials(server.baseUrl, TestServer.ACCOUNT,
         Base64.getEncoder().encodeToString("not the key".getBytes())));

@@ -104,6 +104,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   public record DeleteTask(String taskId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Lets a failed task run again; fails for tasks not completed, completed successfully, or of a job that is not active. */
+  /** Task_Update: the task's constraints replaced (null: the defaults); replies with the updated task. */
+  public record UpdateTask(String taskId, io.batchgrid.protocol.spec.TaskConstraints constraints,
+      ActorRef<StatusReply<TaskRecord>> replyTo) implements Command {}
+
   public record ReactivateTask(String taskId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   // ------------------------------------------------------------------ from the pool and nodes
@@ -286,6 +290,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(TerminateTask.class, this::onTerminateTask)
         .onCommand(DeleteTask.class, this::onDeleteTask)
         .onCommand(ReactivateTask.class, this::onReactivateTask)
+        .onCommand(UpdateTask.class, this::onUpdateTask)
         .onCommand(SlotsGranted.class, this::onSlotsGranted)
         .onCommand(YieldSlots.class, (s, c) -> {
           leases.owe(c.slots());
@@ -548,6 +553,26 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Effect().persist(new JobEvent.TaskReactivated(t.id(), System.currentTimeMillis()))
         .thenRun(this::afterChange)
         .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  private Effect<JobEvent, JobRecord> onUpdateTask(JobRecord s, UpdateTask c) {
+    StatusReply<TaskRecord> found = getTask(s, c.taskId());
+    if (found.isError()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    }
+    if (s.state() == JobState.COMPLETED || s.state() == JobState.TERMINATING || s.state() == JobState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
+    }
+    TaskRecord t = found.getValue();
+    if (t.state() == TaskState.COMPLETED) {
+      // Constraints of a finished task could change nothing: Azure refuses them too.
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.TASK_COMPLETED,
+          "The specified task is already completed.")));
+    }
+    // maxTaskRetryCount is read from the spec when an attempt fails, so it applies at once; a
+    // running attempt keeps the wall clock its node was given, the next attempt gets the new one.
+    return Effect().persist(new JobEvent.TaskUpdated(t.id(), c.constraints(), System.currentTimeMillis()))
+        .thenReply(c.replyTo(), state -> StatusReply.success(state.task(t.id())));
   }
 
   private Effect<JobEvent, JobRecord> onDeleteTask(JobRecord s, DeleteTask c) {

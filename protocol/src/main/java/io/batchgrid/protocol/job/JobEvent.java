@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.batchgrid.protocol.FailureInfo;
 import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.TaskConstraints;
 import io.batchgrid.protocol.spec.TaskSpec;
 
 /** What happened to a job and its tasks; persisted as {@code JobEventP} (see state.proto). */
@@ -61,4 +62,10 @@ public sealed interface JobEvent {
 
   /** A failed task made eligible to run again: active, retry count reset, its last exit code and failure gone. */
   record TaskReactivated(String taskId, long timeMs) implements JobEvent {}
+
+  /**
+   * A task's constraints replaced (Task_Update: an omitted constraints object means the defaults).
+   * A running attempt keeps the wall clock it was launched with; the new one applies from the next.
+   */
+  record TaskUpdated(String taskId, TaskConstraints constraints, long timeMs) implements JobEvent {}
 }

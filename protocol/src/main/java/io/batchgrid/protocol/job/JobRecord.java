@@ -244,6 +244,11 @@ public final class JobRecord {
       if (r != null && r.state() == TaskState.COMPLETED && !r.succeeded()) {
         replace(key, x -> x.reactivated(t));
       }
+    } else if (event instanceof JobEvent.TaskUpdated e) {
+      String key = Ids.key(e.taskId());
+      if (tasks.containsKey(key)) {
+        replace(key, x -> x.updated(e.constraints(), t));
+      }
     } else if (event instanceof JobEvent.TaskDeleted e) {
       String key = Ids.key(e.taskId());
       TaskRecord r = tasks.remove(key);

@@ -112,6 +112,15 @@ public record TaskRecord(
         lastRetryTimeMs, lastRequeueTimeMs);
   }
 
+  /** New constraints; the state stays, the ETag changes. */
+  TaskRecord updated(io.batchgrid.protocol.spec.TaskConstraints constraints, long timeMs) {
+    TaskSpec changed = constraints == null ? spec.toBuilder().clearConstraints().build()
+        : spec.toBuilder().setConstraints(constraints).build();
+    return new TaskRecord(changed, state, previousState, creationTimeMs, stateTransitionTimeMs,
+        previousStateTransitionTimeMs, timeMs, version + 1, attempt, retryCount, requeueCount, nodeId,
+        taskRootDirectory, startTimeMs, endTimeMs, exitCode, failureInfo, lastRetryTimeMs, lastRequeueTimeMs);
+  }
+
   private static FailureInfo failureOf(TaskOutcome o) {
     if (o.failureInfo() != null) {
       return o.failureInfo();

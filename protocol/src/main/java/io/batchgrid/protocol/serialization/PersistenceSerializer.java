@@ -196,6 +196,13 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       b.setTaskDeleted(c.taskId());
     } else if (e instanceof JobEvent.TaskReactivated c) {
       b.setTaskReactivated(c.taskId());
+    } else if (e instanceof JobEvent.TaskUpdated c) {
+      io.batchgrid.protocol.proto.TaskUpdatedP.Builder u =
+          io.batchgrid.protocol.proto.TaskUpdatedP.newBuilder().setTaskId(c.taskId());
+      if (c.constraints() != null) {
+        u.setConstraints(c.constraints());
+      }
+      b.setTaskUpdated(u);
     } else {
       throw new IllegalArgumentException("unknown job event " + e);
     }
@@ -246,6 +253,9 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         return new JobEvent.TaskDeleted(p.getTaskDeleted(), t);
       case TASK_REACTIVATED:
         return new JobEvent.TaskReactivated(p.getTaskReactivated(), t);
+      case TASK_UPDATED:
+        return new JobEvent.TaskUpdated(p.getTaskUpdated().getTaskId(),
+            p.getTaskUpdated().hasConstraints() ? p.getTaskUpdated().getConstraints() : null, t);
       default:
         throw new NotSerializableException("job event of unknown kind " + p.getKindCase());
     }
