@@ -50,6 +50,11 @@ STATUS = {
     "Job_GetTaskCounts": (SERVED, "taskCounts and taskSlotCounts"),
     "Pool_Add": (PARTIAL, "start tasks, low-priority nodes, certificates, application packages and mounts are "
                           "FeatureNotSupported; autoscale accepted with an interval down to PT5S"),
+    "Pool_Patch": (PARTIAL, "metadata, displayName, targetNodeCommunicationMode; empty certificate and application "
+                            "package lists; startTask and the properties Azure changes only on empty pools (vmSize, "
+                            "taskSlotsPerNode, ...) are FeatureNotSupported; conditional headers"),
+    "Pool_UpdateProperties": (PARTIAL, "metadata and targetNodeCommunicationMode replaced; the reference lists must be "
+                                       "empty; startTask is FeatureNotSupported"),
     "Pool_List": (SERVED, "$filter, nested $select, paging"),
     "Pool_Delete": (SERVED, "conditional headers"),
     "Pool_Exists": (SERVED, ""),

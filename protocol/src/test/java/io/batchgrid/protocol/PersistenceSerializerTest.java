@@ -91,15 +91,24 @@ class PersistenceSerializerTest {
         new PoolEvent.PoolResized(4, 4), new PoolEvent.ResizeCompleted(5), new PoolEvent.ResizeStopping(5),
         new PoolEvent.ResizeStopped("AllocationTimedout", "timed out", 5),
         new PoolEvent.AutoScaleEnabled("$TargetDedicatedNodes = 1;", 5_000, 6), new PoolEvent.AutoScaleDisabled(7),
+        new PoolEvent.PoolUpdated(spec.toBuilder().addMetadata(NameValue.newBuilder().setName("k").setValue("v"))
+            .setTargetNodeCommunicationMode("simplified").build(), 7),
+        new PoolEvent.NodesAllocated(List.of("c", "d"), 7), new PoolEvent.NodeSchedulingDisabled("c", 7),
+        new PoolEvent.NodeSchedulingDisabled("d", 7), new PoolEvent.NodeSchedulingEnabled("d", 7),
         new PoolEvent.PoolDeleting(8), new PoolEvent.PoolDeleted(9));
     for (PoolEvent e : events) {
       assertEquals(e, roundTrip(e));
     }
     PoolRecord pool = PoolRecord.EMPTY;
-    for (PoolEvent e : events.subList(0, 8)) {
+    for (PoolEvent e : events.subList(0, 14)) {
       pool = pool.apply(e);
     }
+    assertEquals("simplified", pool.spec().getTargetNodeCommunicationMode());
+    assertEquals(java.util.Set.of("c"), pool.schedulingDisabled());
+    assertTrue(pool.schedulingEnabled("d"));
     assertEquals(pool, roundTrip(pool));
+    assertEquals(java.util.Set.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("c"), 10)).schedulingDisabled(),
+        "a removed node's setting goes with it");
     assertEquals(PoolRecord.EMPTY, roundTrip(PoolRecord.EMPTY));
 
     for (CatalogEvent e : List.of(new CatalogEvent.PoolAdded("P"), new CatalogEvent.PoolRemoved("P"),

@@ -45,6 +45,8 @@ final class PoolRoutes {
     r.add("GET", "/pools/{}", Router.Body.NONE, this::get);
     r.add("HEAD", "/pools/{}", Router.Body.NONE, this::get);
     r.add("DELETE", "/pools/{}", Router.Body.NONE, this::delete);
+    r.add("PATCH", "/pools/{}", Router.Body.REQUIRED, c -> update(c, false));
+    r.add("POST", "/pools/{}/updateproperties", Router.Body.REQUIRED, c -> update(c, true));
     r.add("POST", "/pools/{}/resize", Router.Body.REQUIRED, this::resize);
     r.add("POST", "/pools/{}/stopresize", Router.Body.OPTIONAL, this::stopResize);
     r.add("POST", "/pools/{}/enableautoscale", Router.Body.REQUIRED, this::enableAutoScale);
@@ -122,6 +124,18 @@ final class PoolRoutes {
     return Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
             () -> coordinator.<org.apache.pekko.Done>pool(poolId, PoolEntity.Delete::new, ctx.timeout()))
         .thenApply(done -> Responses.empty(ctx, 202, List.of()));
+  }
+
+  /** Pool_Patch (200, conditional headers) and Pool_UpdateProperties (204, replace semantics). */
+  private CompletionStage<HttpResponse> update(Router.Call c, boolean replace) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    PoolEntity.PropertiesUpdate update = SpecReader.poolUpdate(Json.parseObject(c.body()), replace);
+    CompletionStage<PoolEntity.PoolView> write = replace
+        ? coordinator.pool(poolId, r -> new PoolEntity.UpdateProperties(update, r), ctx.timeout())
+        : Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
+            () -> coordinator.<PoolEntity.PoolView>pool(poolId, r -> new PoolEntity.UpdateProperties(update, r), ctx.timeout()));
+    return write.thenApply(v -> written(ctx, replace ? 204 : 200, v, null));
   }
 
   private CompletionStage<HttpResponse> resize(Router.Call c) {

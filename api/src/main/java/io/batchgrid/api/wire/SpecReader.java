@@ -122,6 +122,51 @@ public final class SpecReader {
     return b.build();
   }
 
+  /** Pool properties that cannot be changed yet once a pool exists (Azure allows them only on a pool without nodes). */
+  static final List<String> POOL_PATCH_NOT_YET = List.of("vmSize", "taskSlotsPerNode", "taskSchedulingPolicy",
+      "enableInterNodeCommunication", "virtualMachineConfiguration", "networkConfiguration", "userAccounts",
+      "mountConfiguration", "upgradePolicy", "resourceTags");
+
+  /**
+   * Pool_Patch ({@code replace} false: what is absent stays) and Pool_UpdateProperties ({@code
+   * replace} true: metadata and both reference lists are required, an absent
+   * targetNodeCommunicationMode means {@code default}). Start tasks, certificates and application
+   * packages do not exist in batchgrid, so only empty lists of references are accepted.
+   */
+  public static io.batchgrid.coordinator.pool.PoolEntity.PropertiesUpdate poolUpdate(ObjectNode body, boolean replace) {
+    Props p = Props.root(body);
+    if (replace) {
+      for (String required : List.of("certificateReferences", "applicationPackageReferences", "metadata")) {
+        if (!p.has(required)) {
+          throw ApiError.missingProperty(required);
+        }
+      }
+    }
+    if (p.has("startTask")) {
+      p.object("startTask");
+      throw ApiError.notSupported("startTask", "Pool start tasks are not supported yet");
+    }
+    rejectNonEmpty(p, "certificateReferences", "Certificates do not exist on self-hosted nodes");
+    rejectNonEmpty(p, "applicationPackageReferences", "Application packages are not supported yet");
+    p.objects("certificateReferences");
+    p.objects("applicationPackageReferences");
+    String displayName = null;
+    if (!replace) {
+      for (String name : POOL_PATCH_NOT_YET) {
+        if (p.has(name)) {
+          throw ApiError.notSupported(name, name + " of an existing pool cannot be changed yet; create a new pool");
+        }
+      }
+      displayName = displayName(p).orElse(null);
+    }
+    List<NameValue> metadata = replace || p.has("metadata") ? metadata(p) : null;
+    String mode = p.enumValue("targetNodeCommunicationMode", NODE_COMMUNICATION_MODE);
+    if (mode == null && replace) {
+      mode = "default";
+    }
+    return new io.batchgrid.coordinator.pool.PoolEntity.PropertiesUpdate(displayName, metadata, mode);
+  }
+
   /** batchgrid evaluates formulas as often as every 5 seconds (Azure: 5 minutes); Azure's ceiling of 168 hours. */
   public static final long MIN_EVALUATION_INTERVAL_MS = 5_000;
   public static final long MAX_EVALUATION_INTERVAL_MS = 168L * 3600 * 1000;

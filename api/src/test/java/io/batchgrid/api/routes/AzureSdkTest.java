@@ -231,6 +231,57 @@ class AzureSdkTest {
   }
 
   @Test
+  @Timeout(60)
+  void poolPatchAndUpdatePropertiesThroughTheSdk() throws Exception {
+    client.poolOperations().createPool("sdk-patch", "standard_d2s_v3", new VirtualMachineConfiguration()
+        .withImageReference(new ImageReference().withPublisher("p").withOffer("o").withSku("s"))
+        .withNodeAgentSKUId("batch.node.ubuntu 22.04"), 0);
+    String etag = client.poolOperations().getPool("sdk-patch").eTag();
+    client.poolOperations().patchPool("sdk-patch", new com.microsoft.azure.batch.protocol.models.PoolPatchParameter()
+        .withMetadata(List.of(new com.microsoft.azure.batch.protocol.models.MetadataItem().withName("team").withValue("a")))
+        .withTargetNodeCommunicationMode(com.microsoft.azure.batch.protocol.models.NodeCommunicationMode.SIMPLIFIED)
+        .withDisplayName("patched"));
+    CloudPool patched = client.poolOperations().getPool("sdk-patch");
+    assertEquals("team", patched.metadata().get(0).name());
+    assertEquals("patched", patched.displayName());
+    assertEquals(com.microsoft.azure.batch.protocol.models.NodeCommunicationMode.SIMPLIFIED, patched.targetNodeCommunicationMode());
+    assertFalse(etag.equals(patched.eTag()), "the ETag changes");
+
+    // PATCH keeps what it does not name.
+    client.poolOperations().patchPool("sdk-patch", new com.microsoft.azure.batch.protocol.models.PoolPatchParameter()
+        .withDisplayName("again"));
+    assertEquals("a", client.poolOperations().getPool("sdk-patch").metadata().get(0).value());
+    BatchErrorException stale = assertThrows(BatchErrorException.class, () -> client.protocolLayer().pools().patch("sdk-patch",
+        new com.microsoft.azure.batch.protocol.models.PoolPatchParameter().withDisplayName("x"),
+        new com.microsoft.azure.batch.protocol.models.PoolPatchOptions().withIfMatch(etag)));
+    assertEquals("ConditionNotMet", code(stale));
+    BatchErrorException startTask = assertThrows(BatchErrorException.class, () -> client.poolOperations().patchPool("sdk-patch",
+        new com.microsoft.azure.batch.protocol.models.PoolPatchParameter()
+            .withStartTask(new com.microsoft.azure.batch.protocol.models.StartTask().withCommandLine("/bin/true"))));
+    assertEquals("FeatureNotSupported", code(startTask));
+    BatchErrorException vmSize = assertThrows(BatchErrorException.class, () -> client.poolOperations().patchPool("sdk-patch",
+        new com.microsoft.azure.batch.protocol.models.PoolPatchParameter().withVmSize("other")));
+    assertEquals("FeatureNotSupported", code(vmSize));
+
+    // updateproperties replaces: metadata as given, the communication mode back to default.
+    client.poolOperations().updatePoolProperties("sdk-patch", null, List.of(), List.of(),
+        List.of(new com.microsoft.azure.batch.protocol.models.MetadataItem().withName("owner").withValue("b")));
+    CloudPool replaced = client.poolOperations().getPool("sdk-patch");
+    assertEquals(1, replaced.metadata().size());
+    assertEquals("owner", replaced.metadata().get(0).name());
+    assertEquals(com.microsoft.azure.batch.protocol.models.NodeCommunicationMode.DEFAULT, replaced.targetNodeCommunicationMode());
+    assertEquals("again", replaced.displayName(), "updateproperties does not touch the display name");
+    BatchErrorException packages = assertThrows(BatchErrorException.class, () -> client.poolOperations().updatePoolProperties(
+        "sdk-patch", null, List.of(), List.of(new com.microsoft.azure.batch.protocol.models.ApplicationPackageReference()
+            .withApplicationId("app")), List.of()));
+    assertEquals("FeatureNotSupported", code(packages));
+    BatchErrorException missing = assertThrows(BatchErrorException.class, () -> client.poolOperations().patchPool("no-pool",
+        new com.microsoft.azure.batch.protocol.models.PoolPatchParameter().withDisplayName("x")));
+    assertEquals("PoolNotFound", code(missing));
+    client.poolOperations().deletePool("sdk-patch");
+  }
+
+  @Test
   void aWrongKeyIsRefused() throws Exception {
     BatchClient wrong = BatchClient.open(new BatchSharedKeyCredentials(server.baseUrl, TestServer.ACCOUNT,
         Base64.getEncoder().encodeToString("not the key".getBytes())));

@@ -98,6 +98,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public record GetNode(String nodeId, ActorRef<StatusReply<NodeHandle>> replyTo) implements Command {}
 
+  /** Pool_Patch and Pool_UpdateProperties; a null field stays as it is. */
+  public record UpdateProperties(PropertiesUpdate update, ActorRef<StatusReply<PoolView>> replyTo) implements Command {}
+
+  /** The pool properties that can change after creation; null: unchanged. */
+  public record PropertiesUpdate(String displayName, List<NameValue> metadata, String targetNodeCommunicationMode) {}
+
   // ------------------------------------------------------------------ from nodes and jobs
 
   public record NodeRegistration(CoordinatorMessage.RegisterNode registration) implements Command {}
@@ -261,6 +267,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
           return rebalance(s);
         })
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
+        .onCommand(UpdateProperties.class, this::onUpdateProperties)
         .onCommand(EnableAutoScale.class, this::onEnableAutoScale)
         .onCommand(DisableAutoScale.class, this::onDisableAutoScale)
         .onCommand(EvaluateAutoScale.class, this::onEvaluateAutoScale)
@@ -403,6 +410,30 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private static Duration resizeTimeout(PoolRecord s) {
     return s.spec().hasResizeTimeoutMs() && s.spec().getResizeTimeoutMs() > 0
         ? Duration.ofMillis(s.spec().getResizeTimeoutMs()) : Duration.ofMinutes(15);
+  }
+
+  private Effect<PoolEvent, PoolRecord> onUpdateProperties(PoolRecord s, UpdateProperties c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), notFound(s));
+    }
+    if (s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
+          "The specified pool has been marked for deletion and is being deleted.")));
+    }
+    PropertiesUpdate u = c.update();
+    PoolSpec.Builder b = s.spec().toBuilder();
+    if (u.displayName() != null) {
+      b.setDisplayName(u.displayName());
+    }
+    if (u.metadata() != null) {
+      b.clearMetadata().addAllMetadata(u.metadata());
+    }
+    if (u.targetNodeCommunicationMode() != null) {
+      b.setTargetNodeCommunicationMode(u.targetNodeCommunicationMode());
+    }
+    // Written even when nothing changed: Azure answers every update with a new ETag.
+    return Effect().persist(new PoolEvent.PoolUpdated(b.build(), System.currentTimeMillis()))
+        .thenReply(c.replyTo(), state -> StatusReply.success(view(state)));
   }
 
   // ------------------------------------------------------------------ autoscale

@@ -42,6 +42,20 @@ public sealed interface PoolEvent {
 
   record AutoScaleDisabled(long timeMs) implements PoolEvent {}
 
+  /**
+   * New pool properties (Pool_Patch, Pool_UpdateProperties): the whole spec after the change, so
+   * that replaying needs no knowledge of which request made it.
+   */
+  record PoolUpdated(PoolSpec spec, long timeMs) implements PoolEvent {}
+
+  /**
+   * No new tasks go to this node (ComputeNode_DisableScheduling). Persisted, so a node stays
+   * disabled across a restart of the service, as it would in Azure.
+   */
+  record NodeSchedulingDisabled(String nodeId, long timeMs) implements PoolEvent {}
+
+  record NodeSchedulingEnabled(String nodeId, long timeMs) implements PoolEvent {}
+
   record PoolDeleting(long timeMs) implements PoolEvent {}
 
   record PoolDeleted(long timeMs) implements PoolEvent {}

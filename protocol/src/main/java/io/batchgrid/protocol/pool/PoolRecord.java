@@ -1,13 +1,16 @@
 package io.batchgrid.protocol.pool;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 import io.batchgrid.protocol.spec.PoolSpec;
 
 /**
  * The persisted state of a pool: its spec, lifecycle, target and the ids of its nodes (with the time
- * each was allocated). Immutable: pools change rarely, so copying is cheap. What nodes are doing
+ * each was allocated), and which of them have scheduling disabled. Immutable: pools change rarely, so copying is cheap. What nodes are doing
  * right now is live information kept by the pool entity, not persisted.
  */
 public record PoolRecord(
@@ -21,13 +24,23 @@ public record PoolRecord(
     long version,
     int targetDedicatedNodes,
     Map<String, Long> nodes,
-    ResizeError resizeError) {
+    ResizeError resizeError,
+    Set<String> schedulingDisabled) {
 
   /** Why the last resize did not reach its target (Azure's {@code resizeErrors}); null when it did. */
   public record ResizeError(String code, String message) {}
 
   public PoolRecord {
-    nodes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(nodes));
+    nodes = Collections.unmodifiableMap(new LinkedHashMap<>(nodes));
+    schedulingDisabled = schedulingDisabled == null ? Set.of()
+        : Collections.unmodifiableSet(new LinkedHashSet<>(schedulingDisabled));
+  }
+
+  public PoolRecord(PoolSpec spec, PoolState state, AllocationState allocationState, long creationTimeMs,
+      long stateTransitionTimeMs, long allocationStateTransitionTimeMs, long lastModifiedMs, long version,
+      int targetDedicatedNodes, Map<String, Long> nodes, ResizeError resizeError) {
+    this(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs, allocationStateTransitionTimeMs,
+        lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, Set.of());
   }
 
   public PoolRecord(PoolSpec spec, PoolState state, AllocationState allocationState, long creationTimeMs,
@@ -38,7 +51,7 @@ public record PoolRecord(
   }
 
   public static final PoolRecord EMPTY =
-      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of(), null);
+      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of(), null, Set.of());
 
   public boolean exists() {
     return spec != null;
@@ -52,7 +65,39 @@ public record PoolRecord(
     return Math.max(1, spec.getTaskSlotsPerNode());
   }
 
+  /** Whether new tasks may go to this node (ComputeNode_EnableScheduling / DisableScheduling). */
+  public boolean schedulingEnabled(String nodeId) {
+    return !schedulingDisabled.contains(nodeId);
+  }
+
   public PoolRecord apply(PoolEvent event) {
+    if (event instanceof PoolEvent.NodeSchedulingDisabled e) {
+      // A node's scheduling is not a property of the pool: its ETag stays.
+      Set<String> d = new LinkedHashSet<>(schedulingDisabled);
+      if (nodes.containsKey(e.nodeId())) {
+        d.add(e.nodeId());
+      }
+      return withSchedulingDisabled(d);
+    } else if (event instanceof PoolEvent.NodeSchedulingEnabled e) {
+      Set<String> d = new LinkedHashSet<>(schedulingDisabled);
+      d.remove(e.nodeId());
+      return withSchedulingDisabled(d);
+    }
+    PoolRecord next = applyToPool(event);
+    if (!next.exists()) {
+      return next;
+    }
+    Set<String> d = new LinkedHashSet<>(schedulingDisabled);
+    d.retainAll(next.nodes().keySet()); // a removed node's setting goes with it
+    return next.withSchedulingDisabled(d);
+  }
+
+  private PoolRecord withSchedulingDisabled(Set<String> d) {
+    return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
+        allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, d);
+  }
+
+  private PoolRecord applyToPool(PoolEvent event) {
     long t = event.timeMs();
     if (event instanceof PoolEvent.PoolCreated e) {
       int target = e.spec().getTargetDedicatedNodes() + e.spec().getTargetLowPriorityNodes();
@@ -92,6 +137,9 @@ public record PoolRecord(
       PoolSpec changed = spec.toBuilder().setEnableAutoScale(false).clearAutoScaleFormula()
           .clearAutoScaleEvaluationIntervalMs().build();
       return new PoolRecord(changed, state, allocationState, creationTimeMs, stateTransitionTimeMs,
+          allocationStateTransitionTimeMs, t, version + 1, targetDedicatedNodes, nodes, resizeError);
+    } else if (event instanceof PoolEvent.PoolUpdated e) {
+      return new PoolRecord(e.spec(), state, allocationState, creationTimeMs, stateTransitionTimeMs,
           allocationStateTransitionTimeMs, t, version + 1, targetDedicatedNodes, nodes, resizeError);
     } else if (event instanceof PoolEvent.PoolDeleting) {
       return new PoolRecord(spec, PoolState.DELETING, allocationState, creationTimeMs, t,

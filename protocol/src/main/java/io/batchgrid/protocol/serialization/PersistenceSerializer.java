@@ -373,6 +373,12 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
           .setEvaluationIntervalMs(c.evaluationIntervalMs()));
     } else if (e instanceof PoolEvent.AutoScaleDisabled) {
       b.setAutoScaleDisabled(true);
+    } else if (e instanceof PoolEvent.PoolUpdated c) {
+      b.setUpdated(c.spec());
+    } else if (e instanceof PoolEvent.NodeSchedulingDisabled c) {
+      b.setNodeSchedulingDisabled(c.nodeId());
+    } else if (e instanceof PoolEvent.NodeSchedulingEnabled c) {
+      b.setNodeSchedulingEnabled(c.nodeId());
     } else if (e instanceof PoolEvent.PoolDeleting) {
       b.setDeleting(true);
     } else if (e instanceof PoolEvent.PoolDeleted) {
@@ -406,6 +412,12 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
             p.getAutoScaleEnabled().getEvaluationIntervalMs(), t);
       case AUTO_SCALE_DISABLED:
         return new PoolEvent.AutoScaleDisabled(t);
+      case UPDATED:
+        return new PoolEvent.PoolUpdated(p.getUpdated(), t);
+      case NODE_SCHEDULING_DISABLED:
+        return new PoolEvent.NodeSchedulingDisabled(p.getNodeSchedulingDisabled(), t);
+      case NODE_SCHEDULING_ENABLED:
+        return new PoolEvent.NodeSchedulingEnabled(p.getNodeSchedulingEnabled(), t);
       case DELETING:
         return new PoolEvent.PoolDeleting(t);
       case DELETED:
@@ -426,6 +438,7 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         .setLastModifiedMs(r.lastModifiedMs()).setVersion(r.version())
         .setTargetDedicatedNodes(r.targetDedicatedNodes());
     r.nodes().forEach((id, time) -> b.addNodeIds(id).addNodeAllocationTimesMs(time));
+    b.addAllSchedulingDisabledNodeIds(r.schedulingDisabled());
     if (r.resizeError() != null) {
       b.setResizeError(io.batchgrid.protocol.proto.ResizeErrorP.newBuilder().setCode(nz(r.resizeError().code()))
           .setMessage(nz(r.resizeError().message())));
@@ -445,7 +458,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         AllocationState.values()[p.getAllocationState()], p.getCreationTimeMs(),
         p.getStateTransitionTimeMs(), p.getAllocationStateTransitionTimeMs(), p.getLastModifiedMs(),
         p.getVersion(), p.getTargetDedicatedNodes(), nodes,
-        p.hasResizeError() ? new PoolRecord.ResizeError(p.getResizeError().getCode(), p.getResizeError().getMessage()) : null);
+        p.hasResizeError() ? new PoolRecord.ResizeError(p.getResizeError().getCode(), p.getResizeError().getMessage()) : null,
+        java.util.Set.copyOf(p.getSchedulingDisabledNodeIdsList()));
   }
 
   // ------------------------------------------------------------------------------- catalog
