@@ -92,6 +92,10 @@ STATUS = {
     "ComputeNode_GetRemoteLoginSettings": (NO, USERS),
     "ComputeNode_Get": (SERVED, "live state from the node agent"),
     "ComputeNode_List": (SERVED, "$filter, $select, paging"),
+    "ComputeNode_DisableScheduling": (SERVED, "requeue, terminate, taskcompletion; persisted (a node stays disabled "
+                                              "across restarts); the node shows schedulingState disabled and offline "
+                                              "once it runs nothing; no ETag header (nodes have none)"),
+    "ComputeNode_EnableScheduling": (SERVED, "no ETag header (nodes have none)"),
     "ComputeNodeExtension_Get": (NO, EXT), "ComputeNodeExtension_List": (NO, EXT),
 }
 

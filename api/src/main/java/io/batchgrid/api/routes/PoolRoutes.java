@@ -54,6 +54,8 @@ final class PoolRoutes {
     r.add("POST", "/pools/{}/evaluateautoscale", Router.Body.REQUIRED, this::evaluateAutoScale);
     r.add("GET", "/pools/{}/nodes", Router.Body.NONE, this::listNodes);
     r.add("GET", "/pools/{}/nodes/{}", Router.Body.NONE, this::getNode);
+    r.add("POST", "/pools/{}/nodes/{}/disablescheduling", Router.Body.OPTIONAL, this::disableScheduling);
+    r.add("POST", "/pools/{}/nodes/{}/enablescheduling", Router.Body.OPTIONAL, this::enableScheduling);
   }
 
   static ApiError poolNotFound() {
@@ -246,6 +248,37 @@ final class PoolRoutes {
         .thenApply(o -> Responses.json(ctx, 200, Responses.entityBody(ctx, "nodes/@Element", Lists.project(o, select)), List.of()));
   }
 
+  private static String nodeId(Router.Call c) {
+    String id = c.param(1);
+    if (!Ids.isValid(id)) {
+      throw ApiError.of(ErrorCode.NODE_NOT_FOUND, "The specified node does not exist.");
+    }
+    return id;
+  }
+
+  /** Nodes have no ETag in batchgrid: the answer names the node (DataServiceId) and nothing else. */
+  private static HttpResponse nodeWritten(RequestContext ctx, String poolId, String nodeId) {
+    return Responses.empty(ctx, 200, List.of(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+        "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId))));
+  }
+
+  private CompletionStage<HttpResponse> disableScheduling(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    String nodeId = nodeId(c);
+    String option = SpecReader.disableScheduling(c.body().length == 0 ? null : Json.parseObject(c.body()));
+    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.DisableScheduling(nodeId, option, r), ctx.timeout())
+        .thenApply(done -> nodeWritten(ctx, poolId, nodeId));
+  }
+
+  private CompletionStage<HttpResponse> enableScheduling(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    String nodeId = nodeId(c);
+    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.EnableScheduling(nodeId, r), ctx.timeout())
+        .thenApply(done -> nodeWritten(ctx, poolId, nodeId));
+  }
+
   /** The node as the pool knows it, with its own live account when it answers in time. */
   private CompletionStage<ObjectNode> node(RequestContext ctx, String vmSize, PoolEntity.NodeHandle h) {
     CompletionStage<Optional<NodeStatus>> status = h.agent() == null
@@ -254,9 +287,10 @@ final class PoolRoutes {
     return status.thenApply(s -> ctx.writer().node(s.map(st -> new WireWriter.NodeView(h.poolId(), h.nodeId(), vmSize,
             st.state(), st.stateTransitionTimeMs() > 0 ? st.stateTransitionTimeMs() : h.stateTransitionTimeMs(),
             h.allocationTimeMs(), h.stateTransitionTimeMs(), st.taskSlots(), st.running(), st.totalTasksRun(),
-            st.totalTasksSucceeded(), st.runningTaskSlots()))
+            st.totalTasksSucceeded(), st.runningTaskSlots(), h.schedulingEnabled()))
         .orElseGet(() -> new WireWriter.NodeView(h.poolId(), h.nodeId(), vmSize, h.state(), h.stateTransitionTimeMs(),
-            h.allocationTimeMs(), h.agent() != null ? h.stateTransitionTimeMs() : 0, h.taskSlots(), List.of(), 0, 0, 0))));
+            h.allocationTimeMs(), h.agent() != null ? h.stateTransitionTimeMs() : 0, h.taskSlots(), List.of(), 0, 0, 0,
+            h.schedulingEnabled()))));
   }
 
   // ------------------------------------------------------------------------------------ shared

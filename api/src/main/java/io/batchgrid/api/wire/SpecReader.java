@@ -122,6 +122,17 @@ public final class SpecReader {
     return b.build();
   }
 
+  static final Set<String> DISABLE_SCHEDULING = Set.of("requeue", "terminate", "taskcompletion");
+
+  /** ComputeNode_DisableScheduling's optional body: the option, requeue when absent (Azure's default). */
+  public static String disableScheduling(ObjectNode body) {
+    if (body == null) {
+      return "requeue";
+    }
+    String option = Props.root(body).enumValue("nodeDisableSchedulingOption", DISABLE_SCHEDULING);
+    return option == null ? "requeue" : option;
+  }
+
   /** Pool properties that cannot be changed yet once a pool exists (Azure allows them only on a pool without nodes). */
   static final List<String> POOL_PATCH_NOT_YET = List.of("vmSize", "taskSlotsPerNode", "taskSchedulingPolicy",
       "enableInterNodeCommunication", "virtualMachineConfiguration", "networkConfiguration", "userAccounts",

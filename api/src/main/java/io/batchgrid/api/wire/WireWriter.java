@@ -158,14 +158,23 @@ public record WireWriter(String baseUrl) {
   /** What the pool knows of a node, with what the node says of itself when it answered. */
   public record NodeView(String poolId, String nodeId, String vmSize, NodeState state, long stateTransitionTimeMs,
       long allocationTimeMs, long lastBootTimeMs, int taskSlots, List<RunningTask> running, long totalTasksRun,
-      long totalTasksSucceeded, long runningTaskSlots) {}
+      long totalTasksSucceeded, long runningTaskSlots, boolean schedulingEnabled) {
+
+    public NodeView(String poolId, String nodeId, String vmSize, NodeState state, long stateTransitionTimeMs,
+        long allocationTimeMs, long lastBootTimeMs, int taskSlots, List<RunningTask> running, long totalTasksRun,
+        long totalTasksSucceeded, long runningTaskSlots) {
+      this(poolId, nodeId, vmSize, state, stateTransitionTimeMs, allocationTimeMs, lastBootTimeMs, taskSlots, running,
+          totalTasksRun, totalTasksSucceeded, runningTaskSlots, true);
+    }
+  }
 
   public ObjectNode node(NodeView n) {
     ObjectNode o = Json.object();
     o.put("id", n.nodeId());
     o.put("url", nodeUrl(n.poolId(), n.nodeId()));
-    o.put("state", n.state().wire());
-    o.put("schedulingState", "enabled");
+    // As Azure: a node that takes no new tasks and runs none is offline.
+    o.put("state", (!n.schedulingEnabled() && n.state() == NodeState.IDLE ? NodeState.OFFLINE : n.state()).wire());
+    o.put("schedulingState", n.schedulingEnabled() ? "enabled" : "disabled");
     o.put("stateTransitionTime", WireTime.iso(n.stateTransitionTimeMs()));
     if (n.lastBootTimeMs() > 0) {
       o.put("lastBootTime", WireTime.iso(n.lastBootTimeMs()));

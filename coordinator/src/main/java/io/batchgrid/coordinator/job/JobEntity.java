@@ -120,6 +120,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   /** A node left or died: the tasks that ran there go back to the queue, no retry spent. */
   public record NodeLost(String poolId, String nodeId) implements Command {}
 
+  /**
+   * Scheduling on a node was disabled. {@code option}: requeue (stop the job's tasks there and
+   * queue them again, no retry spent), terminate (stop them and complete them as failed), or
+   * taskcompletion (let them finish; no new tasks go there). The pool has already taken back the
+   * leases for requeue and terminate.
+   */
+  public record NodeSchedulingDisabled(String poolId, String nodeId, String option) implements Command {}
+
   public record Report(CoordinatorMessage.TasksReport report) implements Command {}
 
   /** The pool's nodes have only {@code slotsPerNode} slots: queued tasks that need more can never run. */
@@ -183,6 +191,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private static final int PREFETCH_PER_SLOT = 3;
   private static final FailureInfo ENDED_BY_USER = FailureInfo.user("TaskEnded", "Task Was Ended by User Request");
   private static final FailureInfo ENDED_WITH_JOB = FailureInfo.user("TaskEnded", "The task was ended because its job was terminated");
+  private static final FailureInfo ENDED_WITH_NODE_DISABLED = FailureInfo.user("TaskEnded",
+      "The task was ended because scheduling was disabled on its compute node");
   private static final FailureInfo ENDED_WITH_JOB_DISABLED = FailureInfo.user("TaskEnded", "The task was ended because its job was disabled");
 
   private final ActorContext<Command> ctx;
@@ -298,6 +308,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           return Effect().none();
         })
         .onCommand(NodeLost.class, this::onNodeLost)
+        .onCommand(NodeSchedulingDisabled.class, this::onNodeSchedulingDisabled)
         .onCommand(Report.class, this::onReport)
         .onCommand(SlotsTooFew.class, this::onSlotsTooFew)
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
@@ -636,6 +647,37 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .thenRun(this::afterChange);
   }
 
+  private Effect<JobEvent, JobRecord> onNodeSchedulingDisabled(JobRecord s, NodeSchedulingDisabled c) {
+    if (!s.exists()) {
+      leases.lose(c.nodeId());
+      return Effect().none();
+    }
+    if ("taskcompletion".equals(c.option())) {
+      leases.drain(c.nodeId());
+      afterChange(s);
+      return Effect().none();
+    }
+    List<TaskRecord> there = running(s, c.nodeId());
+    if (there.isEmpty()) {
+      leases.lose(c.nodeId());
+      afterChange(s);
+      return Effect().none();
+    }
+    long now = System.currentTimeMillis();
+    List<JobEvent> events = new ArrayList<>();
+    if ("terminate".equals(c.option())) {
+      there.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_NODE_DISABLED, now)));
+    } else {
+      events.add(new JobEvent.TasksRequeued(there.stream().map(TaskRecord::id).toList(), "NodeSchedulingDisabled", now));
+    }
+    return Effect().persist(events).thenRun(state -> {
+      // Stopped through the lease's agent, then the lease goes: the pool took its slots back.
+      killAll(state, there);
+      leases.lose(c.nodeId());
+      afterChange(state);
+    });
+  }
+
   /**
    * Outcomes from a node: the current attempts among them are persisted together with the dispatch
    * of queued tasks onto the slots they free, in one write; then the node gets its acknowledgement
@@ -667,7 +709,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     events.add(new JobEvent.TasksFinished(r.nodeId(), current, now));
     Map<String, Integer> capacity = leases.roomByNode(prefetchPerSlot());
     freed.forEach((node, n) -> {
-      if (leases.agent(node) != null) {
+      if (leases.accepts(node)) {
         capacity.merge(node, n, Integer::sum);
       }
     });
@@ -755,6 +797,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!s.exists()) {
       return;
     }
+    leases.takeDraining().forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), node, n)));
     boolean active = canDispatch(s);
     long wanted = active ? Math.min(s.taskSlotCounts().active(), parallelismLeft(s)) : 0;
     int free = leases.totalFree();

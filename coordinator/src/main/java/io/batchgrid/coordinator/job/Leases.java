@@ -18,6 +18,9 @@ final class Leases {
     final ActorRef<NodeMessage> agent;
     int granted;
     int used;
+    // Scheduling on the node was disabled with taskcompletion: no new tasks go there, and its
+    // slots go back to the pool as the tasks on it end.
+    boolean draining;
 
     Lease(ActorRef<NodeMessage> agent) {
       this.agent = agent;
@@ -38,6 +41,35 @@ final class Leases {
       byNode.put(nodeId, l);
     }
     l.granted += slots;
+    l.draining = false; // the pool grants only on nodes that take tasks
+  }
+
+  /** No new tasks on this node; its slots go back as they free (see {@link #takeDraining}). */
+  void drain(String nodeId) {
+    Lease l = byNode.get(nodeId);
+    if (l != null) {
+      l.draining = true;
+    }
+  }
+
+  /** Whether new tasks may go to this node: the job holds a lease there that is not draining. */
+  boolean accepts(String nodeId) {
+    Lease l = byNode.get(nodeId);
+    return l != null && !l.draining;
+  }
+
+  /** The free slots of draining leases, taken out to be returned to the pool. */
+  Map<String, Integer> takeDraining() {
+    Map<String, Integer> taken = new HashMap<>();
+    byNode.forEach((id, l) -> {
+      int n = l.draining ? l.granted - l.used : 0;
+      if (n > 0) {
+        l.granted -= n;
+        taken.put(id, n);
+      }
+    });
+    byNode.values().removeIf(l -> l.granted <= 0 && l.used <= 0);
+    return taken;
   }
 
   ActorRef<NodeMessage> agent(String nodeId) {
@@ -67,7 +99,7 @@ final class Leases {
   Map<String, Integer> roomByNode(int prefetchPerSlot) {
     Map<String, Integer> room = new LinkedHashMap<>();
     byNode.forEach((id, l) -> {
-      int r = l.granted * (1 + prefetchPerSlot) - l.used;
+      int r = l.draining ? 0 : l.granted * (1 + prefetchPerSlot) - l.used;
       if (r > 0) {
         room.put(id, r);
       }
@@ -78,7 +110,7 @@ final class Leases {
   int totalRoom(int prefetchPerSlot) {
     int sum = 0;
     for (Lease l : byNode.values()) {
-      sum += Math.max(0, l.granted * (1 + prefetchPerSlot) - l.used);
+      sum += l.draining ? 0 : Math.max(0, l.granted * (1 + prefetchPerSlot) - l.used);
     }
     return sum;
   }

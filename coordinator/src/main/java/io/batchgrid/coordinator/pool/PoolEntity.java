@@ -98,6 +98,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public record GetNode(String nodeId, ActorRef<StatusReply<NodeHandle>> replyTo) implements Command {}
 
+  /**
+   * ComputeNode_DisableScheduling: no new tasks go to the node; {@code option} (requeue,
+   * terminate, taskcompletion) says what becomes of the tasks on it. Persisted.
+   */
+  public record DisableScheduling(String nodeId, String option, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
+  public record EnableScheduling(String nodeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   /** Pool_Patch and Pool_UpdateProperties; a null field stays as it is. */
   public record UpdateProperties(PropertiesUpdate update, ActorRef<StatusReply<PoolView>> replyTo) implements Command {}
 
@@ -149,7 +157,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
    * {@link NodeMessage.GetStatus}.
    */
   public record NodeHandle(String poolId, String nodeId, long allocationTimeMs, ActorRef<NodeMessage> agent,
-      NodeState state, long stateTransitionTimeMs, int taskSlots) {}
+      NodeState state, long stateTransitionTimeMs, int taskSlots, boolean schedulingEnabled) {}
 
   // ------------------------------------------------------------------ wiring
 
@@ -268,6 +276,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         })
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
         .onCommand(UpdateProperties.class, this::onUpdateProperties)
+        .onCommand(DisableScheduling.class, this::onDisableScheduling)
+        .onCommand(EnableScheduling.class, this::onEnableScheduling)
         .onCommand(EnableAutoScale.class, this::onEnableAutoScale)
         .onCommand(DisableAutoScale.class, this::onDisableAutoScale)
         .onCommand(EvaluateAutoScale.class, this::onEvaluateAutoScale)
@@ -436,6 +446,48 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .thenReply(c.replyTo(), state -> StatusReply.success(view(state)));
   }
 
+  // ------------------------------------------------------------------ node scheduling
+
+  private Effect<PoolEvent, PoolRecord> onDisableScheduling(PoolRecord s, DisableScheduling c) {
+    StatusReply<NodeHandle> node = getNode(s, c.nodeId());
+    if (node.isError()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(node.getError()));
+    }
+    String option = c.option() == null ? "requeue" : c.option();
+    if (!s.schedulingEnabled(c.nodeId())) {
+      // Already disabled: nothing to persist, but a stricter option still applies to what runs there.
+      disableNow(s, c.nodeId(), option);
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    return Effect().persist(new PoolEvent.NodeSchedulingDisabled(c.nodeId(), System.currentTimeMillis()))
+        .thenRun(state -> disableNow(state, c.nodeId(), option))
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  /** Stops granting the node's slots and tells the jobs holding them what to do with their tasks there. */
+  private void disableNow(PoolRecord s, String nodeId, String option) {
+    ledger.setSchedulable(nodeId, false);
+    Map<String, Integer> holders = "taskcompletion".equals(option) ? ledger.leasesOn(nodeId) : ledger.revokeLeases(nodeId);
+    holders.keySet().forEach(jobId -> jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(s.id(), nodeId, option)));
+    rebalanceNow(s);
+  }
+
+  private Effect<PoolEvent, PoolRecord> onEnableScheduling(PoolRecord s, EnableScheduling c) {
+    StatusReply<NodeHandle> node = getNode(s, c.nodeId());
+    if (node.isError()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(node.getError()));
+    }
+    if (s.schedulingEnabled(c.nodeId())) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    return Effect().persist(new PoolEvent.NodeSchedulingEnabled(c.nodeId(), System.currentTimeMillis()))
+        .thenRun(state -> {
+          ledger.setSchedulable(c.nodeId(), true);
+          rebalanceNow(state);
+        })
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
   // ------------------------------------------------------------------ autoscale
 
   private Effect<PoolEvent, PoolRecord> onEnableAutoScale(PoolRecord s, EnableAutoScale c) {
@@ -600,6 +652,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       registeredAt.put(r.nodeId(), System.currentTimeMillis());
     }
     ledger.addNode(r.nodeId(), r.taskSlots());
+    // A node comes back (or the service restarts) with the scheduling state it was given.
+    ledger.setSchedulable(r.nodeId(), s.schedulingEnabled(r.nodeId()));
     r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId()));
     if (s.allocationState() == AllocationState.RESIZING && agents.size() >= s.targetDedicatedNodes()) {
       timers.cancel(Tick.RESIZE_TIMEOUT);
@@ -673,7 +727,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     NodeState state = agent != null ? NodeState.IDLE
         : s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL : NodeState.CREATING;
     long since = agent != null ? registeredAt.getOrDefault(nodeId, allocated) : allocated;
-    return new NodeHandle(s.id(), nodeId, allocated, agent, state, since, s.taskSlotsPerNode());
+    return new NodeHandle(s.id(), nodeId, allocated, agent, state, since, s.taskSlotsPerNode(),
+        s.schedulingEnabled(nodeId));
   }
 
   /** Azure-style compute node ids: {@code tvmps_<hex>_d} for dedicated nodes. */

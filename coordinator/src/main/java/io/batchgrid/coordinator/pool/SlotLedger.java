@@ -40,6 +40,8 @@ final class SlotLedger {
   private final Map<String, Want> waiting = new LinkedHashMap<>();
   private final Map<String, Integer> yieldAsked = new HashMap<>();
   private final Map<String, Integer> priorities = new HashMap<>();
+  // Nodes with scheduling disabled: their free slots are not granted. Set again on registration.
+  private final java.util.Set<String> disabled = new java.util.HashSet<>();
   private long clock;
 
   boolean hasNode(String nodeId) {
@@ -56,8 +58,31 @@ final class SlotLedger {
 
   /** Removes a node; returns the leases that were on it, by job. */
   Map<String, Integer> removeNode(String nodeId) {
+    disabled.remove(nodeId);
     Node n = nodes.remove(nodeId);
     return n == null ? Map.of() : n.leases;
+  }
+
+  /** Whether this node's free slots may be granted (ComputeNode_DisableScheduling / EnableScheduling). */
+  void setSchedulable(String nodeId, boolean schedulable) {
+    if (schedulable) {
+      disabled.remove(nodeId);
+    } else {
+      disabled.add(nodeId);
+    }
+  }
+
+  /** Takes back every lease on a node (its tasks were stopped); returns them by job. */
+  Map<String, Integer> revokeLeases(String nodeId) {
+    Node n = nodes.get(nodeId);
+    if (n == null) {
+      return Map.of();
+    }
+    Map<String, Integer> revoked = new HashMap<>(n.leases);
+    revoked.forEach((job, held) -> yieldAsked.computeIfPresent(job, (k, v) -> v - held > 0 ? v - held : null));
+    n.leases.clear();
+    n.free = n.slots;
+    return revoked;
   }
 
   /** Jobs holding slots on a node. */
@@ -126,7 +151,7 @@ final class SlotLedger {
       String nodeId = null;
       for (Map.Entry<String, Node> e : nodes.entrySet()) {
         Node n = e.getValue();
-        if (n.free <= 0) {
+        if (n.free <= 0 || disabled.contains(e.getKey())) {
           continue;
         }
         if (node == null || (pack ? n.free < node.free : n.free > node.free)) {
@@ -159,7 +184,8 @@ final class SlotLedger {
   }
 
   private List<YieldRequest> yields() {
-    int total = nodes.values().stream().mapToInt(n -> n.slots).sum();
+    int total = nodes.entrySet().stream().filter(e -> !disabled.contains(e.getKey()))
+        .mapToInt(e -> e.getValue().slots).sum();
     Map<String, Integer> held = new HashMap<>();
     nodes.values().forEach(n -> n.leases.forEach((j, s) -> held.merge(j, s, Integer::sum)));
     int topWaiting = waiting.values().stream().mapToInt(Want::priority).max().orElse(Integer.MIN_VALUE);

@@ -35,6 +35,25 @@ class SlotLedgerTest {
   }
 
   @Test
+  void aNodeWithSchedulingDisabledIsNotGrantedAndItsLeasesCanBeRevoked() {
+    SlotLedger l = new SlotLedger();
+    l.addNode("n1", 2);
+    l.addNode("n2", 2);
+    l.want("a", 0, 2);
+    l.rebalance(false);
+    assertEquals(1, l.leasesOn("n1").get("a"));
+    l.setSchedulable("n1", false);
+    assertEquals(Map.of("a", 1), l.revokeLeases("n1"));
+    assertEquals(Map.of(), l.leasesOn("n1"));
+    l.want("a", 0, 3);
+    SlotLedger.Plan plan = l.rebalance(false);
+    assertEquals(Map.of("a", 1), slotsByJob(plan), "only n2's last free slot");
+    plan.grants().forEach(g -> assertEquals("n2", g.nodeId()));
+    l.setSchedulable("n1", true);
+    assertEquals(Map.of("a", 2), slotsByJob(l.rebalance(false)), "n1's two slots once enabled");
+  }
+
+  @Test
   void higherPriorityFirstAndLowerPriorityYieldsEverything() {
     SlotLedger l = new SlotLedger();
     l.addNode("n1", 2);
