@@ -64,6 +64,10 @@ STATUS = {
     "Pool_EvaluateAutoScale": (SERVED, "formula errors come back in AutoScaleRun.error with status 200"),
     "Pool_Resize": (SERVED, "dedicated nodes only; 409 AutoScaleEnabled on autoscale pools"),
     "Pool_StopResize": (SERVED, ""),
+    "Pool_RemoveNodes": (SERVED, "requeue and terminate remove at once; taskcompletion and retaineddata disable "
+                                 "scheduling on the nodes and remove them when their tasks end (after a restart "
+                                 "meanwhile they stay, disabled, until the resize times out); 409 AutoScaleEnabled "
+                                 "on autoscale pools; conditional headers"),
     "JobSchedule_Add": (PARTIAL, "jobSpecification as jobs (job manager/preparation/release tasks refused); "
                                  "recurrenceInterval and startWindow at least PT1M"),
     "JobSchedule_List": (SERVED, "$filter, $select, paging"),

@@ -49,6 +49,7 @@ final class PoolRoutes {
     r.add("POST", "/pools/{}/updateproperties", Router.Body.REQUIRED, c -> update(c, true));
     r.add("POST", "/pools/{}/resize", Router.Body.REQUIRED, this::resize);
     r.add("POST", "/pools/{}/stopresize", Router.Body.OPTIONAL, this::stopResize);
+    r.add("POST", "/pools/{}/removenodes", Router.Body.REQUIRED, this::removeNodes);
     r.add("POST", "/pools/{}/enableautoscale", Router.Body.REQUIRED, this::enableAutoScale);
     r.add("POST", "/pools/{}/disableautoscale", Router.Body.OPTIONAL, this::disableAutoScale);
     r.add("POST", "/pools/{}/evaluateautoscale", Router.Body.REQUIRED, this::evaluateAutoScale);
@@ -150,6 +151,17 @@ final class PoolRoutes {
         .thenApply(v -> Responses.empty(ctx, 202, Responses.written(
             WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),
             ctx.writer().poolUrl(v.record().id()))));
+  }
+
+  private CompletionStage<HttpResponse> removeNodes(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    SpecReader.RemoveNodes remove = SpecReader.removeNodes(Json.parseObject(c.body()));
+    return Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
+            () -> coordinator.<org.apache.pekko.Done>pool(poolId,
+                r -> new PoolEntity.RemoveNodes(remove.nodeIds(), remove.option(), r), ctx.timeout()))
+        .thenCompose(done -> view(poolId, ctx.timeout()))
+        .thenApply(v -> written(ctx, 202, v, null));
   }
 
   private CompletionStage<HttpResponse> stopResize(Router.Call c) {

@@ -309,6 +309,25 @@ public final class SpecReader {
     return dedicated == null ? 0 : dedicated;
   }
 
+  /** Pool_RemoveNodes's body: the nodes (1 to 100, as Azure) and what becomes of their tasks (requeue by default). */
+  public record RemoveNodes(List<String> nodeIds, io.batchgrid.coordinator.autoscale.NodeDeallocationOption option) {}
+
+  public static RemoveNodes removeNodes(ObjectNode body) {
+    Props p = Props.root(body);
+    if (!p.has("nodeList")) {
+      throw ApiError.missingProperty("nodeList");
+    }
+    List<String> ids = p.strings("nodeList");
+    if (ids.isEmpty() || ids.size() > 100) {
+      throw p.invalid("nodeList", "Between 1 and 100 node ids are expected");
+    }
+    p.durationMs("resizeTimeout");
+    String option = p.enumValue("nodeDeallocationOption", DEALLOCATION);
+    return new RemoveNodes(List.copyOf(new java.util.LinkedHashSet<>(ids)), option == null
+        ? io.batchgrid.coordinator.autoscale.NodeDeallocationOption.REQUEUE
+        : io.batchgrid.coordinator.autoscale.NodeDeallocationOption.parse(option).orElseThrow());
+  }
+
   // -------------------------------------------------------------------------------------- jobs
 
   public static JobSpec job(ObjectNode body) {

@@ -134,4 +134,63 @@ class NodeSchedulingTest {
     client.jobOperations().deleteJob("sched-job");
     client.poolOperations().deletePool("sched-pool");
   }
+
+  @Test
+  @Timeout(120)
+  void removeNodesStopsOrWaitsForTheTasksOnThem() throws Exception {
+    client.poolOperations().createPool("rm-pool", "local", new VirtualMachineConfiguration()
+        .withImageReference(new ImageReference().withPublisher("p").withOffer("o").withSku("s"))
+        .withNodeAgentSKUId("batch.node.ubuntu 22.04"), 3);
+    client.jobOperations().createJob("rm-job", new PoolInformation().withPoolId("rm-pool"));
+    probe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      client.computeNodeOperations().listComputeNodes("rm-pool")
+          .forEach(n -> assertEquals(ComputeNodeState.IDLE, n.state()));
+      return null;
+    });
+
+    // requeue: the node goes at once, its task runs again elsewhere without spending a retry.
+    client.taskOperations().createTask("rm-job", new TaskAddParameter().withId("a").withCommandLine("/bin/sleep 60"));
+    String first = awaitTask("rm-job", "a", TaskState.RUNNING).nodeInfo().nodeId();
+    client.poolOperations().removeNodesFromPool("rm-pool", java.util.List.of(first),
+        com.microsoft.azure.batch.protocol.models.ComputeNodeDeallocationOption.REQUEUE, null, null);
+    assertEquals(2, client.computeNodeOperations().listComputeNodes("rm-pool").size());
+    assertEquals(2, client.poolOperations().getPool("rm-pool").targetDedicatedNodes());
+    CloudTask moved = probe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      CloudTask t = client.taskOperations().getTask("rm-job", "a");
+      assertEquals(TaskState.RUNNING, t.state());
+      org.junit.jupiter.api.Assertions.assertNotEquals(first, t.nodeInfo().nodeId());
+      return t;
+    });
+    assertEquals(0, moved.executionInfo().retryCount());
+
+    // taskcompletion: the node's task ends normally, then the node goes and the pool is steady.
+    client.taskOperations().createTask("rm-job", new TaskAddParameter().withId("b").withCommandLine("/bin/sh -c 'sleep 2'"));
+    String second = awaitTask("rm-job", "b", TaskState.RUNNING).nodeInfo().nodeId();
+    client.poolOperations().removeNodesFromPool("rm-pool", java.util.List.of(second),
+        com.microsoft.azure.batch.protocol.models.ComputeNodeDeallocationOption.TASK_COMPLETION, null, null);
+    assertEquals(com.microsoft.azure.batch.protocol.models.AllocationState.RESIZING,
+        client.poolOperations().getPool("rm-pool").allocationState());
+    assertEquals(0, awaitTask("rm-job", "b", TaskState.COMPLETED).executionInfo().exitCode());
+    probe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      assertEquals(1, client.computeNodeOperations().listComputeNodes("rm-pool").size());
+      assertEquals(com.microsoft.azure.batch.protocol.models.AllocationState.STEADY,
+          client.poolOperations().getPool("rm-pool").allocationState());
+      return null;
+    });
+
+    BatchErrorException missing = org.junit.jupiter.api.Assertions.assertThrows(BatchErrorException.class,
+        () -> client.poolOperations().removeNodesFromPool("rm-pool", java.util.List.of("no-node"),
+            com.microsoft.azure.batch.protocol.models.ComputeNodeDeallocationOption.REQUEUE, null, null));
+    assertEquals("NodeNotFound", missing.body().code());
+    client.jobOperations().deleteJob("rm-job");
+    client.poolOperations().deletePool("rm-pool");
+  }
+
+  private CloudTask awaitTask(String jobId, String taskId, TaskState state) {
+    return probe().awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      CloudTask t = client.taskOperations().getTask(jobId, taskId);
+      assertEquals(state, t.state(), taskId);
+      return t;
+    });
+  }
 }

@@ -73,6 +73,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /**
+   * Pool_RemoveNodes: a shrink that names its nodes. With requeue or terminate they go at once
+   * (their tasks stopped and requeued or failed); with taskcompletion or retaineddata they take no
+   * new tasks and go when no job holds their slots any more.
+   */
+  public record RemoveNodes(List<String> nodeIds, NodeDeallocationOption option, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
   /** Stops a resize in progress: the pool keeps the nodes it has (nodes not yet started are dropped). */
   public record StopResize(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
@@ -188,6 +196,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private final SlotLedger ledger = new SlotLedger();
   private final Map<String, ActorRef<NodeMessage>> agents = new HashMap<>();
   private final Map<String, Long> registeredAt = new HashMap<>();
+  // Nodes removenodes named with taskcompletion/retaineddata, removed once no job holds their slots.
+  // Live only: after a restart they stay in the pool with scheduling disabled (that is persisted)
+  // and the resize ends at its resizeTimeout.
+  private final java.util.Set<String> removeWhenDrained = new java.util.LinkedHashSet<>();
   private final TimerScheduler<Command> timers;
   // Autoscaling, live: the sample history, the parsed formula and its last run.
   private final PoolMetrics metrics = new PoolMetrics();
@@ -248,6 +260,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .onCommand(Resize.class, this::onResize)
         .onCommand(StopResize.class, this::onStopResize)
         .onCommand(Delete.class, this::onDelete)
+        .onCommand(RemoveNodes.class, this::onRemoveNodes)
         .onCommand(FinishDeletion.class, this::onFinishDeletion)
         .onCommand(ListNodes.class, (s, c) -> Effect().reply(c.replyTo(),
             exists(s) ? StatusReply.success(nodes(s)) : notFound(s)))
@@ -267,12 +280,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         })
         .onCommand(ReturnSlots.class, (s, c) -> {
           ledger.release(c.jobId(), c.nodeId(), c.slots());
-          return rebalance(s);
+          return removeDrained(s);
         })
         .onCommand(ReleaseJob.class, (s, c) -> {
           ledger.releaseJob(c.jobId());
           metrics.forgetJob(c.jobId());
-          return rebalance(s);
+          return removeDrained(s);
         })
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
         .onCommand(UpdateProperties.class, this::onUpdateProperties)
@@ -388,6 +401,81 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       }
       removed.forEach(id -> nodeGone(state, id));
       provider.stop(state.id(), removed);
+    });
+  }
+
+  private Effect<PoolEvent, PoolRecord> onRemoveNodes(PoolRecord s, RemoveNodes c) {
+    if (!s.exists()) {
+      return Effect().reply(c.replyTo(), notFound(s));
+    }
+    if (s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
+          "The specified pool has been marked for deletion and is being deleted.")));
+    }
+    if (s.spec().getEnableAutoScale()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.AUTO_SCALE_ENABLED,
+          "The pool has autoscaling enabled: its size is set by its formula. Disable autoscaling to remove nodes.")));
+    }
+    for (String id : c.nodeIds()) {
+      if (!s.nodes().containsKey(id)) {
+        return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.NODE_NOT_FOUND,
+            "The specified node does not exist in the pool.", "NodeId", id)));
+      }
+    }
+    boolean drain = c.option() == NodeDeallocationOption.TASKCOMPLETION || c.option() == NodeDeallocationOption.RETAINEDDATA;
+    List<String> now = c.nodeIds().stream().filter(id -> !drain || !ledger.isLeased(id)).toList();
+    List<String> later = c.nodeIds().stream().filter(id -> !now.contains(id)).toList();
+    long t = System.currentTimeMillis();
+    List<PoolEvent> events = new ArrayList<>();
+    events.add(new PoolEvent.PoolResized(Math.max(0, s.targetDedicatedNodes() - c.nodeIds().size()), t));
+    if (!now.isEmpty()) {
+      events.add(new PoolEvent.NodesRemoved(now, t));
+    }
+    later.stream().filter(s::schedulingEnabled).forEach(id -> events.add(new PoolEvent.NodeSchedulingDisabled(id, t)));
+    if (later.isEmpty() && removeWhenDrained.isEmpty()) {
+      events.add(new PoolEvent.ResizeCompleted(t));
+    }
+    String option = c.option() == NodeDeallocationOption.TERMINATE ? "terminate" : "requeue";
+    return Effect().persist(events).thenRun(state -> {
+      for (String id : now) {
+        // The jobs stop their tasks there (requeued or failed) before the node goes.
+        ledger.revokeLeases(id).keySet().forEach(jobId ->
+            jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(state.id(), id, option)));
+        nodeGone(state, id);
+      }
+      provider.stop(state.id(), now);
+      removeWhenDrained.addAll(later);
+      later.forEach(id -> disableNow(state, id, "taskcompletion"));
+      rebalanceNow(state);
+    }).thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  /** Removes the nodes waiting for their tasks to end (removenodes with taskcompletion) that no job holds any more. */
+  private Effect<PoolEvent, PoolRecord> removeDrained(PoolRecord s) {
+    if (removeWhenDrained.isEmpty() || !s.exists() || s.state() != PoolState.ACTIVE) {
+      return rebalance(s);
+    }
+    List<String> drained = removeWhenDrained.stream().filter(id -> !ledger.isLeased(id)).toList();
+    if (drained.isEmpty()) {
+      return rebalance(s);
+    }
+    removeWhenDrained.removeAll(drained);
+    List<String> present = drained.stream().filter(s.nodes()::containsKey).toList();
+    long t = System.currentTimeMillis();
+    List<PoolEvent> events = new ArrayList<>();
+    if (!present.isEmpty()) {
+      events.add(new PoolEvent.NodesRemoved(present, t));
+    }
+    if (removeWhenDrained.isEmpty() && s.allocationState() == AllocationState.RESIZING) {
+      events.add(new PoolEvent.ResizeCompleted(t));
+    }
+    if (events.isEmpty()) {
+      return rebalance(s);
+    }
+    return Effect().persist(events).thenRun(state -> {
+      present.forEach(id -> nodeGone(state, id));
+      provider.stop(state.id(), present);
+      rebalanceNow(state);
     });
   }
 
