@@ -37,6 +37,10 @@ STATUS = {
                                          "`recursive`, `$filter` on name; 409 NodeNotReady while the node is not registered"),
     "File_GetFromComputeNode": (SERVED, "ocp-range supported"),
     "File_GetPropertiesFromComputeNode": (SERVED, ""),
+    "File_DeleteFromTask": (SERVED, "`recursive` for a directory that is not empty (else 409 DirectoryNotEmpty, "
+                                    "a code of batchgrid's: Azure documents none)"),
+    "File_DeleteFromComputeNode": (SERVED, "paths relative to the node's root; `recursive` as for task files; links "
+                                           "are deleted, never followed; the root itself cannot be deleted"),
     "File_ListFromTask": (SERVED, "`recursive`; `$filter` on name (e.g. startswith(name,'wd/'))"),
     "Job_Delete": (SERVED, "conditional headers"),
     "Job_Get": (SERVED, "conditional headers (304 on If-None-Match / If-Modified-Since), nested $select"),

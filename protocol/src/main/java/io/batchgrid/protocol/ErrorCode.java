@@ -44,6 +44,8 @@ public enum ErrorCode {
   AUTO_SCALE_ENABLED("AutoScaleEnabled", 409),
   UNSUPPORTED_HTTP_VERB("UnsupportedHttpVerb", 405),
   NODE_NOT_READY("NodeNotReady", 409),
+  /** Deleting a directory that is not empty without {@code recursive}: Azure documents no code for it. */
+  DIRECTORY_NOT_EMPTY("DirectoryNotEmpty", 409),
   CONDITION_NOT_MET("ConditionNotMet", 412),
   OPERATION_TIMED_OUT("OperationTimedOut", 500),
   SERVER_BUSY("ServerBusy", 503),

@@ -95,6 +95,8 @@ class NodeMessageSerializerTest {
         coordinator.<StatusReply<List<NodeFile>>>createTestProbe().ref()));
     s.put(NodeMessage.ReadFile.class, new NodeMessage.ReadFile("shared/x", 10, -1,
         coordinator.<StatusReply<NodeMessage.FileContent>>createTestProbe().ref()));
+    s.put(NodeMessage.DeleteFile.class, new NodeMessage.DeleteFile("workitems/j/job-1/t1/wd", true,
+        coordinator.<StatusReply<org.apache.pekko.Done>>createTestProbe().ref()));
     s.put(NodeMessage.Retire.class, new NodeMessage.Retire());
     s.put(CoordinatorMessage.RegisterNode.class, new CoordinatorMessage.RegisterNode("pool1", "tvm-1", 4, agent,
         List.of(new RunningTask("job1", "t1", 2, 123), new RunningTask("job2", "t9", 1, 0))));

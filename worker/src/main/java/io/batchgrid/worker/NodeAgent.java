@@ -87,6 +87,8 @@ public final class NodeAgent {
   private record FilesListed(List<NodeFile> files, Throwable failure, ActorRef<StatusReply<List<NodeFile>>> replyTo)
       implements Command {}
 
+  private record FileDeleted(Throwable failure, ActorRef<StatusReply<org.apache.pekko.Done>> replyTo) implements Command {}
+
   private record FileOpened(FileContent content, Throwable failure, ActorRef<StatusReply<FileContent>> replyTo)
       implements Command {}
 
@@ -158,6 +160,10 @@ public final class NodeAgent {
         .onMessage(AttemptEnded.class, this::onAttemptEnded)
         .onMessage(FilesListed.class, this::onFilesListed)
         .onMessage(FileOpened.class, this::onFileOpened)
+        .onMessage(FileDeleted.class, done -> {
+          done.replyTo().tell(done.failure() == null ? StatusReply.ack() : StatusReply.error(cause(done.failure())));
+          return Behaviors.same();
+        })
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
@@ -178,6 +184,11 @@ public final class NodeAgent {
       onListFiles(m);
     } else if (message instanceof NodeMessage.ReadFile m) {
       onReadFile(m);
+    } else if (message instanceof NodeMessage.DeleteFile m) {
+      // Off the actor's thread: a recursive delete of a large directory takes a while.
+      CompletableFuture<Void> deleted = CompletableFuture.runAsync(
+          () -> NodeFiles.delete(config.nodeRoot(), m.path(), m.recursive()), blocking);
+      ctx.pipeToSelf(deleted, (ok, failure) -> new FileDeleted(failure, m.replyTo()));
     } else if (message instanceof NodeMessage.Retire) {
       ctx.getLog().info("Node {} of pool {} retires", config.nodeId(), config.poolId());
       return Behaviors.stopped(); // PostStop kills what still runs

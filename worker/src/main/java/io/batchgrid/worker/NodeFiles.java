@@ -85,6 +85,58 @@ final class NodeFiles {
     }
   }
 
+  /**
+   * Deletes the file or directory at {@code path} (relative to {@code root}); a directory that is
+   * not empty only with {@code recursive}. Symbolic links are deleted, never followed.
+   *
+   * @throws BatchException FileNotFound for a missing path, DirectoryNotEmpty, InvalidPropertyValue
+   *     for the root itself or a path that is absolute or climbs out with '..'
+   */
+  static void delete(Path root, String path, boolean recursive) {
+    Path target = resolve(root, path);
+    try {
+      if (Files.isSameFile(target, root)) {
+        throw BatchException.of(ErrorCode.INVALID_PROPERTY_VALUE, "The node's root directory cannot be deleted", "path", path);
+      }
+      BasicFileAttributes attrs = attributes(target, NO_FOLLOW);
+      if (!attrs.isDirectory()) {
+        Files.delete(target);
+        return;
+      }
+      if (!recursive) {
+        try (java.util.stream.Stream<Path> entries = Files.list(target)) {
+          if (entries.findAny().isPresent()) {
+            throw BatchException.of(ErrorCode.DIRECTORY_NOT_EMPTY,
+                "The directory is not empty: set recursive to delete it with its contents.", "FilePath", path);
+          }
+        }
+        Files.delete(target);
+        return;
+      }
+      // walkFileTree does not follow links: a link inside is removed, what it points to stays.
+      Files.walkFileTree(target, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
+          Files.delete(file);
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+          if (e != null) {
+            throw e;
+          }
+          Files.delete(dir);
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (NoSuchFileException e) {
+      throw notFound(path);
+    } catch (IOException e) {
+      throw new BatchException(ErrorCode.INTERNAL_ERROR, "The node could not delete " + path + ": " + e);
+    }
+  }
+
   /** The bytes of {@code file} from {@code offset}, at most {@code length} of them ({@code length < 0}: all). */
   static Source<ByteString, ?> read(Path file, long offset, long length) {
     Source<ByteString, ?> bytes = FileIO.fromPath(file, CHUNK_SIZE, Math.max(0, offset));

@@ -68,6 +68,23 @@ class NodeFilesTest {
   }
 
   @Test
+  void deletesFilesAndDirectoriesButANonEmptyOneOnlyRecursively() throws Exception {
+    NodeFiles.delete(root, "workitems/j/job-1/t/stdout.txt", false);
+    assertTrue(Files.notExists(root.resolve("workitems/j/job-1/t/stdout.txt")));
+    assertCode(ErrorCode.DIRECTORY_NOT_EMPTY, () -> NodeFiles.delete(root, "workitems/j/job-1/t/wd", false));
+    // A link inside goes with the directory; what it points to stays.
+    Files.createSymbolicLink(root.resolve("workitems/j/job-1/t/wd/sub/link"), outside);
+    NodeFiles.delete(root, "workitems/j/job-1/t/wd", true);
+    assertTrue(Files.notExists(root.resolve("workitems/j/job-1/t/wd")));
+    assertTrue(Files.exists(outside.resolve("secret")));
+    NodeFiles.delete(root, "workitems/j/job-1/t", false); // empty now
+    assertCode(ErrorCode.FILE_NOT_FOUND, () -> NodeFiles.delete(root, "workitems/j/job-1/t", false));
+    assertCode(ErrorCode.INVALID_PROPERTY_VALUE, () -> NodeFiles.delete(root, "", true));
+    assertCode(ErrorCode.INVALID_PROPERTY_VALUE, () -> NodeFiles.delete(root, "../x", true));
+    assertTrue(Files.exists(root.resolve("workitems")));
+  }
+
+  @Test
   void aMissingPathIsFileNotFound() {
     assertCode(ErrorCode.FILE_NOT_FOUND, () -> NodeFiles.list(root, "workitems/nope", true));
     assertCode(ErrorCode.FILE_NOT_FOUND, () -> NodeFiles.regularFile(root, "workitems/j/job-1/t/stderr.txt"));

@@ -32,8 +32,9 @@ import io.batchgrid.protocol.node.NodeFile;
 import io.batchgrid.protocol.node.NodeMessage;
 
 /**
- * The files of a task, read from the node that ran it: list, properties (HEAD) and content (GET,
- * streamed from the node, {@code ocp-range} honoured).
+ * The files of a task, read from the node that ran it, and of a node: list, properties (HEAD),
+ * content (GET, streamed from the node, {@code ocp-range} honoured) and DELETE ({@code recursive}
+ * for a directory that is not empty).
  */
 final class FileRoutes {
   private static final Pattern RANGE = Pattern.compile("\\s*bytes\\s*=\\s*(\\d*)\\s*-\\s*(\\d*)\\s*");
@@ -55,6 +56,8 @@ final class FileRoutes {
     r.add("GET", "/pools/{}/nodes/{}/files", Router.Body.NONE, this::listNode);
     r.add("GET", "/pools/{}/nodes/{}/files/{*}", Router.Body.NONE, c -> nodeFile(c, false));
     r.add("HEAD", "/pools/{}/nodes/{}/files/{*}", Router.Body.NONE, c -> nodeFile(c, true));
+    r.add("DELETE", "/jobs/{}/tasks/{}/files/{*}", Router.Body.NONE, this::deleteTaskFile);
+    r.add("DELETE", "/pools/{}/nodes/{}/files/{*}", Router.Body.NONE, this::deleteNodeFile);
   }
 
   static ApiError fileNotFound(String path) {
@@ -165,6 +168,49 @@ final class FileRoutes {
         });
   }
 
+  private CompletionStage<HttpResponse> deleteTaskFile(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String jobId = JobRoutes.jobId(c);
+    String taskId = TaskRoutes.taskId(c);
+    String path = filePath(c);
+    boolean recursive = recursive(ctx);
+    Duration timeout = ctx.timeout();
+    return place(jobId, taskId, timeout).thenCompose(p -> {
+      if (p.isEmpty()) {
+        throw fileNotFound(path);
+      }
+      return delete(ctx, p.get().agent(), p.get().directory() + "/" + path, path, recursive, timeout);
+    });
+  }
+
+  private CompletionStage<HttpResponse> deleteNodeFile(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String path = filePath(c);
+    boolean recursive = recursive(ctx);
+    Duration timeout = ctx.timeout();
+    return agent(c, timeout).thenCompose(agent -> delete(ctx, agent, path, path, recursive, timeout));
+  }
+
+  private static boolean recursive(RequestContext ctx) {
+    return ctx.param("recursive").map(v -> v.trim().equalsIgnoreCase("true")).orElse(false);
+  }
+
+  /** Deletes {@code nodePath} (relative to the node's root) through the node's agent; 200 without a body. */
+  private CompletionStage<HttpResponse> delete(RequestContext ctx, org.apache.pekko.actor.typed.ActorRef<NodeMessage> agent,
+      String nodePath, String path, boolean recursive, Duration timeout) {
+    return coordinator.<org.apache.pekko.Done>node(agent, r -> new NodeMessage.DeleteFile(nodePath, recursive, r), timeout)
+        .handle((done, e) -> {
+          if (e == null) {
+            return Responses.empty(ctx, 200, List.of());
+          }
+          Throwable cause = ApiHandler.unwrap(e);
+          if (cause instanceof BatchException b && b.code() == ErrorCode.FILE_NOT_FOUND) {
+            throw fileNotFound(path);
+          }
+          throw new java.util.concurrent.CompletionException(cause);
+        });
+  }
+
   /** A page of a file listing, after {@code after}, filtered. */
   private static HttpResponse listing(RequestContext ctx, List<NodeFile> files, String after, int max,
       java.util.function.Predicate<ObjectNode> filter, java.util.function.Function<NodeFile, ObjectNode> wire) {
@@ -219,9 +265,11 @@ final class FileRoutes {
               throw fileNotFound(path);
             }
             NodeFile f = files.get(0);
+            long size = f.directory() ? 0 : f.size();
+            // Pekko refuses a streamed entity of length 0: an empty file is a strict empty entity.
             return HttpResponse.create().withStatus(200).addHeaders(headers(ctx, url, f))
-                .withEntity(HttpEntities.create(contentType(path, f), f.directory() ? 0 : f.size(),
-                    org.apache.pekko.stream.javadsl.Source.empty()));
+                .withEntity(size == 0 ? HttpEntities.create(contentType(path, f), new byte[0])
+                    : HttpEntities.create(contentType(path, f), size, org.apache.pekko.stream.javadsl.Source.empty()));
           });
     }
     long offset = range.map(r -> r[0]).orElse(0L);
@@ -231,8 +279,10 @@ final class FileRoutes {
           NodeFile f = content.file();
           long available = Math.max(0, f.size() - offset);
           long size = length < 0 ? available : Math.min(length, available);
+          // Pekko refuses a streamed entity of length 0; a chunked one still drains the node's stream.
           return HttpResponse.create().withStatus(200).addHeaders(headers(ctx, url, f))
-              .withEntity(HttpEntities.create(contentType(path, f), size, content.data().getSource()));
+              .withEntity(size == 0 ? HttpEntities.createChunked(contentType(path, f), content.data().getSource())
+                  : HttpEntities.create(contentType(path, f), size, content.data().getSource()));
         });
   }
 

@@ -103,4 +103,47 @@ class TaskFilesTest {
     assertEquals(404, client.send("GET", nodeFiles + "/nope.txt?" + V, null).status());
     assertEquals(404, client.send("GET", "/pools/files-pool/nodes/no-node/files?" + V, null).status());
   }
+
+  @Test
+  void taskAndNodeFilesCanBeDeletedThroughTheSdk() throws Exception {
+    assertEquals(201, client.send("POST", "/pools?" + V,
+        "{\"id\":\"del-pool\",\"vmSize\":\"local\",\"targetDedicatedNodes\":1,\"taskSlotsPerNode\":1}").status());
+    assertEquals(201, client.send("POST", "/jobs?" + V, "{\"id\":\"del-job\",\"poolInfo\":{\"poolId\":\"del-pool\"}}").status());
+    assertEquals(201, client.send("POST", "/jobs/del-job/tasks?" + V,
+        "{\"id\":\"t\",\"commandLine\":\"/bin/sh -c 'mkdir -p out/deep && echo a > out/deep/a.txt && echo b > b.txt'\"}").status());
+    TestProbe<Object> probe = server.testKit.createTestProbe();
+    JsonNode task = probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(100), () -> {
+      JsonNode t = client.send("GET", "/jobs/del-job/tasks/t?" + V, null).json();
+      assertEquals("completed", t.get("state").textValue(), t.toString());
+      return t;
+    });
+    com.microsoft.azure.batch.BatchClient sdk = com.microsoft.azure.batch.BatchClient.open(
+        new com.microsoft.azure.batch.auth.BatchSharedKeyCredentials(server.baseUrl, TestServer.ACCOUNT,
+            java.util.Base64.getEncoder().encodeToString(TestServer.KEY)));
+
+    sdk.fileOperations().deleteFileFromTask("del-job", "t", "wd/b.txt");
+    assertEquals(404, client.send("GET", "/jobs/del-job/tasks/t/files/wd/b.txt?" + V, null).status());
+    com.microsoft.azure.batch.protocol.models.BatchErrorException notEmpty = org.junit.jupiter.api.Assertions.assertThrows(
+        com.microsoft.azure.batch.protocol.models.BatchErrorException.class,
+        () -> sdk.fileOperations().deleteFileFromTask("del-job", "t", "wd/out", false));
+    assertEquals("DirectoryNotEmpty", notEmpty.body().code());
+    sdk.fileOperations().deleteFileFromTask("del-job", "t", "wd/out", true);
+    assertEquals(404, client.send("GET", "/jobs/del-job/tasks/t/files/wd/out/deep/a.txt?" + V, null).status());
+    com.microsoft.azure.batch.protocol.models.BatchErrorException gone = org.junit.jupiter.api.Assertions.assertThrows(
+        com.microsoft.azure.batch.protocol.models.BatchErrorException.class,
+        () -> sdk.fileOperations().deleteFileFromTask("del-job", "t", "wd/out", true));
+    assertEquals("FileNotFound", gone.body().code());
+
+    // From the node's side: the task's stdout, by its path under the node's root.
+    String nodeId = task.at("/nodeInfo/nodeId").textValue();
+    String root = task.at("/nodeInfo/taskRootDirectory").textValue();
+    sdk.fileOperations().deleteFileFromComputeNode("del-pool", nodeId, root + "/stdout.txt");
+    assertEquals(404, client.send("GET", "/jobs/del-job/tasks/t/files/stdout.txt?" + V, null).status());
+    SignedClient.Reply stderr = client.send("GET", "/jobs/del-job/tasks/t/files/stderr.txt?" + V, null);
+    assertEquals(200, stderr.status(), stderr.text());
+    assertEquals("", stderr.text(), "an empty file reads as empty");
+    assertEquals("0", client.send("HEAD", "/jobs/del-job/tasks/t/files/stderr.txt?" + V, null).header("content-length"));
+    SignedClient.Reply climbs = client.send("DELETE", "/pools/del-pool/nodes/" + nodeId + "/files/workitems/..%2F..%2Fx?" + V, null);
+    assertTrue(climbs.status() == 400 || climbs.status() == 404, climbs.text());
+  }
 }

@@ -40,6 +40,13 @@ public sealed interface NodeMessage {
   record ReadFile(String path, long offset, long length, ActorRef<StatusReply<FileContent>> replyTo)
       implements NodeMessage {}
 
+  /**
+   * Deletes the file or directory at {@code path}, relative to the node's root; a directory only
+   * when empty unless {@code recursive}. Fails with {@code FileNotFound} when it does not exist.
+   */
+  record DeleteFile(String path, boolean recursive, ActorRef<StatusReply<org.apache.pekko.Done>> replyTo)
+      implements NodeMessage {}
+
   /** A file's metadata and, for GET, its bytes as a stream that can cross nodes. */
   record FileContent(NodeFile file, SourceRef<ByteString> data) {}
 

@@ -70,6 +70,7 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
   static final String GET_STATUS = "NG";
   static final String LIST_FILES = "NL";
   static final String READ_FILE = "NF";
+  static final String DELETE_FILE = "ND";
   static final String RETIRE = "NX";
   static final String REGISTER_NODE = "CR";
   static final String TASKS_REPORT = "CT";
@@ -108,6 +109,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         return LIST_FILES;
       } else if (m instanceof NodeMessage.ReadFile) {
         return READ_FILE;
+      } else if (m instanceof NodeMessage.DeleteFile) {
+        return DELETE_FILE;
       } else if (m instanceof NodeMessage.Retire) {
         return RETIRE;
       }
@@ -147,6 +150,9 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       return GetStatusP.newBuilder().setReplyTo(ref(m.replyTo())).build();
     } else if (o instanceof NodeMessage.ListFiles m) {
       return ListFilesP.newBuilder().setPath(m.path()).setRecursive(m.recursive()).setReplyTo(ref(m.replyTo())).build();
+    } else if (o instanceof NodeMessage.DeleteFile m) {
+      return io.batchgrid.protocol.proto.DeleteFileP.newBuilder().setPath(m.path()).setRecursive(m.recursive())
+          .setReplyTo(ref(m.replyTo())).build();
     } else if (o instanceof NodeMessage.ReadFile m) {
       return ReadFileP.newBuilder().setPath(m.path()).setOffset(m.offset()).setLength(m.length())
           .setReplyTo(ref(m.replyTo())).build();
@@ -213,6 +219,10 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         case LIST_FILES: {
           ListFilesP p = ListFilesP.parseFrom(bytes);
           return new NodeMessage.ListFiles(p.getPath(), p.getRecursive(), resolve(p.getReplyTo()));
+        }
+        case DELETE_FILE: {
+          io.batchgrid.protocol.proto.DeleteFileP p = io.batchgrid.protocol.proto.DeleteFileP.parseFrom(bytes);
+          return new NodeMessage.DeleteFile(p.getPath(), p.getRecursive(), resolve(p.getReplyTo()));
         }
         case READ_FILE: {
           ReadFileP p = ReadFileP.parseFrom(bytes);
