@@ -20,6 +20,8 @@ NOT_YET = "not yet"
 
 CERT = "certificates do not exist on self-hosted nodes: 400 FeatureNotSupported saying so"
 USERS = "remote login users are not managed by batchgrid (nodes are your machines): 400 FeatureNotSupported"
+VM_LIFECYCLE = ("deallocating and starting apply to Azure VMs kept stopped in a pool; a node is a process on your "
+                "machine: 400 FeatureNotSupported pointing to removenodes and resize")
 EXT = "nodes are processes on your machines, not Azure VMs, so they have no VM extensions: 400 FeatureNotSupported"
 
 STATUS = {
@@ -104,6 +106,13 @@ STATUS = {
                                               "across restarts); the node shows schedulingState disabled and offline "
                                               "once it runs nothing; no ETag header (nodes have none)"),
     "ComputeNode_EnableScheduling": (SERVED, "no ETag header (nodes have none)"),
+    "ComputeNode_Reboot": (NO, "batchgrid does not restart machines or node processes on request: 400 FeatureNotSupported "
+                               "pointing to removenodes + resize and disablescheduling"),
+    "ComputeNode_Reimage": (NO, "nodes run on your machines' own OS, which batchgrid does not manage: 400 "
+                                "FeatureNotSupported pointing to removenodes + resize"),
+    "ComputeNode_Deallocate": (NO, VM_LIFECYCLE), "ComputeNode_Start": (NO, VM_LIFECYCLE),
+    "ComputeNode_UploadBatchServiceLogs": (NO, "no upload to Azure Storage: 400 FeatureNotSupported naming where the "
+                                               "node's log is (agent.log in its directory, or the server's log)"),
     "ComputeNodeExtension_Get": (NO, EXT), "ComputeNodeExtension_List": (NO, EXT),
 }
 

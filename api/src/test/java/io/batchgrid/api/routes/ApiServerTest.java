@@ -132,7 +132,9 @@ class ApiServerTest {
   @Test
   void unknownRoutesVerbsAndOperationsNotServedYet() {
     assertError(client.send("GET", "/nothing/here?" + V, null), 404, "ResourceNotFound");
-    assertError(client.send("POST", "/pools/p1/nodes/n1/reboot?" + V, "{}"), 400, "FeatureNotSupported");
+    JsonNode reboot = assertError(client.send("POST", "/pools/p1/nodes/n1/reboot?" + V, "{}"), 400, "FeatureNotSupported");
+    assertTrue(value(reboot, "Reason").contains("removenodes"), value(reboot, "Reason"));
+    assertError(client.send("POST", "/pools/p1/nodes/n1/uploadbatchservicelogs?" + V, "{}"), 400, "FeatureNotSupported");
     JsonNode missing = assertError(client.send("POST", "/pools/p1/removenodes?" + V, "{}"), 400, "MissingRequiredProperty");
     assertEquals("nodeList", value(missing, "PropertyName"));
     assertError(client.send("PUT", "/pools?" + V, "{}"), 405, "UnsupportedHttpVerb");
