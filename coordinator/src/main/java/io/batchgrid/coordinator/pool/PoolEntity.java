@@ -351,16 +351,25 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), notFound(s));
     }
-    if (s.state() == PoolState.DELETING) {
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
-          "The specified pool has been marked for deletion and is being deleted.")));
-    }
-    if (s.spec().getEnableAutoScale()) {
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.AUTO_SCALE_ENABLED,
-          "The pool has autoscaling enabled: its size is set by its formula. Disable autoscaling to resize it.")));
+    BatchException refused = refuseManualSizeChange(s, "resize it");
+    if (refused != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(refused));
     }
     return resizeTo(s, c.targetDedicatedNodes(), NodeDeallocationOption.REQUEUE)
         .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  /** Why a user may not change the pool's size now (being deleted, or sized by its autoscale formula), or null. */
+  private static BatchException refuseManualSizeChange(PoolRecord s, String action) {
+    if (s.state() == PoolState.DELETING) {
+      return BatchException.of(ErrorCode.POOL_BEING_DELETED,
+          "The specified pool has been marked for deletion and is being deleted.");
+    }
+    if (s.spec().getEnableAutoScale()) {
+      return BatchException.of(ErrorCode.AUTO_SCALE_ENABLED,
+          "The pool has autoscaling enabled: its size is set by its formula. Disable autoscaling to " + action + ".");
+    }
+    return null;
   }
 
   /**
@@ -408,13 +417,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), notFound(s));
     }
-    if (s.state() == PoolState.DELETING) {
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
-          "The specified pool has been marked for deletion and is being deleted.")));
-    }
-    if (s.spec().getEnableAutoScale()) {
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.AUTO_SCALE_ENABLED,
-          "The pool has autoscaling enabled: its size is set by its formula. Disable autoscaling to remove nodes.")));
+    BatchException refused = refuseManualSizeChange(s, "remove nodes");
+    if (refused != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(refused));
     }
     for (String id : c.nodeIds()) {
       if (!s.nodes().containsKey(id)) {
