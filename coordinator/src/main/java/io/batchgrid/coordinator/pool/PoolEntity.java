@@ -256,14 +256,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   public CommandHandler<Command, PoolEvent, PoolRecord> commandHandler() {
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Create.class, this::onCreate)
-        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), exists(s) ? StatusReply.success(view(s)) : notFound(s)))
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), s.exists() ? StatusReply.success(view(s)) : notFound()))
         .onCommand(Resize.class, this::onResize)
         .onCommand(StopResize.class, this::onStopResize)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(RemoveNodes.class, this::onRemoveNodes)
         .onCommand(FinishDeletion.class, this::onFinishDeletion)
         .onCommand(ListNodes.class, (s, c) -> Effect().reply(c.replyTo(),
-            exists(s) ? StatusReply.success(nodes(s)) : notFound(s)))
+            s.exists() ? StatusReply.success(nodes(s)) : notFound()))
         .onCommand(GetNode.class, (s, c) -> Effect().reply(c.replyTo(), getNode(s, c.nodeId())))
         .onCommand(NodeRegistration.class, this::onRegistration)
         .onCommand(NodeAgentStopped.class, this::onAgentStopped)
@@ -302,12 +302,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .build();
   }
 
-  /** A pool being deleted is still shown (state deleting), as Azure does, until it is gone. */
-  private static boolean exists(PoolRecord s) {
-    return s.exists();
-  }
 
-  private <T> StatusReply<T> notFound(PoolRecord s) {
+  private static <T> StatusReply<T> notFound() {
     return StatusReply.error(BatchException.of(ErrorCode.POOL_NOT_FOUND, "The specified pool does not exist."));
   }
 
@@ -349,7 +345,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onResize(PoolRecord s, Resize c) {
     if (!s.exists()) {
-      return Effect().reply(c.replyTo(), notFound(s));
+      return Effect().reply(c.replyTo(), notFound());
     }
     BatchException refused = refuseManualSizeChange(s, "resize it");
     if (refused != null) {
@@ -415,7 +411,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onRemoveNodes(PoolRecord s, RemoveNodes c) {
     if (!s.exists()) {
-      return Effect().reply(c.replyTo(), notFound(s));
+      return Effect().reply(c.replyTo(), notFound());
     }
     BatchException refused = refuseManualSizeChange(s, "remove nodes");
     if (refused != null) {
@@ -486,7 +482,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onStopResize(PoolRecord s, StopResize c) {
     if (!s.exists() || s.state() == PoolState.DELETING) {
-      return Effect().reply(c.replyTo(), notFound(s));
+      return Effect().reply(c.replyTo(), notFound());
     }
     if (s.allocationState() != AllocationState.RESIZING) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
@@ -517,7 +513,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onUpdateProperties(PoolRecord s, UpdateProperties c) {
     if (!s.exists()) {
-      return Effect().reply(c.replyTo(), notFound(s));
+      return Effect().reply(c.replyTo(), notFound());
     }
     if (s.state() == PoolState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
@@ -585,7 +581,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onEnableAutoScale(PoolRecord s, EnableAutoScale c) {
     if (!s.exists() || s.state() == PoolState.DELETING) {
-      return Effect().reply(c.replyTo(), notFound(s));
+      return Effect().reply(c.replyTo(), notFound());
     }
     try {
       AutoscaleFormula.parse(c.formula());
@@ -602,7 +598,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onDisableAutoScale(PoolRecord s, DisableAutoScale c) {
     if (!s.exists() || s.state() == PoolState.DELETING) {
-      return Effect().reply(c.replyTo(), notFound(s));
+      return Effect().reply(c.replyTo(), notFound());
     }
     if (!s.spec().getEnableAutoScale()) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
@@ -614,7 +610,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onEvaluateAutoScale(PoolRecord s, EvaluateAutoScale c) {
     if (!s.exists() || s.state() == PoolState.DELETING) {
-      return Effect().reply(c.replyTo(), notFound(s));
+      return Effect().reply(c.replyTo(), notFound());
     }
     if (!s.spec().getEnableAutoScale()) {
       return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.AUTO_SCALE_NOT_ENABLED,
@@ -706,7 +702,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onDelete(PoolRecord s, Delete c) {
     if (!s.exists()) {
-      return Effect().reply(c.replyTo(), notFound(s));
+      return Effect().reply(c.replyTo(), notFound());
     }
     if (s.state() == PoolState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
@@ -806,7 +802,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private StatusReply<NodeHandle> getNode(PoolRecord s, String nodeId) {
     if (!s.exists()) {
-      return notFound(s);
+      return notFound();
     }
     Long allocated = s.nodes().get(nodeId);
     if (allocated == null) {

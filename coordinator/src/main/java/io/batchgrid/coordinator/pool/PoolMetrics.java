@@ -108,6 +108,8 @@ final class PoolMetrics {
     };
   }
 
+  // The two host readings below come from the OS bean (a read of /proc on Linux, microseconds), once
+  // per pool every 5 seconds: cheap enough for the pool's own thread.
   private static double hostCpuPercent() {
     if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
       double load = os.getCpuLoad();
