@@ -40,7 +40,7 @@ function logTail() {
 function startServer() {
   if (!existsSync(jar)) {
     throw new Error(
-      `${jar} is missing: build it first (scripts/test does, or: mvn -B -q -DskipTests install)`);
+      `${jar} is missing: build it first (scripts/test does, or: mvn -B -q -DskipTests package)`);
   }
   dataDir = mkdtempSync(join(tmpdir(), "batchgrid-npm-smoke-"));
   const args = [
