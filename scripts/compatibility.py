@@ -79,7 +79,8 @@ STATUS = {
     "JobSchedule_List": (SERVED, "$filter, $select, paging"),
     "JobSchedule_Get": (SERVED, "conditional headers"),
     "JobSchedule_Exists": (SERVED, ""),
-    "JobSchedule_Patch": (SERVED, "schedule, jobSpecification, metadata; conditional headers (checked before the write)"),
+    "JobSchedule_Patch": (SERVED, "schedule, jobSpecification, metadata; conditional headers; concurrent patches "
+                                   "are each merged into the version they replace"),
     "JobSchedule_Update": (SERVED, "as PATCH, with PUT's replace semantics"),
     "JobSchedule_Delete": (SERVED, "deletes its jobs too"),
     "JobSchedule_Disable": (SERVED, ""),
@@ -165,8 +166,10 @@ DIFFERENCES = """
   Azure's floor is PT5M) and nodes appear in seconds. `evaluateautoscale` reports a formula that does
   not parse in `AutoScaleRun.error` (200); `enableautoscale` and pool creation refuse it (400
   `AutoScalingFormulaSyntaxError`). See `docs/autoscale.md` for the language's differences.
-- **Conditional headers** are checked by the API against the entity's current ETag and
-  Last-Modified just before the write is sent to it: not atomically with the write yet.
+- **Conditional headers** on writes travel inside the command to the entity, which checks them
+  against its current ETag and Last-Modified in the same step that persists the write: of
+  concurrent writes conditioned on one ETag exactly one succeeds, the others get 412
+  `ConditionNotMet`. `Last-Modified` comparisons use whole seconds.
 - **`$filter`** compares strings and states ignoring case; a filter on a task list examines at most
   10,000 tasks per request and may answer a short or empty page with `odata.nextLink`.
 - **Low-priority/Spot nodes** do not exist: `targetLowPriorityNodes > 0` is refused; counts are 0.

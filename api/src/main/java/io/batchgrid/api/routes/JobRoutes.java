@@ -20,6 +20,7 @@ import io.batchgrid.coordinator.catalog.Catalog;
 import io.batchgrid.coordinator.job.JobEntity;
 import io.batchgrid.protocol.ErrorCode;
 import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.Precondition;
 import io.batchgrid.protocol.job.JobSummary;
 import io.batchgrid.protocol.spec.JobSpec;
 
@@ -74,21 +75,17 @@ final class JobRoutes {
   }
 
   static Conditions.Version version(JobSummary j) {
-    return new Conditions.Version(WireWriter.etag(j.creationTimeMs(), j.version()), j.lastModifiedMs());
-  }
-
-  CompletionStage<Conditions.Version> current(String jobId, Duration timeout) {
-    return summary(jobId, timeout).thenApply(JobRoutes::version);
+    return new Conditions.Version(j.creationTimeMs(), j.version(), j.lastModifiedMs());
   }
 
   private CompletionStage<HttpResponse> get(Router.Call c) {
     RequestContext ctx = c.ctx();
     Select select = Lists.select(ctx);
-    Conditions conditions = Conditions.of(ctx);
+    Precondition conditions = Conditions.of(ctx);
     return summary(jobId(c), ctx.timeout()).thenApply(j -> {
       List<org.apache.pekko.http.javadsl.model.HttpHeader> headers =
           Responses.entity(WireWriter.etag(j.creationTimeMs(), j.version()), j.lastModifiedMs());
-      if (conditions != null && conditions.notModified(version(j))) {
+      if (Conditions.notModified(conditions, version(j))) {
         return Responses.empty(ctx, 304, headers);
       }
       return Responses.json(ctx, 200, Responses.entityBody(ctx, "jobs/@Element", Lists.project(ctx.writer().job(j), select)),
@@ -122,16 +119,16 @@ final class JobRoutes {
             throw ApiError.notSupported("poolId", "Moving a job to another pool is not supported yet");
           }
         });
-    return check.thenCompose(x -> Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
-            () -> coordinator.<JobSummary>job(jobId, r -> new JobEntity.Update(patch, r), ctx.timeout())))
+    Precondition conditions = Conditions.of(ctx);
+    return check.thenCompose(x -> coordinator.<JobSummary>job(jobId, r -> new JobEntity.Update(patch, conditions, r), ctx.timeout()))
         .thenApply(j -> Responses.empty(ctx, 200, written(ctx, j)));
   }
 
   private CompletionStage<HttpResponse> delete(Router.Call c) {
     RequestContext ctx = c.ctx();
     String jobId = jobId(c);
-    return Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>job(jobId, JobEntity.Delete::new, ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Delete(conditions, r), ctx.timeout())
         .thenApply(done -> Responses.empty(ctx, 202, List.of()));
   }
 
@@ -139,8 +136,8 @@ final class JobRoutes {
     RequestContext ctx = c.ctx();
     String jobId = jobId(c);
     String reason = c.body().length == 0 ? null : SpecReader.terminateReason(Json.parseObject(c.body()));
-    return Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Terminate(reason, r), ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Terminate(reason, conditions, r), ctx.timeout())
         .thenCompose(done -> summary(jobId, ctx.timeout()))
         .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
   }
@@ -155,8 +152,8 @@ final class JobRoutes {
     if (disableTasks == null) {
       throw ApiError.missingProperty("disableTasks");
     }
-    return Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Disable(disableTasks, r), ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Disable(disableTasks, conditions, r), ctx.timeout())
         .thenCompose(done -> summary(jobId, ctx.timeout()))
         .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
   }
@@ -164,8 +161,8 @@ final class JobRoutes {
   private CompletionStage<HttpResponse> enable(Router.Call c) {
     RequestContext ctx = c.ctx();
     String jobId = jobId(c);
-    return Conditions.guardWrite(ctx, () -> current(jobId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>job(jobId, JobEntity.Enable::new, ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Enable(conditions, r), ctx.timeout())
         .thenCompose(done -> summary(jobId, ctx.timeout()))
         .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
   }

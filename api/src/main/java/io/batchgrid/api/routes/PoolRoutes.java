@@ -24,6 +24,7 @@ import io.batchgrid.coordinator.pool.PoolEntity;
 import io.batchgrid.protocol.BatchException;
 import io.batchgrid.protocol.ErrorCode;
 import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.Precondition;
 import io.batchgrid.protocol.node.NodeStatus;
 import io.batchgrid.protocol.spec.PoolSpec;
 
@@ -85,20 +86,15 @@ final class PoolRoutes {
   }
 
   static Conditions.Version version(PoolEntity.PoolView v) {
-    return new Conditions.Version(WireWriter.etag(v.record().creationTimeMs(), v.record().version()),
-        v.record().lastModifiedMs());
-  }
-
-  private CompletionStage<Conditions.Version> current(String poolId, Duration timeout) {
-    return view(poolId, timeout).thenApply(PoolRoutes::version);
+    return new Conditions.Version(v.record().creationTimeMs(), v.record().version(), v.record().lastModifiedMs());
   }
 
   private CompletionStage<HttpResponse> get(Router.Call c) {
     RequestContext ctx = c.ctx();
     Select select = Lists.select(ctx);
-    Conditions conditions = Conditions.of(ctx);
+    Precondition conditions = Conditions.of(ctx);
     return view(poolId(c), ctx.timeout()).thenApply(v -> {
-      if (conditions != null && conditions.notModified(version(v))) {
+      if (Conditions.notModified(conditions, version(v))) {
         return Responses.empty(ctx, 304, Responses.entity(version(v).etag(), v.record().lastModifiedMs()));
       }
       ObjectNode body = Lists.project(ctx.writer().pool(v.record(), v.currentDedicatedNodes(), v.autoScaleRun()), select);
@@ -124,8 +120,8 @@ final class PoolRoutes {
   private CompletionStage<HttpResponse> delete(Router.Call c) {
     RequestContext ctx = c.ctx();
     String poolId = poolId(c);
-    return Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>pool(poolId, PoolEntity.Delete::new, ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.Delete(conditions, r), ctx.timeout())
         .thenApply(done -> Responses.empty(ctx, 202, List.of()));
   }
 
@@ -134,10 +130,10 @@ final class PoolRoutes {
     RequestContext ctx = c.ctx();
     String poolId = poolId(c);
     PoolEntity.PropertiesUpdate update = SpecReader.poolUpdate(Json.parseObject(c.body()), replace);
-    CompletionStage<PoolEntity.PoolView> write = replace
-        ? coordinator.pool(poolId, r -> new PoolEntity.UpdateProperties(update, r), ctx.timeout())
-        : Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
-            () -> coordinator.<PoolEntity.PoolView>pool(poolId, r -> new PoolEntity.UpdateProperties(update, r), ctx.timeout()));
+    // Pool_UpdateProperties takes no conditional headers; Pool_Patch does.
+    Precondition conditions = replace ? Precondition.NONE : Conditions.of(ctx);
+    CompletionStage<PoolEntity.PoolView> write =
+        coordinator.pool(poolId, r -> new PoolEntity.UpdateProperties(update, conditions, r), ctx.timeout());
     return write.thenApply(v -> written(ctx, replace ? 204 : 200, v, null));
   }
 
@@ -145,8 +141,8 @@ final class PoolRoutes {
     RequestContext ctx = c.ctx();
     String poolId = poolId(c);
     int target = SpecReader.resize(Json.parseObject(c.body()));
-    return Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.Resize(target, r), ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.Resize(target, conditions, r), ctx.timeout())
         .thenCompose(done -> view(poolId, ctx.timeout()))
         .thenApply(v -> Responses.empty(ctx, 202, Responses.written(
             WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),
@@ -157,9 +153,9 @@ final class PoolRoutes {
     RequestContext ctx = c.ctx();
     String poolId = poolId(c);
     SpecReader.RemoveNodes remove = SpecReader.removeNodes(Json.parseObject(c.body()));
-    return Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>pool(poolId,
-                r -> new PoolEntity.RemoveNodes(remove.nodeIds(), remove.option(), r), ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>pool(poolId,
+            r -> new PoolEntity.RemoveNodes(remove.nodeIds(), remove.option(), conditions, r), ctx.timeout())
         .thenCompose(done -> view(poolId, ctx.timeout()))
         .thenApply(v -> written(ctx, 202, v, null));
   }
@@ -167,8 +163,8 @@ final class PoolRoutes {
   private CompletionStage<HttpResponse> stopResize(Router.Call c) {
     RequestContext ctx = c.ctx();
     String poolId = poolId(c);
-    return Conditions.guardWrite(ctx, () -> current(poolId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>pool(poolId, PoolEntity.StopResize::new, ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.StopResize(conditions, r), ctx.timeout())
         .thenCompose(done -> view(poolId, ctx.timeout()))
         .thenApply(v -> written(ctx, 202, v, null));
   }
@@ -195,9 +191,9 @@ final class PoolRoutes {
           }
           return v.record().spec().getAutoScaleFormula();
         });
-    return formula.thenCompose(f -> Conditions.guardWrite(ctx, () -> current(poolId, timeout),
-            () -> coordinator.<org.apache.pekko.Done>pool(poolId,
-                r -> new PoolEntity.EnableAutoScale(f, p.evaluationIntervalMs(), r), timeout)))
+    Precondition conditions = Conditions.of(ctx);
+    return formula.thenCompose(f -> coordinator.<org.apache.pekko.Done>pool(poolId,
+                r -> new PoolEntity.EnableAutoScale(f, p.evaluationIntervalMs(), conditions, r), timeout))
         .thenCompose(done -> view(poolId, timeout))
         .thenApply(v -> written(ctx, 200, v, null));
   }

@@ -21,7 +21,9 @@ import io.batchgrid.api.wire.WireWriter;
 import io.batchgrid.coordinator.catalog.Catalog;
 import io.batchgrid.coordinator.schedule.JobScheduleEntity;
 import io.batchgrid.protocol.ErrorCode;
+import io.batchgrid.protocol.BatchException;
 import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.Precondition;
 import io.batchgrid.protocol.spec.JobScheduleSpec;
 
 /** {@code /jobschedules}: add, list, get, exists, patch, update, delete, disable, enable, terminate, and their jobs. */
@@ -65,8 +67,7 @@ final class ScheduleRoutes {
   }
 
   static Conditions.Version version(JobScheduleEntity.ScheduleView v) {
-    return new Conditions.Version(WireWriter.etag(v.record().creationTimeMs(), v.record().version()),
-        v.record().lastModifiedMs());
+    return new Conditions.Version(v.record().creationTimeMs(), v.record().version(), v.record().lastModifiedMs());
   }
 
   private static List<HttpHeader> written(RequestContext ctx, JobScheduleEntity.ScheduleView v) {
@@ -89,10 +90,10 @@ final class ScheduleRoutes {
   private CompletionStage<HttpResponse> get(Router.Call c) {
     RequestContext ctx = c.ctx();
     Select select = Lists.select(ctx);
-    Conditions conditions = Conditions.of(ctx);
+    Precondition conditions = Conditions.of(ctx);
     return view(scheduleId(c), ctx.timeout()).thenApply(v -> {
       List<HttpHeader> headers = Responses.entity(version(v).etag(), v.record().lastModifiedMs());
-      if (conditions != null && conditions.notModified(version(v))) {
+      if (Conditions.notModified(conditions, version(v))) {
         return Responses.empty(ctx, 304, headers);
       }
       return Responses.json(ctx, 200, Responses.entityBody(ctx, "jobschedules/@Element",
@@ -119,25 +120,57 @@ final class ScheduleRoutes {
     String id = scheduleId(c);
     ObjectNode body = Json.parseObject(c.body());
     Duration timeout = ctx.timeout();
-    Conditions conditions = Conditions.of(ctx);
+    Precondition conditions = Conditions.of(ctx);
+    return merge(id, body, replace, conditions, timeout, MERGE_ATTEMPTS)
+        .thenApply(v -> Responses.empty(ctx, 200, written(ctx, v)));
+  }
+
+  /** How often an update is merged again when another write landed between its read and its write. */
+  private static final int MERGE_ATTEMPTS = 5;
+
+  /**
+   * An update is merged into the schedule as read, and written only if the schedule is still that
+   * version (an If-Match on the ETag read, checked by the entity together with the client's own
+   * conditions): a write that lands in between is never overwritten with a stale merge. The merge
+   * is then redone on the new version, unless the client's own condition is what failed.
+   */
+  private CompletionStage<JobScheduleEntity.ScheduleView> merge(String id, ObjectNode body, boolean replace,
+      Precondition conditions, Duration timeout, int attempts) {
     return view(id, timeout).thenCompose(current -> {
-      if (conditions != null) {
-        conditions.checkWrite(version(current));
+      String read = version(current).etag();
+      if (conditions.ifMatch() != null && !Precondition.matches(conditions.ifMatch(), read)) {
+        throw ApiError.of(Precondition.ifMatch(conditions.ifMatch()).violation(
+            current.record().creationTimeMs(), current.record().version(), current.record().lastModifiedMs()));
       }
       JobScheduleSpec spec = SpecReader.jobScheduleUpdate(current.record().spec(), body, replace);
-      return coordinator.<JobScheduleEntity.ScheduleView>schedule(id, r -> new JobScheduleEntity.Update(spec, r), timeout);
-    }).thenApply(v -> Responses.empty(ctx, 200, written(ctx, v)));
+      Precondition guarded = new Precondition(read, conditions.ifNoneMatch(), conditions.ifModifiedSinceS(),
+          conditions.ifUnmodifiedSinceS());
+      return coordinator.<JobScheduleEntity.ScheduleView>schedule(id, r -> new JobScheduleEntity.Update(spec, guarded, r), timeout)
+          .handle((v, e) -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            boolean raced = cause instanceof BatchException b && b.code() == ErrorCode.CONDITION_NOT_MET
+                && "If-Match".equals(b.values().get("HeaderName"));
+            if (e == null) {
+              return java.util.concurrent.CompletableFuture.completedFuture(v);
+            }
+            if (raced && attempts > 1) {
+              return merge(id, body, replace, conditions, timeout, attempts - 1);
+            }
+            return java.util.concurrent.CompletableFuture.<JobScheduleEntity.ScheduleView>failedFuture(cause);
+          })
+          .thenCompose(x -> x);
+    });
   }
 
   private CompletionStage<HttpResponse> change(Router.Call c,
-      org.apache.pekko.japi.function.Function<org.apache.pekko.actor.typed.ActorRef<org.apache.pekko.pattern.StatusReply<Done>>,
+      java.util.function.BiFunction<Precondition, org.apache.pekko.actor.typed.ActorRef<org.apache.pekko.pattern.StatusReply<Done>>,
           JobScheduleEntity.Command> command, int status) {
     RequestContext ctx = c.ctx();
     String id = scheduleId(c);
     Duration timeout = ctx.timeout();
     boolean deleting = ctx.method().equals("DELETE");
-    return Conditions.guardWrite(ctx, () -> view(id, timeout).thenApply(ScheduleRoutes::version),
-            () -> coordinator.<Done>schedule(id, command, timeout))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<Done>schedule(id, r -> command.apply(conditions, r), timeout)
         .thenCompose(done -> deleting
             ? java.util.concurrent.CompletableFuture.completedFuture(Responses.empty(ctx, status, List.of()))
             : view(id, timeout).thenApply(v -> Responses.empty(ctx, status, written(ctx, v))));

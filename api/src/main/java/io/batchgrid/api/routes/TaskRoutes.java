@@ -23,6 +23,7 @@ import io.batchgrid.api.wire.WireWriter;
 import io.batchgrid.coordinator.job.JobEntity;
 import io.batchgrid.protocol.ErrorCode;
 import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.Precondition;
 import io.batchgrid.protocol.job.JobSummary;
 import io.batchgrid.protocol.job.TaskRecord;
 import io.batchgrid.protocol.spec.TaskSpec;
@@ -226,10 +227,10 @@ final class TaskRoutes {
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
     Select select = Lists.select(ctx);
-    Conditions conditions = Conditions.of(ctx);
+    Precondition conditions = Conditions.of(ctx);
     Duration timeout = ctx.timeout();
     return jobs.summary(jobId, timeout).thenCompose(j -> task(jobId, taskId, timeout).thenApply(t -> {
-      if (conditions != null && conditions.notModified(version(t))) {
+      if (Conditions.notModified(conditions, version(t))) {
         return Responses.empty(ctx, 304, Responses.entity(version(t).etag(), t.lastModifiedMs()));
       }
       return Responses.json(ctx, 200, Responses.entityBody(ctx, "tasks/@Element",
@@ -238,19 +239,15 @@ final class TaskRoutes {
   }
 
   static Conditions.Version version(TaskRecord t) {
-    return new Conditions.Version(WireWriter.etag(t.creationTimeMs(), t.version()), t.lastModifiedMs());
-  }
-
-  private CompletionStage<Conditions.Version> current(String jobId, String taskId, Duration timeout) {
-    return task(jobId, taskId, timeout).thenApply(TaskRoutes::version);
+    return new Conditions.Version(t.creationTimeMs(), t.version(), t.lastModifiedMs());
   }
 
   private CompletionStage<HttpResponse> delete(Router.Call c) {
     RequestContext ctx = c.ctx();
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
-    return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.DeleteTask(taskId, r), ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.DeleteTask(taskId, conditions, r), ctx.timeout())
         .thenApply(done -> Responses.empty(ctx, 200, List.of()));
   }
 
@@ -260,8 +257,8 @@ final class TaskRoutes {
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
     io.batchgrid.protocol.spec.TaskConstraints constraints = SpecReader.taskUpdate(Json.parseObject(c.body()));
-    return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
-            () -> coordinator.<TaskRecord>job(jobId, r -> new JobEntity.UpdateTask(taskId, constraints, r), ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<TaskRecord>job(jobId, r -> new JobEntity.UpdateTask(taskId, constraints, conditions, r), ctx.timeout())
         .thenApply(t -> Responses.empty(ctx, 200, written(ctx, jobId, t)));
   }
 
@@ -283,8 +280,8 @@ final class TaskRoutes {
     RequestContext ctx = c.ctx();
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
-    return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.ReactivateTask(taskId, r), ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.ReactivateTask(taskId, conditions, r), ctx.timeout())
         .thenCompose(done -> task(jobId, taskId, ctx.timeout()))
         .thenApply(t -> Responses.empty(ctx, 204, written(ctx, jobId, t)));
   }
@@ -293,8 +290,8 @@ final class TaskRoutes {
     RequestContext ctx = c.ctx();
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
-    return Conditions.guardWrite(ctx, () -> current(jobId, taskId, ctx.timeout()),
-            () -> coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.TerminateTask(taskId, r), ctx.timeout()))
+    Precondition conditions = Conditions.of(ctx);
+    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.TerminateTask(taskId, conditions, r), ctx.timeout())
         .thenCompose(done -> task(jobId, taskId, ctx.timeout()))
         .thenApply(t -> Responses.empty(ctx, 204, written(ctx, jobId, t)));
   }

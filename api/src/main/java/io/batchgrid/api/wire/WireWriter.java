@@ -44,7 +44,7 @@ public record WireWriter(String baseUrl) {
 
   /** ETag of an entity: changes with every change and differs between incarnations of an id. */
   public static String etag(long creationTimeMs, long version) {
-    return "0x" + String.format(Locale.ROOT, "%X%08X", creationTimeMs, version);
+    return io.batchgrid.protocol.Precondition.etag(creationTimeMs, version);
   }
 
   public String metadata(String entitySet) {

@@ -37,6 +37,7 @@ import io.batchgrid.protocol.BatchException;
 import io.batchgrid.protocol.ErrorCode;
 import io.batchgrid.protocol.FailureInfo;
 import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.Precondition;
 import io.batchgrid.protocol.job.JobEvent;
 import io.batchgrid.protocol.job.JobRecord;
 import io.batchgrid.protocol.job.JobState;
@@ -76,20 +77,42 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
    * Changes job-level properties. Null fields are left as they are; with {@code replace} (a PUT),
    * null fields are reset to their defaults as Azure Batch does.
    */
-  public record Update(JobPatch patch, ActorRef<StatusReply<JobSummary>> replyTo) implements Command {}
+  public record Update(JobPatch patch, Precondition precondition, ActorRef<StatusReply<JobSummary>> replyTo)
+      implements Command {
+    public Update(JobPatch patch, ActorRef<StatusReply<JobSummary>> replyTo) {
+      this(patch, Precondition.NONE, replyTo);
+    }
+  }
 
-  public record Terminate(String reason, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Terminate(String reason, Precondition precondition, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public Terminate(String reason, ActorRef<StatusReply<Done>> replyTo) {
+      this(reason, Precondition.NONE, replyTo);
+    }
+  }
 
   /**
    * Stops dispatching the job's tasks. {@code disableTasks}: requeue (running tasks are ended and go
    * back to the queue, no retry spent), terminate (running tasks are ended and fail), wait (running
    * tasks finish).
    */
-  public record Disable(String disableTasks, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Disable(String disableTasks, Precondition precondition, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public Disable(String disableTasks, ActorRef<StatusReply<Done>> replyTo) {
+      this(disableTasks, Precondition.NONE, replyTo);
+    }
+  }
 
-  public record Enable(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Enable(Precondition precondition, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public Enable(ActorRef<StatusReply<Done>> replyTo) {
+      this(Precondition.NONE, replyTo);
+    }
+  }
 
-  public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Delete(Precondition precondition, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public Delete(ActorRef<StatusReply<Done>> replyTo) {
+      this(Precondition.NONE, replyTo);
+    }
+  }
 
   /** Adds tasks (at most 100 per command); each task succeeds or fails on its own. */
   public record AddTasks(List<TaskSpec> tasks, ActorRef<StatusReply<List<AddTaskResult>>> replyTo) implements Command {}
@@ -99,16 +122,36 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   /** Up to {@code maxResults} tasks in id order after {@code afterKey} (null: from the start). */
   public record ListTasks(String afterKey, int maxResults, ActorRef<StatusReply<TaskPage>> replyTo) implements Command {}
 
-  public record TerminateTask(String taskId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record TerminateTask(String taskId, Precondition precondition, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public TerminateTask(String taskId, ActorRef<StatusReply<Done>> replyTo) {
+      this(taskId, Precondition.NONE, replyTo);
+    }
+  }
 
-  public record DeleteTask(String taskId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record DeleteTask(String taskId, Precondition precondition, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public DeleteTask(String taskId, ActorRef<StatusReply<Done>> replyTo) {
+      this(taskId, Precondition.NONE, replyTo);
+    }
+  }
 
-  /** Lets a failed task run again; fails for tasks not completed, completed successfully, or of a job that is not active. */
   /** Task_Update: the task's constraints replaced (null: the defaults); replies with the updated task. */
   public record UpdateTask(String taskId, io.batchgrid.protocol.spec.TaskConstraints constraints,
-      ActorRef<StatusReply<TaskRecord>> replyTo) implements Command {}
+      Precondition precondition, ActorRef<StatusReply<TaskRecord>> replyTo) implements Command {
+    public UpdateTask(String taskId, io.batchgrid.protocol.spec.TaskConstraints constraints,
+        ActorRef<StatusReply<TaskRecord>> replyTo) {
+      this(taskId, constraints, Precondition.NONE, replyTo);
+    }
+  }
 
-  public record ReactivateTask(String taskId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  /** Lets a failed task run again; fails for tasks not completed, completed successfully, or of a job that is not active. */
+  public record ReactivateTask(String taskId, Precondition precondition, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public ReactivateTask(String taskId, ActorRef<StatusReply<Done>> replyTo) {
+      this(taskId, Precondition.NONE, replyTo);
+    }
+  }
 
   // ------------------------------------------------------------------ from the pool and nodes
 
@@ -291,7 +334,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Terminate.class, this::onTerminate)
         .onCommand(Delete.class, this::onDelete)
-        .onCommand(Disable.class, (s, c) -> onDisable(s, c.disableTasks(), c.replyTo()))
+        .onCommand(Disable.class, (s, c) -> onDisable(s, c.disableTasks(), c.precondition(), c.replyTo()))
         .onCommand(Enable.class, this::onEnable)
         .onCommand(ApplyJobAction.class, this::onJobAction)
         .onCommand(AddTasks.class, this::onAddTasks)
@@ -338,6 +381,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), jobNotFound());
     }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
+    }
     if (s.state() == JobState.COMPLETED || s.state() == JobState.DELETING || s.state() == JobState.TERMINATING) {
       return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
     }
@@ -353,6 +400,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private Effect<JobEvent, JobRecord> onTerminate(JobRecord s, Terminate c) {
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), jobNotFound());
+    }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     if (s.state() != JobState.ACTIVE && s.state() != JobState.DISABLED) {
       return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
@@ -375,9 +426,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     });
   }
 
-  private Effect<JobEvent, JobRecord> onDisable(JobRecord s, String disableTasks, ActorRef<StatusReply<Done>> replyTo) {
+  private Effect<JobEvent, JobRecord> onDisable(JobRecord s, String disableTasks, Precondition precondition,
+      ActorRef<StatusReply<Done>> replyTo) {
     if (!s.exists()) {
       return Effect().reply(replyTo, jobNotFound());
+    }
+    BatchException unmet = unmet(s, precondition);
+    if (unmet != null) {
+      return Effect().reply(replyTo, StatusReply.error(unmet));
     }
     if (s.state() != JobState.ACTIVE) {
       return Effect().reply(replyTo, StatusReply.error(notActive(s)));
@@ -402,6 +458,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), jobNotFound());
     }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
+    }
     if (s.state() == JobState.ACTIVE) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
     }
@@ -421,7 +481,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return endJob(s, "TaskFailed");
     }
     if ("disable".equals(c.action())) {
-      return onDisable(s, "requeue", ctx.getSystem().ignoreRef());
+      return onDisable(s, "requeue", Precondition.NONE, ctx.getSystem().ignoreRef());
     }
     return Effect().none();
   }
@@ -429,6 +489,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private Effect<JobEvent, JobRecord> onDelete(JobRecord s, Delete c) {
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), jobNotFound());
+    }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     if (s.state() == JobState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
@@ -536,6 +600,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (found.isError()) {
       return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
     }
+    BatchException unmet = unmet(found.getValue(), c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
+    }
     TaskRecord t = found.getValue();
     if (t.state() == TaskState.COMPLETED) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
@@ -552,6 +620,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     StatusReply<TaskRecord> found = getTask(s, c.taskId());
     if (found.isError()) {
       return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    }
+    BatchException unmet = unmet(found.getValue(), c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     if (s.state() == JobState.COMPLETED || s.state() == JobState.TERMINATING || s.state() == JobState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
@@ -570,6 +642,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     StatusReply<TaskRecord> found = getTask(s, c.taskId());
     if (found.isError()) {
       return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    }
+    BatchException unmet = unmet(found.getValue(), c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     if (s.state() == JobState.COMPLETED || s.state() == JobState.TERMINATING || s.state() == JobState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
@@ -591,6 +667,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (found.isError()) {
       return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
     }
+    BatchException unmet = unmet(found.getValue(), c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
+    }
     TaskRecord t = found.getValue();
     return Effect().persist(new JobEvent.TaskDeleted(t.id(), System.currentTimeMillis()))
         .thenRun(state -> {
@@ -598,6 +678,18 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           afterChange(state);
         })
         .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  /**
+   * A conditional write's conditions against the job's (or task's) current version, checked in the
+   * handling that persists the write so that nothing lands in between; null when they hold.
+   */
+  private static BatchException unmet(JobRecord s, Precondition p) {
+    return p.violation(s.creationTimeMs(), s.version(), s.lastModifiedMs());
+  }
+
+  private static BatchException unmet(TaskRecord t, Precondition p) {
+    return p.violation(t.creationTimeMs(), t.version(), t.lastModifiedMs());
   }
 
   // ------------------------------------------------------------------ scheduling

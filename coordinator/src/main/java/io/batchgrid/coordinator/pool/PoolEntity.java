@@ -40,6 +40,7 @@ import io.batchgrid.coordinator.node.NodeProvider;
 import io.batchgrid.protocol.BatchException;
 import io.batchgrid.protocol.ErrorCode;
 import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.Precondition;
 import io.batchgrid.protocol.node.CoordinatorMessage;
 import io.batchgrid.protocol.node.NodeMessage;
 import io.batchgrid.protocol.node.NodeState;
@@ -69,20 +70,37 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   public record Get(ActorRef<StatusReply<PoolView>> replyTo) implements Command {}
 
   /** Sets a new dedicated-node target; nodes are added or removed (idle ones first). */
-  public record Resize(int targetDedicatedNodes, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Resize(int targetDedicatedNodes, Precondition precondition, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {
+    public Resize(int targetDedicatedNodes, ActorRef<StatusReply<Done>> replyTo) {
+      this(targetDedicatedNodes, Precondition.NONE, replyTo);
+    }
+  }
 
-  public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Delete(Precondition precondition, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public Delete(ActorRef<StatusReply<Done>> replyTo) {
+      this(Precondition.NONE, replyTo);
+    }
+  }
 
   /**
    * Pool_RemoveNodes: a shrink that names its nodes. With requeue or terminate they go at once
    * (their tasks stopped and requeued or failed); with taskcompletion or retaineddata they take no
    * new tasks and go when no job holds their slots any more.
    */
-  public record RemoveNodes(List<String> nodeIds, NodeDeallocationOption option, ActorRef<StatusReply<Done>> replyTo)
-      implements Command {}
+  public record RemoveNodes(List<String> nodeIds, NodeDeallocationOption option, Precondition precondition,
+      ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public RemoveNodes(List<String> nodeIds, NodeDeallocationOption option, ActorRef<StatusReply<Done>> replyTo) {
+      this(nodeIds, option, Precondition.NONE, replyTo);
+    }
+  }
 
   /** Stops a resize in progress: the pool keeps the nodes it has (nodes not yet started are dropped). */
-  public record StopResize(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record StopResize(Precondition precondition, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public StopResize(ActorRef<StatusReply<Done>> replyTo) {
+      this(Precondition.NONE, replyTo);
+    }
+  }
 
   public record ListNodes(ActorRef<StatusReply<List<NodeHandle>>> replyTo) implements Command {}
 
@@ -91,8 +109,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
    * keeps the current one, else Azure's default of 15 minutes. The formula is evaluated at once.
    * A formula that does not parse is rejected with its Azure error code.
    */
-  public record EnableAutoScale(String formula, Long evaluationIntervalMs, ActorRef<StatusReply<Done>> replyTo)
-      implements Command {}
+  public record EnableAutoScale(String formula, Long evaluationIntervalMs, Precondition precondition,
+      ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public EnableAutoScale(String formula, Long evaluationIntervalMs, ActorRef<StatusReply<Done>> replyTo) {
+      this(formula, evaluationIntervalMs, Precondition.NONE, replyTo);
+    }
+  }
 
   public record DisableAutoScale(ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
@@ -115,7 +137,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   public record EnableScheduling(String nodeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
   /** Pool_Patch and Pool_UpdateProperties; a null field stays as it is. */
-  public record UpdateProperties(PropertiesUpdate update, ActorRef<StatusReply<PoolView>> replyTo) implements Command {}
+  public record UpdateProperties(PropertiesUpdate update, Precondition precondition, ActorRef<StatusReply<PoolView>> replyTo)
+      implements Command {
+    public UpdateProperties(PropertiesUpdate update, ActorRef<StatusReply<PoolView>> replyTo) {
+      this(update, Precondition.NONE, replyTo);
+    }
+  }
 
   /** The pool properties that can change after creation; null: unchanged. */
   public record PropertiesUpdate(String displayName, List<NameValue> metadata, String targetNodeCommunicationMode) {}
@@ -303,6 +330,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   }
 
 
+  /**
+   * A conditional write's conditions against the pool's current version, checked in the handling
+   * that persists the write so that nothing lands in between; null when they hold.
+   */
+  private static BatchException unmet(PoolRecord s, Precondition p) {
+    return p.violation(s.creationTimeMs(), s.version(), s.lastModifiedMs());
+  }
+
   private static <T> StatusReply<T> notFound() {
     return StatusReply.error(BatchException.of(ErrorCode.POOL_NOT_FOUND, "The specified pool does not exist."));
   }
@@ -346,6 +381,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private Effect<PoolEvent, PoolRecord> onResize(PoolRecord s, Resize c) {
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), notFound());
+    }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     BatchException refused = refuseManualSizeChange(s, "resize it");
     if (refused != null) {
@@ -412,6 +451,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private Effect<PoolEvent, PoolRecord> onRemoveNodes(PoolRecord s, RemoveNodes c) {
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), notFound());
+    }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     BatchException refused = refuseManualSizeChange(s, "remove nodes");
     if (refused != null) {
@@ -484,6 +527,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (!s.exists() || s.state() == PoolState.DELETING) {
       return Effect().reply(c.replyTo(), notFound());
     }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
+    }
     if (s.allocationState() != AllocationState.RESIZING) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
     }
@@ -514,6 +561,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private Effect<PoolEvent, PoolRecord> onUpdateProperties(PoolRecord s, UpdateProperties c) {
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), notFound());
+    }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     if (s.state() == PoolState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
@@ -582,6 +633,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private Effect<PoolEvent, PoolRecord> onEnableAutoScale(PoolRecord s, EnableAutoScale c) {
     if (!s.exists() || s.state() == PoolState.DELETING) {
       return Effect().reply(c.replyTo(), notFound());
+    }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     try {
       AutoscaleFormula.parse(c.formula());
@@ -703,6 +758,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private Effect<PoolEvent, PoolRecord> onDelete(PoolRecord s, Delete c) {
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), notFound());
+    }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     if (s.state() == PoolState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.ack());

@@ -28,6 +28,7 @@ import io.batchgrid.coordinator.job.JobEntity;
 import io.batchgrid.protocol.BatchException;
 import io.batchgrid.protocol.ErrorCode;
 import io.batchgrid.protocol.Ids;
+import io.batchgrid.protocol.Precondition;
 import io.batchgrid.protocol.job.JobState;
 import io.batchgrid.protocol.job.JobSummary;
 import io.batchgrid.protocol.schedule.JobScheduleEvent;
@@ -52,17 +53,38 @@ public final class JobScheduleEntity extends EventSourcedBehavior<JobScheduleEnt
   public record Get(ActorRef<StatusReply<ScheduleView>> replyTo) implements Command {}
 
   /** Replaces the schedule, job specification and metadata (PUT and PATCH: the API merges a PATCH). */
-  public record Update(JobScheduleSpec spec, ActorRef<StatusReply<ScheduleView>> replyTo) implements Command {}
+  public record Update(JobScheduleSpec spec, Precondition precondition, ActorRef<StatusReply<ScheduleView>> replyTo)
+      implements Command {
+    public Update(JobScheduleSpec spec, ActorRef<StatusReply<ScheduleView>> replyTo) {
+      this(spec, Precondition.NONE, replyTo);
+    }
+  }
 
-  public record Disable(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Disable(Precondition precondition, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public Disable(ActorRef<StatusReply<Done>> replyTo) {
+      this(Precondition.NONE, replyTo);
+    }
+  }
 
-  public record Enable(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Enable(Precondition precondition, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public Enable(ActorRef<StatusReply<Done>> replyTo) {
+      this(Precondition.NONE, replyTo);
+    }
+  }
 
   /** No more runs; the active job, if any, is terminated. */
-  public record Terminate(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Terminate(Precondition precondition, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public Terminate(ActorRef<StatusReply<Done>> replyTo) {
+      this(Precondition.NONE, replyTo);
+    }
+  }
 
   /** The schedule and every job it created are deleted. */
-  public record Delete(ActorRef<StatusReply<Done>> replyTo) implements Command {}
+  public record Delete(Precondition precondition, ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public Delete(ActorRef<StatusReply<Done>> replyTo) {
+      this(Precondition.NONE, replyTo);
+    }
+  }
 
   private enum Tick implements Command { DUE }
 
@@ -94,6 +116,8 @@ public final class JobScheduleEntity extends EventSourcedBehavior<JobScheduleEnt
   private static final Duration ASK = Duration.ofSeconds(10);
   /** How often a due run looks again whether the previous job has finished. */
   private static final Duration RECHECK = Duration.ofSeconds(1);
+  /** The longest single timer step towards a run. */
+  private static final Duration MAX_TIMER = Duration.ofDays(30);
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
@@ -141,11 +165,15 @@ public final class JobScheduleEntity extends EventSourcedBehavior<JobScheduleEnt
           if (!s.exists()) {
             return Effect().reply(c.replyTo(), notFound());
           }
+          BatchException unmet = unmet(s, c.precondition());
+          if (unmet != null) {
+            return Effect().reply(c.replyTo(), StatusReply.error(unmet));
+          }
           return Effect().persist(new JobScheduleEvent.ScheduleUpdated(c.spec().toBuilder().setId(s.id()).build(),
               System.currentTimeMillis())).thenRun(this::schedule).thenReply(c.replyTo(), st -> StatusReply.success(view(st)));
         })
-        .onCommand(Disable.class, (s, c) -> change(s, JobScheduleState.ACTIVE, new JobScheduleEvent.ScheduleDisabled(System.currentTimeMillis()), c.replyTo()))
-        .onCommand(Enable.class, (s, c) -> change(s, JobScheduleState.DISABLED, new JobScheduleEvent.ScheduleEnabled(System.currentTimeMillis()), c.replyTo()))
+        .onCommand(Disable.class, (s, c) -> change(s, JobScheduleState.ACTIVE, new JobScheduleEvent.ScheduleDisabled(System.currentTimeMillis()), c.precondition(), c.replyTo()))
+        .onCommand(Enable.class, (s, c) -> change(s, JobScheduleState.DISABLED, new JobScheduleEvent.ScheduleEnabled(System.currentTimeMillis()), c.precondition(), c.replyTo()))
         .onCommand(Terminate.class, this::onTerminate)
         .onCommand(Delete.class, this::onDelete)
         .onCommand(Tick.class, (s, c) -> onDue(s))
@@ -186,9 +214,13 @@ public final class JobScheduleEntity extends EventSourcedBehavior<JobScheduleEnt
   }
 
   private Effect<JobScheduleEvent, JobScheduleRecord> change(JobScheduleRecord s, JobScheduleState from,
-      JobScheduleEvent event, ActorRef<StatusReply<Done>> replyTo) {
+      JobScheduleEvent event, Precondition precondition, ActorRef<StatusReply<Done>> replyTo) {
     if (!s.exists()) {
       return Effect().reply(replyTo, notFound());
+    }
+    BatchException unmet = unmet(s, precondition);
+    if (unmet != null) {
+      return Effect().reply(replyTo, StatusReply.error(unmet));
     }
     if (s.state() != from) {
       return Effect().reply(replyTo, s.state() == JobScheduleState.COMPLETED
@@ -201,6 +233,10 @@ public final class JobScheduleEntity extends EventSourcedBehavior<JobScheduleEnt
   private Effect<JobScheduleEvent, JobScheduleRecord> onTerminate(JobScheduleRecord s, Terminate c) {
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), notFound());
+    }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     if (s.state() == JobScheduleState.COMPLETED) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
@@ -219,6 +255,10 @@ public final class JobScheduleEntity extends EventSourcedBehavior<JobScheduleEnt
   private Effect<JobScheduleEvent, JobScheduleRecord> onDelete(JobScheduleRecord s, Delete c) {
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), notFound());
+    }
+    BatchException unmet = unmet(s, c.precondition());
+    if (unmet != null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
     }
     String id = s.id();
     List<String> jobs = java.util.stream.LongStream.rangeClosed(1, s.lastJob()).mapToObj(s::jobId).toList();
@@ -301,6 +341,7 @@ public final class JobScheduleEntity extends EventSourcedBehavior<JobScheduleEnt
     boolean pastEnd = s.spec().getSchedule().hasDoNotRunAfterMs()
         && System.currentTimeMillis() > s.spec().getSchedule().getDoNotRunAfterMs();
     if (!pastEnd) {
+      schedule(s); // the end is further than one timer step away
       return Effect().none(); // a one-off schedule stays active until it is terminated, as in Azure Batch
     }
     if (s.lastJob() == 0) {
@@ -324,11 +365,22 @@ public final class JobScheduleEntity extends EventSourcedBehavior<JobScheduleEnt
       timers.cancel(Tick.DUE);
       return;
     }
-    timers.startSingleTimer(Tick.DUE, Duration.ofMillis(Math.max(0, at - System.currentTimeMillis())));
+    // The scheduler refuses delays beyond about 248 days: a run further away is armed in steps
+    // (a tick before it is due only arms the next step).
+    long delay = Math.min(MAX_TIMER.toMillis(), Math.max(0, at - System.currentTimeMillis()));
+    timers.startSingleTimer(Tick.DUE, Duration.ofMillis(delay));
   }
 
   private ScheduleView view(JobScheduleRecord s) {
     return new ScheduleView(s, s.nextRunMs(), s.lastJob() > 0 ? s.jobId(s.lastJob()) : null);
+  }
+
+  /**
+   * A conditional write's conditions against the schedule's current version, checked in the
+   * handling that persists the write so that nothing lands in between; null when they hold.
+   */
+  private static BatchException unmet(JobScheduleRecord s, Precondition p) {
+    return p.violation(s.creationTimeMs(), s.version(), s.lastModifiedMs());
   }
 
   private static <T> StatusReply<T> notFound() {

@@ -116,7 +116,7 @@ class PoolEntityTest {
     pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("Pool-X", "not-a-node", 1, stranger.ref(), List.of())));
     stranger.expectMessageClass(NodeMessage.Retire.class);
 
-    get(pool.askWithStatus(PoolEntity.Delete::new, Duration.ofSeconds(10)));
+    get(pool.<org.apache.pekko.Done>askWithStatus(PoolEntity.Delete::new, Duration.ofSeconds(10)));
     assertEquals("stop", provider.receiveMessage().verb());
     TestCluster.eventually(testKit, Duration.ofSeconds(3), () -> {
       var gone = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
