@@ -54,13 +54,16 @@ STATUS = {
     "Job_Add": (PARTIAL, "job manager, preparation and release tasks and auto pools are FeatureNotSupported"),
     "Job_List": (SERVED, "$filter (full grammar), nested $select, paging"),
     "Job_GetTaskCounts": (SERVED, "taskCounts and taskSlotCounts"),
-    "Pool_Add": (PARTIAL, "start tasks, low-priority nodes, certificates, application packages and mounts are "
-                          "FeatureNotSupported; autoscale accepted with an interval down to PT5S"),
-    "Pool_Patch": (PARTIAL, "metadata, displayName, targetNodeCommunicationMode; empty certificate and application "
-                            "package lists; startTask and the properties Azure changes only on empty pools (vmSize, "
-                            "taskSlotsPerNode, ...) are FeatureNotSupported; conditional headers"),
-    "Pool_UpdateProperties": (PARTIAL, "metadata and targetNodeCommunicationMode replaced; the reference lists must be "
-                                       "empty; startTask is FeatureNotSupported"),
+    "Pool_Add": (PARTIAL, "startTask runs on every node as it joins, reboots or is reimaged (waitForSuccess, "
+                          "maxTaskRetryCount; containerSettings refused); low-priority nodes, certificates, "
+                          "application packages and mounts are FeatureNotSupported; autoscale accepted with an "
+                          "interval down to PT5S"),
+    "Pool_Patch": (PARTIAL, "metadata, displayName, targetNodeCommunicationMode, startTask (for nodes that join or "
+                            "restart later, as Azure); empty certificate and application package lists; the "
+                            "properties Azure changes only on empty pools (vmSize, taskSlotsPerNode, ...) are "
+                            "FeatureNotSupported; conditional headers"),
+    "Pool_UpdateProperties": (PARTIAL, "metadata, targetNodeCommunicationMode and startTask replaced (absent: removed); "
+                                       "the reference lists must be empty"),
     "Pool_List": (SERVED, "$filter, nested $select, paging"),
     "Pool_Delete": (SERVED, "conditional headers"),
     "Pool_Exists": (SERVED, ""),
@@ -101,7 +104,7 @@ STATUS = {
     "Task_Reactivate": (SERVED, "a completed task that failed goes back to active, retry count reset; conditional headers"),
     "ComputeNode_AddUser": (NO, USERS), "ComputeNode_DeleteUser": (NO, USERS), "ComputeNode_UpdateUser": (NO, USERS),
     "ComputeNode_GetRemoteLoginSettings": (NO, USERS),
-    "ComputeNode_Get": (SERVED, "live state from the node agent"),
+    "ComputeNode_Get": (SERVED, "live state from the node agent, with startTask and startTaskInfo"),
     "ComputeNode_List": (SERVED, "$filter, $select, paging"),
     "ComputeNode_DisableScheduling": (SERVED, "requeue, terminate, taskcompletion; persisted (a node stays disabled "
                                               "across restarts); the node shows schedulingState disabled and offline "

@@ -43,6 +43,7 @@ import io.batchgrid.protocol.node.NodeMessage;
 import io.batchgrid.protocol.node.NodeState;
 import io.batchgrid.protocol.node.NodeStatus;
 import io.batchgrid.protocol.node.RunningTask;
+import io.batchgrid.protocol.node.StartTaskInfo;
 import io.batchgrid.protocol.node.TaskLaunch;
 import io.batchgrid.protocol.serialization.NodeMessageSerializer;
 import io.batchgrid.protocol.spec.NameValue;
@@ -75,6 +76,11 @@ class NodeMessageSerializerTest {
       .setRequiredSlots(2)
       .addEnvironmentSettings(NameValue.newBuilder().setName("X").setValue("1"))
       .setConstraints(TaskConstraints.newBuilder().setMaxTaskRetryCount(2).setMaxWallClockTimeMs(60_000)).build();
+  static final io.batchgrid.protocol.spec.StartTaskSpec START_TASK = io.batchgrid.protocol.spec.StartTaskSpec.newBuilder()
+      .setCommandLine("/bin/sh -c 'echo ready'").setWaitForSuccess(true).setMaxTaskRetryCount(2)
+      .addEnvironmentSettings(NameValue.newBuilder().setName("S").setValue("1")).build();
+  static final StartTaskInfo FAILED_START = new StartTaskInfo(StartTaskInfo.State.COMPLETED, true, 100, 200, 3,
+      FailureInfo.user("FailureExitCode", "failed"), 2, 150);
   static final NodeFile FILE = new NodeFile("workitems/j/job-1/t1/stdout.txt", false, 42, 1000, 2000, "0644");
   static final NodeFile DIR = new NodeFile("workitems", true, 0, 1000, 2000, null);
 
@@ -83,7 +89,7 @@ class NodeMessageSerializerTest {
     ActorRef<NodeMessage> agent = coordinator.<NodeMessage>createTestProbe().ref();
     ActorRef<CoordinatorMessage> gateway = coordinator.<CoordinatorMessage>createTestProbe().ref();
     Map<Class<?>, Object> s = new LinkedHashMap<>();
-    s.put(NodeMessage.Registered.class, new NodeMessage.Registered("Pool1", "tvm-1"));
+    s.put(NodeMessage.Registered.class, new NodeMessage.Registered("Pool1", "tvm-1", START_TASK));
     s.put(NodeMessage.RunTasks.class, new NodeMessage.RunTasks("pool1", "job1", List.of(
         new TaskLaunch("job1", "t1", 3, TASK, List.of(NameValue.newBuilder().setName("J").setValue("v").build())),
         new TaskLaunch("job1", "t2", 1, TaskSpec.newBuilder().setId("t2").setCommandLine("/bin/true").build(), List.of())),
@@ -99,7 +105,7 @@ class NodeMessageSerializerTest {
         coordinator.<StatusReply<org.apache.pekko.Done>>createTestProbe().ref()));
     s.put(NodeMessage.Retire.class, new NodeMessage.Retire());
     s.put(CoordinatorMessage.RegisterNode.class, new CoordinatorMessage.RegisterNode("pool1", "tvm-1", 4, agent,
-        List.of(new RunningTask("job1", "t1", 2, 123), new RunningTask("job2", "t9", 1, 0))));
+        List.of(new RunningTask("job1", "t1", 2, 123), new RunningTask("job2", "t9", 1, 0)), FAILED_START));
     s.put(CoordinatorMessage.TasksReport.class, new CoordinatorMessage.TasksReport("pool1", "tvm-1", "job1", 5, List.of(
         new TaskOutcome("t1", 2, 0, 100, 200, null),
         new TaskOutcome("t2", 1, null, 100, 100, FailureInfo.user("InsufficientTaskSlots", "too many")),
@@ -127,6 +133,10 @@ class NodeMessageSerializerTest {
     NodeStatus status = new NodeStatus("pool1", "tvm-1", NodeState.RUNNING, 2,
         List.of(new RunningTask("job1", "t1", 1, 5)), 10, 9, 1, 777, "/data/nodes/tvm-1");
     assertEquals(status, roundTrip(status));
+    NodeStatus starting = new NodeStatus("pool1", "tvm-1", NodeState.WAITINGFORSTARTTASK, 2, List.of(), 0, 0, 0, 777,
+        "/n", StartTaskInfo.started(true, 500).attemptEnded(1, null, 600, false).retried(700));
+    assertEquals(starting, roundTrip(starting));
+    assertEquals(new NodeMessage.Registered("p", "n"), roundTrip(new NodeMessage.Registered("p", "n")));
     assertEquals(List.of(FILE, DIR), roundTrip(List.of(FILE, DIR)));
     assertEquals(List.of(), roundTrip(List.of()));
 

@@ -92,6 +92,8 @@ public final class NodeAgent {
   private record FileOpened(FileContent content, Throwable failure, ActorRef<StatusReply<FileContent>> replyTo)
       implements Command {}
 
+  private record StartTaskAttemptEnded(NodeTaskRunner runner, NodeTaskRunner.Attempt attempt) implements Command {}
+
   private record AttemptKey(String jobId, String taskId, int attempt) {
     static AttemptKey of(TaskLaunch launch) {
       return new AttemptKey(launch.jobId(), launch.taskId(), launch.attempt());
@@ -115,6 +117,7 @@ public final class NodeAgent {
   /** Running and waiting attempts, so a RunTasks delivered twice does not run an attempt twice. */
   private final Set<AttemptKey> accepted = new HashSet<>();
   private final ReportBook reports;
+  private final StartTask startTask;
 
   private Set<ActorRef<CoordinatorMessage>> gateways = Set.of();
   /** Gateways that have left: reports addressed to them go to the current gateway instead. */
@@ -136,6 +139,7 @@ public final class NodeAgent {
     this.materializer = Materializer.matFromSystem(ctx.getSystem());
     this.self = ctx.getSelf().unsafeUpcast();
     this.slots = new SlotQueue<>(config.taskSlots());
+    this.startTask = new StartTask(config, blocking, staging);
 
     Config settings = ctx.getSystem().settings().config().getConfig("batchgrid.worker");
     this.registerInterval = settings.getDuration("register-interval");
@@ -158,6 +162,7 @@ public final class NodeAgent {
         .onMessageEquals(RegisterTick.INSTANCE, this::onRegisterTick)
         .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
         .onMessage(AttemptEnded.class, this::onAttemptEnded)
+        .onMessage(StartTaskAttemptEnded.class, this::onStartTaskAttemptEnded)
         .onMessage(FilesListed.class, this::onFilesListed)
         .onMessage(FileOpened.class, this::onFileOpened)
         .onMessage(FileDeleted.class, done -> {
@@ -240,7 +245,7 @@ public final class NodeAgent {
   }
 
   private void register() {
-    gateway.tell(new RegisterNode(config.poolId(), config.nodeId(), config.taskSlots(), self, attempts()));
+    gateway.tell(new RegisterNode(config.poolId(), config.nodeId(), config.taskSlots(), self, attempts(), startTask.info()));
   }
 
   private void onRegistered(NodeMessage.Registered m) {
@@ -249,7 +254,41 @@ public final class NodeAgent {
       registered = true;
       timers.cancel(RegisterTick.INSTANCE);
       ctx.getLog().info("Node {} of pool {} is registered", config.nodeId(), config.poolId());
+      awaitStartTask(startTask.begin(m.startTask(), System.currentTimeMillis()));
     }
+  }
+
+  // ---- start task ---------------------------------------------------------------------------
+
+  private void awaitStartTask(NodeTaskRunner attempt) {
+    if (attempt != null) {
+      ctx.getLog().info("Node {} of pool {} runs its start task (retry {})", config.nodeId(), config.poolId(),
+          startTask.info().retryCount());
+      ctx.pipeToSelf(attempt.outcome(), (outcome, failure) -> new StartTaskAttemptEnded(attempt, outcome != null
+          ? outcome : new NodeTaskRunner.Attempt(null, FailureInfo.server("InternalError", String.valueOf(failure)),
+              System.currentTimeMillis(), System.currentTimeMillis())));
+    }
+    updateState();
+  }
+
+  private Behavior<Command> onStartTaskAttemptEnded(StartTaskAttemptEnded ended) {
+    NodeTaskRunner retry = startTask.attemptEnded(ended.runner(), ended.attempt(), System.currentTimeMillis());
+    if (retry != null) {
+      awaitStartTask(retry);
+      return Behaviors.same();
+    }
+    if (startTask.info() != null && startTask.info().state() == io.batchgrid.protocol.node.StartTaskInfo.State.COMPLETED) {
+      ctx.getLog().info("Node {} of pool {}: start task {} (exit code {})", config.nodeId(), config.poolId(),
+          startTask.info().result(), startTask.info().exitCode());
+      updateState();
+      // The pool learns the result from a registration: idempotent there, and repeated until answered.
+      registered = false;
+      if (gateway != null) {
+        register();
+        timers.startTimerAtFixedRate(RegisterTick.INSTANCE, registerInterval);
+      }
+    }
+    return Behaviors.same();
   }
 
   /** Running attempts, then those waiting for a slot (start time 0): the node will run all of them. */
@@ -341,7 +380,8 @@ public final class NodeAgent {
   }
 
   private void updateState() {
-    NodeState now = running.isEmpty() && slots.waiting() == 0 ? NodeState.IDLE : NodeState.RUNNING;
+    NodeState busy = running.isEmpty() && slots.waiting() == 0 ? NodeState.IDLE : NodeState.RUNNING;
+    NodeState now = startTask.info() == null ? busy : startTask.info().nodeState(busy);
     if (now != state) {
       state = now;
       stateTransitionTimeMs = System.currentTimeMillis();
@@ -352,13 +392,14 @@ public final class NodeAgent {
     List<RunningTask> list = new ArrayList<>(running.size());
     running.forEach((key, r) -> list.add(new RunningTask(key.jobId(), key.taskId(), key.attempt(), r.startTimeMs())));
     return new NodeStatus(config.poolId(), config.nodeId(), state, config.taskSlots(), list, totalTasksRun,
-        totalTasksSucceeded, slots.used(), stateTransitionTimeMs, config.nodeRoot().toString());
+        totalTasksSucceeded, slots.used(), stateTransitionTimeMs, config.nodeRoot().toString(), startTask.info());
   }
 
   private Behavior<Command> onPostStop() {
     // The agent owns its processes: nobody would report them after it, so none may outlive it.
     running.values().forEach(r -> r.runner().terminate());
     slots.clearWaiting();
+    startTask.terminate();
     return Behaviors.same();
   }
 

@@ -57,6 +57,39 @@ final class TaskEnvironment {
   }
 
   /**
+   * The environment of the pool's start task: the same layers as a task's, in the node's
+   * {@code startup} directory, without job and task ids (Azure sets none for a start task).
+   */
+  static Map<String, String> forStartTask(Map<String, String> workerEnv, io.batchgrid.protocol.spec.StartTaskSpec spec,
+      NodeConfig node) {
+    Map<String, String> env = new HashMap<>(32);
+    for (String name : INHERITED) {
+      String value = workerEnv.get(name);
+      if (value != null) {
+        env.put(name, value);
+      }
+    }
+    putAll(env, spec.getEnvironmentSettingsList());
+    Path root = node.nodeRoot();
+    Path startup = root.resolve(NodeLayout.STARTUP);
+    env.put("AZ_BATCH_ACCOUNT_NAME", node.accountName());
+    if (node.accountUrl() != null) {
+      env.put("AZ_BATCH_ACCOUNT_URL", node.accountUrl());
+    }
+    env.put("AZ_BATCH_POOL_ID", node.poolId());
+    env.put("AZ_BATCH_NODE_ID", node.nodeId());
+    env.put("AZ_BATCH_NODE_IS_DEDICATED", "true");
+    env.put("AZ_BATCH_NODE_ROOT_DIR", root.toString());
+    env.put("AZ_BATCH_NODE_SHARED_DIR", root.resolve(NodeLayout.SHARED).toString());
+    env.put("AZ_BATCH_NODE_STARTUP_DIR", startup.toString());
+    env.put("AZ_BATCH_NODE_STARTUP_WORKING_DIR", startup.resolve(NodeTaskRunner.WORKING_DIR).toString());
+    env.put("AZ_BATCH_TASK_DIR", startup.toString());
+    env.put("AZ_BATCH_TASK_WORKING_DIR", startup.resolve(NodeTaskRunner.WORKING_DIR).toString());
+    env.put("AZ_BATCH_TASK_USER_IDENTITY", userIdentity(spec.getUserIdentity()));
+    return env;
+  }
+
+  /**
    * Azure's name for the identity a task runs as. batchgrid runs every task as the worker's own
    * user; the name only tells the task what it asked for.
    */

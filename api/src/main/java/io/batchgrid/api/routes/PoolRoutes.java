@@ -25,6 +25,7 @@ import io.batchgrid.protocol.BatchException;
 import io.batchgrid.protocol.ErrorCode;
 import io.batchgrid.protocol.Ids;
 import io.batchgrid.protocol.Precondition;
+import io.batchgrid.protocol.node.NodeState;
 import io.batchgrid.protocol.node.NodeStatus;
 import io.batchgrid.protocol.spec.PoolSpec;
 
@@ -238,7 +239,7 @@ final class PoolRoutes {
           List<String> keys = sorted.stream().map(PoolEntity.NodeHandle::nodeId).toList();
           return Lists.page(keys, after, max, nodeId -> {
             PoolEntity.NodeHandle h = sorted.stream().filter(x -> x.nodeId().equals(nodeId)).findFirst().orElseThrow();
-            return node(ctx, v.record().spec().getVmSize(), h).thenApply(Optional::of);
+            return node(ctx, v.record().spec(), h).thenApply(Optional::of);
           }, filter);
         }))
         .thenApply(page -> listResponse(ctx, "nodes", page, select));
@@ -252,7 +253,7 @@ final class PoolRoutes {
     Duration timeout = ctx.timeout();
     return view(poolId, timeout)
         .thenCompose(v -> coordinator.<PoolEntity.NodeHandle>pool(poolId, r -> new PoolEntity.GetNode(nodeId, r), timeout)
-            .thenCompose(h -> node(ctx, v.record().spec().getVmSize(), h)))
+            .thenCompose(h -> node(ctx, v.record().spec(), h)))
         .thenApply(o -> Responses.json(ctx, 200, Responses.entityBody(ctx, "nodes/@Element", Lists.project(o, select)), List.of()));
   }
 
@@ -288,17 +289,22 @@ final class PoolRoutes {
   }
 
   /** The node as the pool knows it, with its own live account when it answers in time. */
-  private CompletionStage<ObjectNode> node(RequestContext ctx, String vmSize, PoolEntity.NodeHandle h) {
+  private CompletionStage<ObjectNode> node(RequestContext ctx, PoolSpec pool, PoolEntity.NodeHandle h) {
+    String vmSize = pool.getVmSize();
+    // Azure shows the pool's start task on each node (what a node joining now would run).
+    io.batchgrid.protocol.spec.StartTaskSpec startTask = pool.hasStartTask() ? pool.getStartTask() : null;
     CompletionStage<Optional<NodeStatus>> status = h.agent() == null
         ? CompletableFuture.completedFuture(Optional.empty())
         : coordinator.nodeStatus(h.agent(), NODE_STATUS_TIMEOUT).thenApply(Optional::of).exceptionally(e -> Optional.empty());
     return status.thenApply(s -> ctx.writer().node(s.map(st -> new WireWriter.NodeView(h.poolId(), h.nodeId(), vmSize,
-            st.state(), st.stateTransitionTimeMs() > 0 ? st.stateTransitionTimeMs() : h.stateTransitionTimeMs(),
+            h.state() == NodeState.REBOOTING || h.state() == NodeState.REIMAGING ? h.state() : st.state(),
+            st.stateTransitionTimeMs() > 0 ? st.stateTransitionTimeMs() : h.stateTransitionTimeMs(),
             h.allocationTimeMs(), h.stateTransitionTimeMs(), st.taskSlots(), st.running(), st.totalTasksRun(),
-            st.totalTasksSucceeded(), st.runningTaskSlots(), h.schedulingEnabled()))
+            st.totalTasksSucceeded(), st.runningTaskSlots(), h.schedulingEnabled(), startTask,
+            st.startTask() != null ? st.startTask() : h.startTask()))
         .orElseGet(() -> new WireWriter.NodeView(h.poolId(), h.nodeId(), vmSize, h.state(), h.stateTransitionTimeMs(),
             h.allocationTimeMs(), h.agent() != null ? h.stateTransitionTimeMs() : 0, h.taskSlots(), List.of(), 0, 0, 0,
-            h.schedulingEnabled()))));
+            h.schedulingEnabled(), startTask, h.startTask()))));
   }
 
   // ------------------------------------------------------------------------------------ shared

@@ -94,9 +94,9 @@ public final class SpecReader {
     Boolean interNode = p.bool("enableInterNodeCommunication");
     b.setEnableInterNodeCommunication(interNode != null && interNode);
     b.setNetworkConfigurationJson(p.json("networkConfiguration", true));
-    if (p.has("startTask")) {
-      p.object("startTask");
-      throw ApiError.notSupported("startTask", "Pool start tasks are not supported yet");
+    Props startTask = p.object("startTask");
+    if (startTask != null) {
+      b.setStartTask(StartTaskWire.read(startTask));
     }
     rejectNonEmpty(p, "certificateReferences", "Certificates do not exist on self-hosted nodes");
     rejectNonEmpty(p, "applicationPackageReferences", "Application packages are not supported yet");
@@ -141,8 +141,8 @@ public final class SpecReader {
   /**
    * Pool_Patch ({@code replace} false: what is absent stays) and Pool_UpdateProperties ({@code
    * replace} true: metadata and both reference lists are required, an absent
-   * targetNodeCommunicationMode means {@code default}). Start tasks, certificates and application
-   * packages do not exist in batchgrid, so only empty lists of references are accepted.
+   * targetNodeCommunicationMode means {@code default}, an absent startTask removes it). Certificates
+   * and application packages do not exist in batchgrid, so only empty lists of references are accepted.
    */
   public static io.batchgrid.coordinator.pool.PoolEntity.PropertiesUpdate poolUpdate(ObjectNode body, boolean replace) {
     Props p = Props.root(body);
@@ -153,10 +153,11 @@ public final class SpecReader {
         }
       }
     }
-    if (p.has("startTask")) {
-      p.object("startTask");
-      throw ApiError.notSupported("startTask", "Pool start tasks are not supported yet");
-    }
+    // Azure: a start task in the body replaces the pool's; without one, PATCH keeps it and
+    // update-properties removes it (an empty spec says "remove" to the pool).
+    Props startTaskBody = p.object("startTask");
+    io.batchgrid.protocol.spec.StartTaskSpec startTask = startTaskBody != null ? StartTaskWire.read(startTaskBody)
+        : replace ? io.batchgrid.protocol.spec.StartTaskSpec.getDefaultInstance() : null;
     rejectNonEmpty(p, "certificateReferences", "Certificates do not exist on self-hosted nodes");
     rejectNonEmpty(p, "applicationPackageReferences", "Application packages are not supported yet");
     p.objects("certificateReferences");
@@ -175,7 +176,7 @@ public final class SpecReader {
     if (mode == null && replace) {
       mode = "default";
     }
-    return new io.batchgrid.coordinator.pool.PoolEntity.PropertiesUpdate(displayName, metadata, mode);
+    return new io.batchgrid.coordinator.pool.PoolEntity.PropertiesUpdate(displayName, metadata, mode, startTask);
   }
 
   /** batchgrid evaluates formulas as often as every 5 seconds (Azure: 5 minutes); Azure's ceiling of 168 hours. */
@@ -522,7 +523,7 @@ public final class SpecReader {
     return b.build();
   }
 
-  private static UserIdentity userIdentity(Props u) {
+  static UserIdentity userIdentity(Props u) {
     if (u == null) {
       return null;
     }

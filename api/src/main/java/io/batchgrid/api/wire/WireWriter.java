@@ -129,6 +129,9 @@ public record WireWriter(String baseUrl) {
     o.put("currentNodeCommunicationMode", "simplified");
     putJson(o, "upgradePolicy", s.getUpgradePolicyJson());
     putJson(o, "resourceTags", s.getResourceTagsJson());
+    if (s.hasStartTask()) {
+      o.set("startTask", StartTaskWire.write(s.getStartTask()));
+    }
     return o;
   }
 
@@ -158,7 +161,15 @@ public record WireWriter(String baseUrl) {
   /** What the pool knows of a node, with what the node says of itself when it answered. */
   public record NodeView(String poolId, String nodeId, String vmSize, NodeState state, long stateTransitionTimeMs,
       long allocationTimeMs, long lastBootTimeMs, int taskSlots, List<RunningTask> running, long totalTasksRun,
-      long totalTasksSucceeded, long runningTaskSlots, boolean schedulingEnabled) {
+      long totalTasksSucceeded, long runningTaskSlots, boolean schedulingEnabled,
+      io.batchgrid.protocol.spec.StartTaskSpec startTask, io.batchgrid.protocol.node.StartTaskInfo startTaskInfo) {
+
+    public NodeView(String poolId, String nodeId, String vmSize, NodeState state, long stateTransitionTimeMs,
+        long allocationTimeMs, long lastBootTimeMs, int taskSlots, List<RunningTask> running, long totalTasksRun,
+        long totalTasksSucceeded, long runningTaskSlots, boolean schedulingEnabled) {
+      this(poolId, nodeId, vmSize, state, stateTransitionTimeMs, allocationTimeMs, lastBootTimeMs, taskSlots, running,
+          totalTasksRun, totalTasksSucceeded, runningTaskSlots, schedulingEnabled, null, null);
+    }
 
     public NodeView(String poolId, String nodeId, String vmSize, NodeState state, long stateTransitionTimeMs,
         long allocationTimeMs, long lastBootTimeMs, int taskSlots, List<RunningTask> running, long totalTasksRun,
@@ -200,6 +211,13 @@ public record WireWriter(String baseUrl) {
         exec.put("retryCount", 0);
         exec.put("requeueCount", 0);
       }
+    }
+    if (n.startTask() != null) {
+      o.set("startTask", StartTaskWire.write(n.startTask()));
+    }
+    ObjectNode startTaskInfo = StartTaskWire.write(n.startTaskInfo());
+    if (startTaskInfo != null) {
+      o.set("startTaskInfo", startTaskInfo);
     }
     o.put("isDedicated", true);
     ObjectNode agent = o.putObject("nodeAgentInfo");

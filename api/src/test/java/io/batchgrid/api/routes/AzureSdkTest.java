@@ -255,10 +255,12 @@ class AzureSdkTest {
         new com.microsoft.azure.batch.protocol.models.PoolPatchParameter().withDisplayName("x"),
         new com.microsoft.azure.batch.protocol.models.PoolPatchOptions().withIfMatch(etag)));
     assertEquals("ConditionNotMet", code(stale));
-    BatchErrorException startTask = assertThrows(BatchErrorException.class, () -> client.poolOperations().patchPool("sdk-patch",
-        new com.microsoft.azure.batch.protocol.models.PoolPatchParameter()
-            .withStartTask(new com.microsoft.azure.batch.protocol.models.StartTask().withCommandLine("/bin/true"))));
-    assertEquals("FeatureNotSupported", code(startTask));
+    // A start task in a PATCH replaces the pool's (for nodes that join or restart later); waitForSuccess defaults to true.
+    client.poolOperations().patchPool("sdk-patch", new com.microsoft.azure.batch.protocol.models.PoolPatchParameter()
+        .withStartTask(new com.microsoft.azure.batch.protocol.models.StartTask().withCommandLine("/bin/true")));
+    com.microsoft.azure.batch.protocol.models.StartTask startTask = client.poolOperations().getPool("sdk-patch").startTask();
+    assertEquals("/bin/true", startTask.commandLine());
+    assertEquals(Boolean.TRUE, startTask.waitForSuccess());
     BatchErrorException vmSize = assertThrows(BatchErrorException.class, () -> client.poolOperations().patchPool("sdk-patch",
         new com.microsoft.azure.batch.protocol.models.PoolPatchParameter().withVmSize("other")));
     assertEquals("FeatureNotSupported", code(vmSize));
@@ -271,6 +273,7 @@ class AzureSdkTest {
     assertEquals("owner", replaced.metadata().get(0).name());
     assertEquals(com.microsoft.azure.batch.protocol.models.NodeCommunicationMode.DEFAULT, replaced.targetNodeCommunicationMode());
     assertEquals("again", replaced.displayName(), "updateproperties does not touch the display name");
+    assertEquals(null, replaced.startTask(), "updateproperties without a start task removes it");
     BatchErrorException packages = assertThrows(BatchErrorException.class, () -> client.poolOperations().updatePoolProperties(
         "sdk-patch", null, List.of(), List.of(new com.microsoft.azure.batch.protocol.models.ApplicationPackageReference()
             .withApplicationId("app")), List.of()));

@@ -44,12 +44,14 @@ import io.batchgrid.protocol.Precondition;
 import io.batchgrid.protocol.node.CoordinatorMessage;
 import io.batchgrid.protocol.node.NodeMessage;
 import io.batchgrid.protocol.node.NodeState;
+import io.batchgrid.protocol.node.StartTaskInfo;
 import io.batchgrid.protocol.pool.AllocationState;
 import io.batchgrid.protocol.pool.PoolEvent;
 import io.batchgrid.protocol.pool.PoolRecord;
 import io.batchgrid.protocol.pool.PoolState;
 import io.batchgrid.protocol.spec.NameValue;
 import io.batchgrid.protocol.spec.PoolSpec;
+import io.batchgrid.protocol.spec.StartTaskSpec;
 
 /**
  * One pool: its spec and nodes (persisted), and which job holds which node's slots (live, see
@@ -144,8 +146,17 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     }
   }
 
-  /** The pool properties that can change after creation; null: unchanged. */
-  public record PropertiesUpdate(String displayName, List<NameValue> metadata, String targetNodeCommunicationMode) {}
+  /**
+   * The pool properties that can change after creation; null: unchanged. A {@code startTask}
+   * without a command line removes the start task. A new start task applies to nodes as they
+   * join or restart, as in Azure: nodes running keep what they ran.
+   */
+  public record PropertiesUpdate(String displayName, List<NameValue> metadata, String targetNodeCommunicationMode,
+      StartTaskSpec startTask) {
+    public PropertiesUpdate(String displayName, List<NameValue> metadata, String targetNodeCommunicationMode) {
+      this(displayName, metadata, targetNodeCommunicationMode, null);
+    }
+  }
 
   // ------------------------------------------------------------------ from nodes and jobs
 
@@ -192,7 +203,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
    * {@link NodeMessage.GetStatus}.
    */
   public record NodeHandle(String poolId, String nodeId, long allocationTimeMs, ActorRef<NodeMessage> agent,
-      NodeState state, long stateTransitionTimeMs, int taskSlots, boolean schedulingEnabled) {}
+      NodeState state, long stateTransitionTimeMs, int taskSlots, boolean schedulingEnabled, StartTaskInfo startTask) {}
 
   // ------------------------------------------------------------------ wiring
 
@@ -223,6 +234,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private final SlotLedger ledger = new SlotLedger();
   private final Map<String, ActorRef<NodeMessage>> agents = new HashMap<>();
   private final Map<String, Long> registeredAt = new HashMap<>();
+  // How each registered node's start task goes, as it last told (or as the pool assumes from what it
+  // sent it): a node that waits for its start task gets no slots until it has succeeded. Live: nodes
+  // tell it again when they register.
+  private final Map<String, StartTaskInfo> startTasks = new HashMap<>();
   // Nodes removenodes named with taskcompletion/retaineddata, removed once no job holds their slots.
   // Live only: after a restart they stay in the pool with scheduling disabled (that is persisted)
   // and the resize ends at its resizeTimeout.
@@ -581,6 +596,11 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (u.targetNodeCommunicationMode() != null) {
       b.setTargetNodeCommunicationMode(u.targetNodeCommunicationMode());
     }
+    if (u.startTask() != null && u.startTask().getCommandLine().isEmpty()) {
+      b.clearStartTask();
+    } else if (u.startTask() != null) {
+      b.setStartTask(u.startTask());
+    }
     // Written even when nothing changed: Azure answers every update with a new ETag.
     return Effect().persist(new PoolEvent.PoolUpdated(b.build(), System.currentTimeMillis()))
         .thenReply(c.replyTo(), state -> StatusReply.success(view(state)));
@@ -622,7 +642,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     }
     return Effect().persist(new PoolEvent.NodeSchedulingEnabled(c.nodeId(), System.currentTimeMillis()))
         .thenRun(state -> {
-          ledger.setSchedulable(c.nodeId(), true);
+          ledger.setSchedulable(c.nodeId(), schedulable(state, c.nodeId()));
           rebalanceNow(state);
         })
         .thenReply(c.replyTo(), state -> StatusReply.ack());
@@ -800,9 +820,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       registeredAt.put(r.nodeId(), System.currentTimeMillis());
     }
     ledger.addNode(r.nodeId(), r.taskSlots());
+    // A node that has not been given the start task since it started runs the pool's current one
+    // on this answer; one that has tells how it went (it registers again when it ends).
+    StartTaskSpec startTask = s.spec().hasStartTask() ? s.spec().getStartTask() : null;
+    startTasks.put(r.nodeId(), r.startTask() != null ? r.startTask() : startTask == null ? StartTaskInfo.NONE
+        : StartTaskInfo.started(startTask.getWaitForSuccess(), System.currentTimeMillis()));
     // A node comes back (or the service restarts) with the scheduling state it was given.
-    ledger.setSchedulable(r.nodeId(), s.schedulingEnabled(r.nodeId()));
-    r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId()));
+    ledger.setSchedulable(r.nodeId(), schedulable(s, r.nodeId()));
+    r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId(), startTask));
     if (s.allocationState() == AllocationState.RESIZING && agents.size() >= s.targetDedicatedNodes()) {
       timers.cancel(Tick.RESIZE_TIMEOUT);
       return Effect().persist(new PoolEvent.ResizeCompleted(System.currentTimeMillis()))
@@ -823,10 +848,20 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     return rebalance(s);
   }
 
+  /**
+   * Whether the node's free slots may go to jobs: its scheduling is enabled, and its start task
+   * lets tasks run (none, not waited for, or succeeded).
+   */
+  private boolean schedulable(PoolRecord s, String nodeId) {
+    StartTaskInfo startTask = startTasks.get(nodeId);
+    return s.schedulingEnabled(nodeId) && (startTask == null || startTask.letsTasksRun());
+  }
+
   /** Forgets a node's live state and tells the jobs that held its slots that their tasks there are lost. */
   private void nodeGone(PoolRecord s, String nodeId) {
     agents.remove(nodeId);
     registeredAt.remove(nodeId);
+    startTasks.remove(nodeId);
     ledger.removeNode(nodeId).keySet().forEach(jobId ->
         jobRef(jobId).tell(new JobEntity.NodeLost(s.exists() ? s.id() : "", nodeId)));
   }
@@ -872,11 +907,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private NodeHandle handle(PoolRecord s, String nodeId, long allocated) {
     ActorRef<NodeMessage> agent = agents.get(nodeId);
-    NodeState state = agent != null ? NodeState.IDLE
+    StartTaskInfo startTask = startTasks.get(nodeId);
+    NodeState state = agent != null ? (startTask == null ? NodeState.IDLE : startTask.nodeState(NodeState.IDLE))
         : s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL : NodeState.CREATING;
     long since = agent != null ? registeredAt.getOrDefault(nodeId, allocated) : allocated;
     return new NodeHandle(s.id(), nodeId, allocated, agent, state, since, s.taskSlotsPerNode(),
-        s.schedulingEnabled(nodeId));
+        s.schedulingEnabled(nodeId), startTask);
   }
 
   /** Azure-style compute node ids: {@code tvmps_<hex>_d} for dedicated nodes. */

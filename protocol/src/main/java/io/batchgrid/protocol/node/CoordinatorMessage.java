@@ -15,11 +15,20 @@ public sealed interface CoordinatorMessage {
   ServiceKey<CoordinatorMessage> GATEWAY_KEY =
       ServiceKey.create(CoordinatorMessage.class, "batchgrid-coordinator-gateway");
 
-  /** A node joins (or re-joins) its pool, telling what it still runs. Answered with {@link NodeMessage.Registered}. */
-  record RegisterNode(String poolId, String nodeId, int taskSlots, ActorRef<NodeMessage> agent, List<RunningTask> running)
-      implements CoordinatorMessage {
+  /**
+   * A node joins (or re-joins) its pool, telling what it still runs and how its start task went
+   * ({@code startTask} null: it has not been given one since it started). Answered with
+   * {@link NodeMessage.Registered}. A node registers again when its start task ends, so the pool
+   * learns the result through the same idempotent, retried path.
+   */
+  record RegisterNode(String poolId, String nodeId, int taskSlots, ActorRef<NodeMessage> agent, List<RunningTask> running,
+      StartTaskInfo startTask) implements CoordinatorMessage {
     public RegisterNode {
       running = List.copyOf(running);
+    }
+
+    public RegisterNode(String poolId, String nodeId, int taskSlots, ActorRef<NodeMessage> agent, List<RunningTask> running) {
+      this(poolId, nodeId, taskSlots, agent, running, null);
     }
   }
 

@@ -10,8 +10,16 @@ import org.apache.pekko.util.ByteString;
 /** Messages a compute node's agent accepts, from the coordinator and the API. */
 public sealed interface NodeMessage {
 
-  /** The pool has accepted the node's registration. */
-  record Registered(String poolId, String nodeId) implements NodeMessage {}
+  /**
+   * The pool has accepted the node's registration. {@code startTask} is the pool's start task as
+   * it is now, null when it has none: a node that has not run it since it (re)started runs it now.
+   */
+  record Registered(String poolId, String nodeId, io.batchgrid.protocol.spec.StartTaskSpec startTask)
+      implements NodeMessage {
+    public Registered(String poolId, String nodeId) {
+      this(poolId, nodeId, null);
+    }
+  }
 
   /** Run these attempts; report how each ends to {@code reportTo}. */
   record RunTasks(String poolId, String jobId, List<TaskLaunch> tasks, ActorRef<CoordinatorMessage> reportTo)

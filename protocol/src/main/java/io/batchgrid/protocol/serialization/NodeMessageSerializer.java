@@ -28,6 +28,7 @@ import io.batchgrid.protocol.node.NodeFile;
 import io.batchgrid.protocol.node.NodeMessage;
 import io.batchgrid.protocol.node.NodeState;
 import io.batchgrid.protocol.node.NodeStatus;
+import io.batchgrid.protocol.node.StartTaskInfo;
 import io.batchgrid.protocol.node.RunningTask;
 import io.batchgrid.protocol.node.TaskLaunch;
 import io.batchgrid.protocol.proto.BatchErrorP;
@@ -41,6 +42,7 @@ import io.batchgrid.protocol.proto.PayloadP;
 import io.batchgrid.protocol.proto.ReadFileP;
 import io.batchgrid.protocol.proto.RegisterNodeP;
 import io.batchgrid.protocol.proto.RegisteredP;
+import io.batchgrid.protocol.proto.StartTaskInfoP;
 import io.batchgrid.protocol.proto.ReportAcceptedP;
 import io.batchgrid.protocol.proto.RetireP;
 import io.batchgrid.protocol.proto.RunTasksP;
@@ -137,7 +139,11 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
 
   private com.google.protobuf.MessageLite message(Object o) {
     if (o instanceof NodeMessage.Registered m) {
-      return RegisteredP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId()).build();
+      RegisteredP.Builder b = RegisteredP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId());
+      if (m.startTask() != null) {
+        b.setStartTask(m.startTask());
+      }
+      return b.build();
     } else if (o instanceof NodeMessage.RunTasks m) {
       RunTasksP.Builder b = RunTasksP.newBuilder().setPoolId(m.poolId()).setJobId(m.jobId()).setReportTo(ref(m.reportTo()));
       m.tasks().forEach(t -> b.addTasks(launch(t)));
@@ -162,6 +168,9 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       RegisterNodeP.Builder b = RegisterNodeP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId())
           .setTaskSlots(m.taskSlots()).setAgent(ref(m.agent()));
       m.running().forEach(r -> b.addRunning(running(r)));
+      if (m.startTask() != null) {
+        b.setStartTask(startTask(m.startTask()));
+      }
       return b.build();
     } else if (o instanceof CoordinatorMessage.TasksReport m) {
       TasksReportP.Builder b = TasksReportP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId())
@@ -174,6 +183,9 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
           .setTotalTasksSucceeded(s.totalTasksSucceeded()).setRunningTaskSlots(s.runningTaskSlots())
           .setStateTransitionTimeMs(s.stateTransitionTimeMs()).setRootDirectory(nz(s.rootDirectory()));
       s.running().forEach(r -> b.addRunning(running(r)));
+      if (s.startTask() != null) {
+        b.setStartTask(startTask(s.startTask()));
+      }
       return b.build();
     } else if (o instanceof List<?> list && isNodeFiles(list)) {
       NodeFileListP.Builder b = NodeFileListP.newBuilder();
@@ -198,7 +210,7 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       switch (manifest) {
         case REGISTERED: {
           RegisteredP p = RegisteredP.parseFrom(bytes);
-          return new NodeMessage.Registered(p.getPoolId(), p.getNodeId());
+          return new NodeMessage.Registered(p.getPoolId(), p.getNodeId(), p.hasStartTask() ? p.getStartTask() : null);
         }
         case RUN_TASKS: {
           RunTasksP p = RunTasksP.parseFrom(bytes);
@@ -233,7 +245,7 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         case REGISTER_NODE: {
           RegisterNodeP p = RegisterNodeP.parseFrom(bytes);
           return new CoordinatorMessage.RegisterNode(p.getPoolId(), p.getNodeId(), p.getTaskSlots(),
-              resolve(p.getAgent()), runningList(p.getRunningList()));
+              resolve(p.getAgent()), runningList(p.getRunningList()), p.hasStartTask() ? startTask(p.getStartTask()) : null);
         }
         case TASKS_REPORT: {
           TasksReportP p = TasksReportP.parseFrom(bytes);
@@ -248,7 +260,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
           NodeStatusP p = NodeStatusP.parseFrom(bytes);
           return new NodeStatus(p.getPoolId(), p.getNodeId(), NodeState.valueOf(p.getState()), p.getTaskSlots(),
               runningList(p.getRunningList()), p.getTotalTasksRun(), p.getTotalTasksSucceeded(),
-              p.getRunningTaskSlots(), p.getStateTransitionTimeMs(), p.getRootDirectory());
+              p.getRunningTaskSlots(), p.getStateTransitionTimeMs(), p.getRootDirectory(),
+              p.hasStartTask() ? startTask(p.getStartTask()) : null);
         }
         case NODE_FILES: {
           NodeFileListP p = NodeFileListP.parseFrom(bytes);
@@ -315,6 +328,26 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
     List<RunningTask> out = new ArrayList<>(list.size());
     list.forEach(p -> out.add(new RunningTask(p.getJobId(), p.getTaskId(), p.getAttempt(), p.getStartTimeMs())));
     return out;
+  }
+
+  private static StartTaskInfoP startTask(StartTaskInfo i) {
+    StartTaskInfoP.Builder b = StartTaskInfoP.newBuilder().setState(i.state().name())
+        .setWaitForSuccess(i.waitForSuccess()).setStartTimeMs(i.startTimeMs()).setEndTimeMs(i.endTimeMs())
+        .setRetryCount(i.retryCount()).setLastRetryTimeMs(i.lastRetryTimeMs());
+    if (i.exitCode() != null) {
+      b.setExitCode(i.exitCode());
+    }
+    if (i.failureInfo() != null) {
+      b.setFailureInfo(PersistenceSerializer.failure(i.failureInfo()));
+    }
+    return b.build();
+  }
+
+  private static StartTaskInfo startTask(StartTaskInfoP p) {
+    return new StartTaskInfo(StartTaskInfo.State.valueOf(p.getState()), p.getWaitForSuccess(), p.getStartTimeMs(),
+        p.getEndTimeMs(), p.hasExitCode() ? p.getExitCode() : null,
+        p.hasFailureInfo() ? PersistenceSerializer.failure(p.getFailureInfo()) : null, p.getRetryCount(),
+        p.getLastRetryTimeMs());
   }
 
   private static NodeFileP file(NodeFile f) {

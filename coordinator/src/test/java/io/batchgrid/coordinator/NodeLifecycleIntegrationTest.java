@@ -1,0 +1,174 @@
+package io.batchgrid.coordinator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import io.batchgrid.coordinator.job.JobEntity;
+import io.batchgrid.coordinator.node.InProcessNodeProvider;
+import io.batchgrid.coordinator.pool.PoolEntity;
+import io.batchgrid.protocol.job.JobSummary;
+import io.batchgrid.protocol.job.TaskCounts;
+import io.batchgrid.protocol.job.TaskRecord;
+import io.batchgrid.protocol.job.TaskState;
+import io.batchgrid.protocol.node.NodeMessage;
+import io.batchgrid.protocol.node.NodeState;
+import io.batchgrid.protocol.node.NodeStatus;
+import io.batchgrid.protocol.node.StartTaskInfo;
+import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.NameValue;
+import io.batchgrid.protocol.spec.PoolSpec;
+import io.batchgrid.protocol.spec.StartTaskSpec;
+import io.batchgrid.protocol.spec.TaskSpec;
+
+/**
+ * A compute node's lifecycle with a pool start task, on in-process nodes running real processes:
+ * a node that waits for its start task takes tasks only after it succeeded; one whose start task
+ * failed takes none; one that does not wait takes tasks while it runs.
+ */
+class NodeLifecycleIntegrationTest {
+  private static final Duration ASK = Duration.ofSeconds(10);
+  private static final Path dir;
+  private static final ActorTestKit testKit;
+
+  static {
+    try {
+      dir = Files.createTempDirectory("batchgrid-nodelife");
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+    testKit = ActorTestKit.create("NodeLifecycleIntegrationTest", TestCluster.config(dir.resolve("snapshots")));
+    TestCluster.join(testKit.system());
+    CoordinatorRole.start(testKit.system(),
+        InProcessNodeProvider.start(testKit.system(), dir.resolve("nodes"), "acct", null));
+  }
+
+  @AfterAll
+  static void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  private static <T> T await(CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(ASK.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  private static void createPool(String id, StartTaskSpec startTask) throws Exception {
+    await(PoolEntity.ref(testKit.system(), id).<PoolEntity.PoolView>askWithStatus(r -> new PoolEntity.Create(PoolSpec.newBuilder()
+        .setId(id).setVmSize("standard_a1").setTargetDedicatedNodes(1).setTaskSlotsPerNode(1)
+        .setStartTask(startTask).build(), r), ASK));
+  }
+
+  private static PoolEntity.NodeHandle onlyNode(String poolId) throws Exception {
+    List<PoolEntity.NodeHandle> nodes = await(PoolEntity.ref(testKit.system(), poolId)
+        .<List<PoolEntity.NodeHandle>>askWithStatus(PoolEntity.ListNodes::new, ASK));
+    assertEquals(1, nodes.size());
+    return nodes.get(0);
+  }
+
+  /** The node's own account of itself (its agent must have registered). */
+  private static NodeStatus status(String poolId) throws Exception {
+    PoolEntity.NodeHandle node = onlyNode(poolId);
+    assertNotNull(node.agent(), "registered");
+    return await(AskPattern.ask(node.agent(), NodeMessage.GetStatus::new, ASK, testKit.system().scheduler()));
+  }
+
+  private static void createJob(String jobId, String poolId, TaskSpec... tasks) throws Exception {
+    await(JobEntity.ref(testKit.system(), jobId).<JobSummary>askWithStatus(r -> new JobEntity.Create(
+        JobSpec.newBuilder().setId(jobId).setPoolId(poolId).build(), r), ASK));
+    await(JobEntity.ref(testKit.system(), jobId).<List<JobEntity.AddTaskResult>>askWithStatus(
+        r -> new JobEntity.AddTasks(List.of(tasks), r), ASK));
+  }
+
+  private static TaskRecord task(String jobId, String taskId) throws Exception {
+    return await(JobEntity.ref(testKit.system(), jobId).<TaskRecord>askWithStatus(r -> new JobEntity.GetTask(taskId, r), ASK));
+  }
+
+  private static TaskCounts counts(String jobId) throws Exception {
+    return await(JobEntity.ref(testKit.system(), jobId).<JobSummary>askWithStatus(JobEntity.Get::new, ASK)).taskCounts();
+  }
+
+  @Test
+  void aNodeWaitingForItsStartTaskRunsTasksOnlyAfterItSucceeded() throws Exception {
+    // The task succeeds only if the start task finished before it: it needs the file written last.
+    createPool("st-ok", StartTaskSpec.newBuilder().setWaitForSuccess(true)
+        .setCommandLine("/bin/sh -c 'sleep 1; echo \"$GREETING $AZ_BATCH_TASK_WORKING_DIR\" > $AZ_BATCH_NODE_SHARED_DIR/ready'")
+        .addEnvironmentSettings(NameValue.newBuilder().setName("GREETING").setValue("prepared")).build());
+    createJob("st-ok-job", "st-ok",
+        TaskSpec.newBuilder().setId("after").setCommandLine("/bin/sh -c 'cat $AZ_BATCH_NODE_SHARED_DIR/ready'").build());
+
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () ->
+        assertEquals(new TaskCounts(0, 0, 1, 1, 0), counts("st-ok-job")));
+    TaskRecord after = task("st-ok-job", "after");
+    assertEquals(0, after.exitCode());
+
+    NodeStatus node = status("st-ok");
+    StartTaskInfo info = node.startTask();
+    assertEquals(StartTaskInfo.State.COMPLETED, info.state());
+    assertEquals(0, info.exitCode());
+    assertNull(info.failureInfo());
+    assertEquals("success", info.result());
+    assertEquals(0, info.retryCount());
+    assertTrue(info.endTimeMs() >= info.startTimeMs());
+    assertEquals(NodeState.IDLE, node.state());
+    // In the node's startup directory, its output there, its working directory startup/wd.
+    Path startup = dir.resolve("nodes").resolve(onlyNode("st-ok").nodeId()).resolve("startup");
+    assertTrue(Files.isRegularFile(startup.resolve("stdout.txt")));
+    assertEquals("prepared " + startup.resolve("wd").toAbsolutePath().normalize() + "\n",
+        Files.readString(startup.getParent().resolve("shared/ready")));
+  }
+
+  @Test
+  void aFailedStartTaskIsRetriedThenLeavesTheNodeStartTaskFailedWithoutTasks() throws Exception {
+    createPool("st-fail", StartTaskSpec.newBuilder().setWaitForSuccess(true).setMaxTaskRetryCount(2)
+        .setCommandLine("/bin/sh -c 'echo attempt >> $AZ_BATCH_NODE_SHARED_DIR/attempts; exit 3'").build());
+    createJob("st-fail-job", "st-fail", TaskSpec.newBuilder().setId("never").setCommandLine("/bin/true").build());
+
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () ->
+        assertEquals(NodeState.STARTTASKFAILED, onlyNode("st-fail").state(), "the pool's view, after the node told it"));
+    NodeStatus node = status("st-fail");
+    assertEquals(NodeState.STARTTASKFAILED, node.state());
+    StartTaskInfo info = node.startTask();
+    assertEquals(StartTaskInfo.State.COMPLETED, info.state());
+    assertEquals(3, info.exitCode());
+    assertEquals(2, info.retryCount());
+    assertTrue(info.lastRetryTimeMs() > 0);
+    assertEquals("failure", info.result());
+    assertEquals("FailureExitCode", info.failureInfo().code());
+    assertEquals("usererror", info.failureInfo().category());
+    Path shared = dir.resolve("nodes").resolve(onlyNode("st-fail").nodeId()).resolve("shared");
+    assertEquals(3, Files.readAllLines(shared.resolve("attempts")).size(), "one try and two retries");
+
+    // The job has wanted a slot since before the node registered: none was granted.
+    TaskRecord never = task("st-fail-job", "never");
+    assertEquals(TaskState.ACTIVE, never.state());
+    assertNull(never.nodeId());
+    assertEquals(0, status("st-fail").totalTasksRun());
+  }
+
+  @Test
+  void aNodeThatDoesNotWaitRunsTasksWhileItsStartTaskRuns() throws Exception {
+    // The start task outlives the test (the node kills it when it stops).
+    createPool("st-nowait", StartTaskSpec.newBuilder().setWaitForSuccess(false)
+        .setCommandLine("/bin/sh -c 'sleep 600'").build());
+    createJob("st-nowait-job", "st-nowait", TaskSpec.newBuilder().setId("t").setCommandLine("/bin/true").build());
+
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () ->
+        assertEquals(new TaskCounts(0, 0, 1, 1, 0), counts("st-nowait-job")));
+    NodeStatus node = status("st-nowait");
+    assertEquals(StartTaskInfo.State.RUNNING, node.startTask().state());
+    assertEquals(NodeState.IDLE, node.state(), "not waitingforstarttask: the pool does not wait for it");
+  }
+}
