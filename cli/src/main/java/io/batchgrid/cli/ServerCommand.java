@@ -86,7 +86,8 @@ public final class ServerCommand implements Callable<Integer> {
   private TlsSettings tls = TlsSettings.NONE;
 
   @Option(names = "--node-provider", paramLabel = "NAME",
-      description = "How compute nodes run: in-process (default) or local-process, one worker JVM per node"
+      description = "How compute nodes run: in-process (default), local-process (one worker JVM per node) or static"
+          + " (operator-started batchgrid worker processes, claimed by their pools)"
           + " (batchgrid.node-provider, BATCHGRID_NODE_PROVIDER).")
   String nodeProvider;
 

@@ -15,7 +15,13 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -28,9 +34,12 @@ import picocli.CommandLine.Option;
  * coordinator's gateway through the receptionist and registers with its pool.
  *
  * <p>The agent is the ActorSystem's guardian: when it retires (its pool removed the node) the system
- * terminates and the process exits. When this member is downed (the coordinator lost sight of it,
- * or it of the coordinator) coordinated shutdown ends it the same way. SIGTERM leaves the cluster
- * gracefully. In every case the node's task processes are killed: nobody would report them.
+ * terminates, the node's task processes are killed and the process exits; SIGTERM leaves the
+ * cluster gracefully and ends the same way. When this member is downed (its coordinator died, or a
+ * partition cut it off) or cannot join, the process does not end: the task processes keep running
+ * and a new ActorSystem joins the seed again (re-read from {@code --seed-file} when given), as a new
+ * incarnation whose agent takes over the work ({@link NodeAgent.Work}) and re-registers. Only after
+ * {@code batchgrid.worker.reconnect-timeout} without a cluster does it kill its tasks and exit.
  */
 @Command(
     name = "worker",
@@ -41,15 +50,31 @@ import picocli.CommandLine.Option;
     })
 public final class WorkerCommand implements Callable<Integer> {
 
-  @Option(names = "--seed", required = true, paramLabel = "HOST:PORT",
+  @Option(names = "--seed", paramLabel = "HOST:PORT",
       description = "Artery address of a coordinator (the server's cluster port) to join through.")
   String seed;
+
+  @Option(names = "--seed-file", paramLabel = "FILE",
+      description = "A file holding the coordinator's HOST:PORT, read again before every join (the local-process"
+          + " provider names <data>/" + LocalProcessNodeProvider.SEED_FILE + ", which the server rewrites when it starts);"
+          + " --seed is used while it is missing.")
+  Path seedFile;
+
+  @Option(names = "--reconnect-timeout", paramLabel = "DURATION",
+      description = "How long the node keeps its tasks running and tries to join again without a cluster before it"
+          + " gives up, e.g. 10m (batchgrid.worker.reconnect-timeout; default 10m).")
+  String reconnectTimeout;
 
   @Option(names = "--pool", required = true, paramLabel = "ID", description = "Pool the node belongs to.")
   String pool;
 
   @Option(names = "--node", required = true, paramLabel = "NODEID", description = "The node's id (stable across restarts).")
   String node;
+
+  @Option(names = "--labels", split = ",", paramLabel = "LABEL",
+      description = "Labels of this worker, comma-separated (e.g. gpu,linux): a pool of the static provider claims it"
+          + " only if it has every label in the pool's metadata batchgrid.labels.")
+  List<String> labels = List.of();
 
   @Option(names = "--slots", defaultValue = "1", paramLabel = "N", description = "Task slots (default 1).")
   int slots;
@@ -101,11 +126,21 @@ public final class WorkerCommand implements Callable<Integer> {
 
   /** The worker's configuration: the cluster settings of the server, role "worker", the seed node. */
   Config config(Config base) {
+    return config(base, seed);
+  }
+
+  /** The configuration of one incarnation, joining through {@code seedNow}. */
+  Config config(Config base, String seedNow) {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("pekko.cluster.roles", List.of("worker"));
-    o.put("pekko.cluster.seed-nodes", List.of(seedAddress(seed)));
-    // A worker that cannot reach its coordinator at start gives up instead of lingering.
-    o.put("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes", "60s");
+    o.put("pekko.cluster.seed-nodes", List.of(seedAddress(seedNow)));
+    // One join attempt ends after this; the command then starts another incarnation, with the seed
+    // read again, until reconnect-timeout.
+    o.put("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes",
+        base.getString("batchgrid.worker.join-attempt-timeout"));
+    if (reconnectTimeout != null) {
+      o.put("batchgrid.worker.reconnect-timeout", reconnectTimeout);
+    }
     if (data != null) {
       o.put(Settings.DATA_DIR, data.toString());
     }
@@ -122,41 +157,114 @@ public final class WorkerCommand implements Callable<Integer> {
     return ConfigFactory.parseMap(o, "batchgrid worker command line").withFallback(base).resolve();
   }
 
+  /** The seed to join through now: the seed file's content when there is one, else {@code --seed}. */
+  String currentSeed() {
+    if (seedFile != null) {
+      try {
+        String s = Files.readString(seedFile, StandardCharsets.UTF_8).trim();
+        if (!s.isEmpty()) {
+          return s;
+        }
+      } catch (IOException e) {
+        // not written yet: the command line's seed
+      }
+    }
+    if (seed == null) {
+      throw new IllegalArgumentException("no seed: give --seed HOST:PORT, or a --seed-file that exists");
+    }
+    return seed;
+  }
+
   @Override
   public Integer call() {
-    Config config;
+    Config base;
+    Config first;
     NodeConfig node;
+    Duration reconnect;
     try {
-      config = config(ConfigFactory.load());
-      Path dataDir = Path.of(config.getString(Settings.DATA_DIR));
+      if (seed == null && seedFile == null) {
+        throw new IllegalArgumentException("give --seed HOST:PORT or --seed-file FILE");
+      }
+      base = ConfigFactory.load();
+      first = config(base, currentSeed());
+      Path dataDir = Path.of(first.getString(Settings.DATA_DIR));
       node = new NodeConfig(pool, this.node, slots, dataDir.resolve("nodes").resolve(this.node),
-          config.getString(Settings.ACCOUNT_NAME), accountUrl);
+          first.getString(Settings.ACCOUNT_NAME), accountUrl, labels);
+      reconnect = first.getDuration("batchgrid.worker.reconnect-timeout");
     } catch (IllegalArgumentException | ConfigException e) {
       err.println("batchgrid: " + e.getMessage());
       return Main.EXIT_USAGE;
     }
-    ActorSystem<?> system = ActorSystem.create(NodeAgent.create(node), "batchgrid", config);
-    var address = Cluster.get(system).selfMember().address();
+    // Task starts, kills and file staging run here rather than on a dispatcher: they must go on
+    // between two ActorSystems of this process.
+    ExecutorService blocking = Executors.newFixedThreadPool(
+        first.getInt("batchgrid.worker.blocking-dispatcher.thread-pool-executor.fixed-pool-size"), r -> {
+          Thread t = new Thread(r, "batchgrid-node-blocking");
+          t.setDaemon(true);
+          return t;
+        });
+    NodeAgent.Work work = NodeAgent.Work.survivingMembership(blocking);
+    long lostSince = System.nanoTime(); // no cluster yet
+    int exit;
+    for (int incarnation = 1; ; incarnation++) {
+      Config config;
+      String seedNow;
+      try {
+        seedNow = currentSeed();
+        config = incarnation == 1 ? first : config(base, seedNow);
+      } catch (IllegalArgumentException | ConfigException e) {
+        err.println("batchgrid: " + e.getMessage());
+        exit = Main.EXIT_USAGE;
+        break;
+      }
+      ActorSystem<?> system = ActorSystem.create(NodeAgent.create(node, work), "batchgrid", config);
+      AtomicBoolean up = new AtomicBoolean();
+      org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system)).registerOnMemberUp(() -> up.set(true));
+      var address = Cluster.get(system).selfMember().address();
+      try {
+        // The local-process provider downs this member by it as soon as it sees the process die.
+        Files.createDirectories(node.nodeRoot());
+        Files.writeString(node.nodeRoot().resolve(LocalProcessNodeProvider.ADDRESS_FILE), address + "\n",
+            StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        err.println("batchgrid: cannot write the node's address file: " + e);
+      }
+      out.println("batchgrid worker ready: node " + node.nodeId() + " of pool " + node.poolId()
+          + " at " + address + " joining " + seedAddress(seedNow)
+          + " root=" + node.nodeRoot() + (incarnation > 1 ? " incarnation=" + incarnation : ""));
+      out.flush();
+      system.getWhenTerminated().toCompletableFuture().join();
+      var reason = CoordinatedShutdown.get(system).getShutdownReason();
+      boolean downed = reason.isPresent() && reason.get().equals(CoordinatedShutdown.clusterDowningReason());
+      boolean notJoined = reason.isPresent() && reason.get().equals(CoordinatedShutdown.clusterJoinUnsuccessfulReason());
+      if (!downed && !notJoined) {
+        exit = 0; // retired, or asked to stop
+        break;
+      }
+      long now = System.nanoTime();
+      if (up.get()) {
+        lostSince = now; // it had a cluster until now
+      }
+      if (now - lostSince >= reconnect.toNanos()) {
+        err.println("batchgrid: worker " + node.nodeId() + " found no cluster for " + reconnect.toSeconds()
+            + " s: it stops, and its tasks with it");
+        exit = 1;
+        break;
+      }
+      err.println("batchgrid: worker " + node.nodeId() + (downed ? " was downed by the cluster" : " could not join")
+          + "; " + work.attempts() + " tasks keep running, " + work.unacknowledged()
+          + " outcomes wait to be reported; joining again");
+      err.flush();
+    }
+    // Nobody would report what still runs: the tasks die with the process.
+    work.killAll();
+    blocking.shutdown();
     try {
-      // The local-process provider downs this member by it as soon as it sees the process die.
-      Files.createDirectories(node.nodeRoot());
-      Files.writeString(node.nodeRoot().resolve(LocalProcessNodeProvider.ADDRESS_FILE), address + "\n",
-          StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      err.println("batchgrid: cannot write the node's address file: " + e);
+      blocking.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
-    out.println("batchgrid worker ready: node " + node.nodeId() + " of pool " + node.poolId()
-        + " at " + address + " joining " + seedAddress(seed)
-        + " root=" + node.nodeRoot());
-    out.flush();
-    system.getWhenTerminated().toCompletableFuture().join();
-    // The agent kills its task processes when it stops, off its thread; whatever is left dies with us.
     ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
-    var reason = CoordinatedShutdown.get(system).getShutdownReason();
-    if (reason.isPresent() && reason.get().equals(CoordinatedShutdown.clusterDowningReason())) {
-      err.println("batchgrid: worker " + node.nodeId() + " was downed by the cluster");
-      return 1;
-    }
-    return 0;
+    return exit;
   }
 }

@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine.ParseResult;
 
 class WorkerCommandTest {
@@ -32,6 +35,21 @@ class WorkerCommandTest {
     assertEquals(4, w.slots);
     // A worker hosts no entities: sharding is for coordinators.
     assertEquals("coordinator", c.getString("pekko.cluster.sharding.role"));
+  }
+
+  @Test
+  void theSeedFileWinsOnceItExistsAndIsReadAgainForEveryJoin(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("cluster.seed");
+    WorkerCommand w = parse("worker", "--seed", "127.0.0.1:25520", "--seed-file", file.toString(), "--pool", "p",
+        "--node", "n", "--labels", "gpu,linux");
+    assertEquals("127.0.0.1:25520", w.currentSeed(), "no file yet: the command line's seed");
+    Files.writeString(file, "127.0.0.1:41234\n");
+    assertEquals("127.0.0.1:41234", w.currentSeed());
+    assertEquals(List.of("pekko://batchgrid@127.0.0.1:41234"),
+        w.config(ConfigFactory.load(), w.currentSeed()).getStringList("pekko.cluster.seed-nodes"));
+    assertEquals(List.of("gpu", "linux"), w.labels);
+    // A join attempt gives up after a while so that the next one reads the seed again.
+    assertEquals("10s", w.config(ConfigFactory.load()).getString("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes"));
   }
 
   @Test

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * @param accountName the Azure Batch account name clients sign with
  * @param accountKey the base64 SharedKey clients sign with; empty until {@link AccountKeys} has
  *     read or generated the key of the data directory
- * @param nodeProvider how compute nodes are provided: "in-process" or "local-process"
+ * @param nodeProvider how compute nodes are provided: "in-process", "local-process" or "static"
  */
 public record Settings(
     Path dataDir,
@@ -37,7 +37,7 @@ public record Settings(
   public static final String NODE_PROVIDER = "batchgrid.node-provider";
 
   /** Node providers this build knows. */
-  public static final Set<String> NODE_PROVIDERS = Set.of("in-process", "local-process");
+  public static final Set<String> NODE_PROVIDERS = Set.of("in-process", "local-process", "static");
 
   /** Azure Batch account names: 3 to 24 lowercase letters and digits. */
   private static final Pattern ACCOUNT_NAME_PATTERN = Pattern.compile("[a-z0-9]{3,24}");

@@ -34,6 +34,7 @@ public final class CoordinatorRole {
       // Needs this member Up: its address is the seed the workers join through.
       case "local-process" -> LocalProcessNodeProvider.start(system, settings.dataDir(), settings.accountName(), null,
           LocalProcessNodeProvider.Launcher.of(system.settings().config()));
+      case "static" -> new io.batchgrid.coordinator.node.StaticNodeProvider();
       default -> throw new IllegalArgumentException("unknown node provider " + settings.nodeProvider());
     };
     return start(system, provider);

@@ -105,7 +105,8 @@ class NodeMessageSerializerTest {
         coordinator.<StatusReply<org.apache.pekko.Done>>createTestProbe().ref()));
     s.put(NodeMessage.Retire.class, new NodeMessage.Retire());
     s.put(CoordinatorMessage.RegisterNode.class, new CoordinatorMessage.RegisterNode("pool1", "tvm-1", 4, agent,
-        List.of(new RunningTask("job1", "t1", 2, 123), new RunningTask("job2", "t9", 1, 0)), FAILED_START));
+        List.of(new RunningTask("job1", "t1", 2, 123), new RunningTask("job2", "t9", 1, 0)), FAILED_START,
+        List.of(new RunningTask("job1", "t0", 1, 100)), List.of("gpu", "linux")));
     s.put(CoordinatorMessage.TasksReport.class, new CoordinatorMessage.TasksReport("pool1", "tvm-1", "job1", 5, List.of(
         new TaskOutcome("t1", 2, 0, 100, 200, null),
         new TaskOutcome("t2", 1, null, 100, 100, FailureInfo.user("InsufficientTaskSlots", "too many")),

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -64,11 +65,77 @@ public final class NodeAgent {
    * coordinator in {@link RegisterNode} and as {@code replyTo} of its reports.
    */
   public static Behavior<NodeMessage> create(NodeConfig config) {
+    return create(config, new Work(null, false));
+  }
+
+  /**
+   * The node's agent over {@code work}: what an earlier agent of the node left running (see
+   * {@link Work}). The agent takes over its running attempts, queued attempts and unacknowledged
+   * reports, and tells its pool about them when it registers.
+   */
+  public static Behavior<NodeMessage> create(NodeConfig config, Work work) {
     Behavior<Command> agent = Behaviors.setup(ctx ->
-        Behaviors.withTimers(timers -> new NodeAgent(ctx, timers, config).behavior()));
+        Behaviors.withTimers(timers -> new NodeAgent(ctx, timers, config, work).behavior()));
     // The mailbox takes NodeMessages from outside, wrapped into Inbound here, and the agent's private
     // Commands (adapters, pipeToSelf, timers), which pass the interceptor untouched.
     return Behaviors.transformMessages(NodeMessage.class, agent, pf -> pf.match(NodeMessage.class, Inbound::new));
+  }
+
+  /**
+   * What a node runs and owes, kept apart from its agent so that it can outlive the agent's
+   * ActorSystem. A worker process whose cluster membership ends because it lost sight of its
+   * coordinator (it downed itself when the coordinator died, or was downed across a partition)
+   * starts a new ActorSystem and a new agent over the same Work: its task processes keep running,
+   * queued attempts stay queued, and the outcomes not yet acknowledged are reported to the
+   * coordinator it joins next (DESIGN rule 4). Owned by one agent at a time; between two agents
+   * only the runners touch it, by completing their outcomes.
+   */
+  public static final class Work {
+    private final Executor blocking;
+    private final boolean survivesMembership;
+    private final Map<AttemptKey, Running> running = new HashMap<>();
+    /** Running and waiting attempts, so a RunTasks delivered twice does not run an attempt twice. */
+    private final Set<AttemptKey> accepted = new HashSet<>();
+    private SlotQueue<TaskLaunch> slots;
+    private ReportBook reports;
+    private StartTask startTask;
+    private long totalTasksRun;
+    private long totalTasksSucceeded;
+
+    private Work(Executor blocking, boolean survivesMembership) {
+      this.blocking = blocking;
+      this.survivesMembership = survivesMembership;
+    }
+
+    /**
+     * Work of a worker process: its tasks survive an agent whose cluster membership ended (downed,
+     * or it could not join), and their blocking steps run on {@code blocking}, which must outlive
+     * every ActorSystem of the process (a dispatcher dies with its system).
+     */
+    public static Work survivingMembership(Executor blocking) {
+      return new Work(Objects.requireNonNull(blocking, "blocking"), true);
+    }
+
+    /** Attempts running or waiting for a slot. Call only while no agent runs. */
+    public int attempts() {
+      return running.size() + (slots == null ? 0 : slots.waiting());
+    }
+
+    /** Outcomes not yet acknowledged by their jobs. Call only while no agent runs. */
+    public int unacknowledged() {
+      return reports == null ? 0 : reports.unacknowledged();
+    }
+
+    /** Kills every running attempt and forgets the waiting ones: the process is about to exit. Call only while no agent runs. */
+    public void killAll() {
+      running.values().forEach(r -> r.runner().terminate());
+      if (slots != null) {
+        slots.clearWaiting();
+      }
+      if (startTask != null) {
+        startTask.terminate();
+      }
+    }
   }
 
   /** What the agent handles: its public messages and the results of its own asynchronous work. */
@@ -112,10 +179,11 @@ public final class NodeAgent {
   /** The agent's ref as the outside sees it: it accepts NodeMessage through the interceptor in {@link #create}. */
   private final ActorRef<NodeMessage> self;
 
+  private final Work work;
   private final SlotQueue<TaskLaunch> slots;
-  private final Map<AttemptKey, Running> running = new HashMap<>();
+  private final Map<AttemptKey, Running> running;
   /** Running and waiting attempts, so a RunTasks delivered twice does not run an attempt twice. */
-  private final Set<AttemptKey> accepted = new HashSet<>();
+  private final Set<AttemptKey> accepted;
   private final ReportBook reports;
   private final StartTask startTask;
 
@@ -130,29 +198,54 @@ public final class NodeAgent {
   private long totalTasksRun;
   private long totalTasksSucceeded;
 
-  private NodeAgent(ActorContext<Command> ctx, TimerScheduler<Command> timers, NodeConfig config) {
+  private NodeAgent(ActorContext<Command> ctx, TimerScheduler<Command> timers, NodeConfig config, Work work) {
     this.ctx = ctx;
     this.timers = timers;
     this.config = config;
-    this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(BLOCKING_DISPATCHER));
+    this.work = work;
+    this.blocking = work.blocking != null ? work.blocking
+        : ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(BLOCKING_DISPATCHER));
     this.staging = new FileStaging(AutoStorage.load(ctx.getSystem().settings().config()), BlobTransfer.shared());
     this.materializer = Materializer.matFromSystem(ctx.getSystem());
     this.self = ctx.getSelf().unsafeUpcast();
-    this.slots = new SlotQueue<>(config.taskSlots());
-    this.startTask = new StartTask(config, blocking, staging);
+    if (work.slots == null) {
+      work.slots = new SlotQueue<>(config.taskSlots());
+    }
+    this.slots = work.slots;
+    this.running = work.running;
+    this.accepted = work.accepted;
+    this.totalTasksRun = work.totalTasksRun;
+    this.totalTasksSucceeded = work.totalTasksSucceeded;
+    if (work.startTask == null) {
+      work.startTask = new StartTask(config, blocking, staging);
+    }
+    this.startTask = work.startTask;
 
     Config settings = ctx.getSystem().settings().config().getConfig("batchgrid.worker");
     this.registerInterval = settings.getDuration("register-interval");
     Duration resendAfter = settings.getDuration("report-resend-after");
-    this.reports = new ReportBook(config.poolId(), config.nodeId(), self,
-        (to, report) -> route(to).tell(report), resendAfter.toNanos());
+    ReportBook.Sender sender = (to, report) -> route(to).tell(report);
+    if (work.reports == null) {
+      work.reports = new ReportBook(config.poolId(), config.nodeId(), self, sender, resendAfter.toNanos());
+    } else {
+      work.reports.reattach(self, sender);
+    }
+    this.reports = work.reports;
+    // Attempts an earlier agent of this node started: their outcomes come here now (at once for
+    // those that ended in between).
+    running.forEach((key, r) -> pipeOutcome(key, r.runner()));
+    if (startTask.current() != null) {
+      awaitStartTask(startTask.current()); // a start task attempt that was running at the handover
+    }
+    updateState();
     // A report waits at most resendAfter plus a third of it before it goes again.
     timers.startTimerWithFixedDelay(ResendTick.INSTANCE, resendAfter.dividedBy(3));
 
     ctx.getSystem().receptionist().tell(Receptionist.subscribe(CoordinatorMessage.GATEWAY_KEY,
         ctx.messageAdapter(Receptionist.Listing.class, GatewaysChanged::new)));
-    ctx.getLog().info("Node {} of pool {} started, root {}, {} slots",
-        config.nodeId(), config.poolId(), config.nodeRoot(), config.taskSlots());
+    ctx.getLog().info("Node {} of pool {} started, root {}, {} slots, {} attempts and {} outcomes carried over",
+        config.nodeId(), config.poolId(), config.nodeRoot(), config.taskSlots(), work.attempts(),
+        reports.unacknowledged());
   }
 
   private Behavior<Command> behavior() {
@@ -245,7 +338,8 @@ public final class NodeAgent {
   }
 
   private void register() {
-    gateway.tell(new RegisterNode(config.poolId(), config.nodeId(), config.taskSlots(), self, attempts(), startTask.info()));
+    gateway.tell(new RegisterNode(config.poolId(), config.nodeId(), config.taskSlots(), self, attempts(),
+        startTask.info(), reports.unacknowledgedAttempts(), config.labels()));
   }
 
   private void onRegistered(NodeMessage.Registered m) {
@@ -253,6 +347,8 @@ public final class NodeAgent {
     if (!registered && m.poolId().equalsIgnoreCase(config.poolId()) && m.nodeId().equalsIgnoreCase(config.nodeId())) {
       registered = true;
       timers.cancel(RegisterTick.INSTANCE);
+      // Reports carried over from an earlier agent had their routes forgotten: they go to this gateway.
+      reports.routeUnrouted(gateway, System.nanoTime());
       ctx.getLog().info("Node {} of pool {} is registered", config.nodeId(), config.poolId());
       awaitStartTask(startTask.begin(m.startTask(), System.currentTimeMillis()));
     }
@@ -332,11 +428,15 @@ public final class NodeAgent {
       AttemptKey key = AttemptKey.of(launch);
       TaskRunner runner = TaskRunner.start(launch, config, blocking, staging);
       running.put(key, new Running(runner, Math.max(1, launch.spec().getRequiredSlots()), System.currentTimeMillis()));
-      ctx.pipeToSelf(runner.outcome(), (outcome, failure) -> new AttemptEnded(key, outcome != null ? outcome
-          : new TaskOutcome(key.taskId(), key.attempt(), null, 0, System.currentTimeMillis(),
-              FailureInfo.server("InternalError", String.valueOf(failure)))));
+      pipeOutcome(key, runner);
     }
     updateState();
+  }
+
+  private void pipeOutcome(AttemptKey key, TaskRunner runner) {
+    ctx.pipeToSelf(runner.outcome(), (outcome, failure) -> new AttemptEnded(key, outcome != null ? outcome
+        : new TaskOutcome(key.taskId(), key.attempt(), null, 0, System.currentTimeMillis(),
+            FailureInfo.server("InternalError", String.valueOf(failure)))));
   }
 
   private Behavior<Command> onAttemptEnded(AttemptEnded ended) {
@@ -396,11 +496,25 @@ public final class NodeAgent {
   }
 
   private Behavior<Command> onPostStop() {
-    // The agent owns its processes: nobody would report them after it, so none may outlive it.
-    running.values().forEach(r -> r.runner().terminate());
-    slots.clearWaiting();
-    startTask.terminate();
+    work.totalTasksRun = totalTasksRun;
+    work.totalTasksSucceeded = totalTasksSucceeded;
+    if (work.survivesMembership && membershipLost()) {
+      // The process goes on with a new ActorSystem and agent, which report these (DESIGN rule 4).
+      ctx.getLog().warn("Node {} of pool {} lost its cluster membership; {} attempts keep running, {} outcomes kept",
+          config.nodeId(), config.poolId(), work.attempts(), reports.unacknowledged());
+      return Behaviors.same();
+    }
+    // Otherwise nobody would report the processes after this agent, so none may outlive it.
+    work.killAll();
     return Behaviors.same();
+  }
+
+  /** Whether this ActorSystem stops because its member was downed or could not join, not because it was asked to. */
+  private boolean membershipLost() {
+    return org.apache.pekko.actor.CoordinatedShutdown.get(ctx.getSystem()).getShutdownReason()
+        .map(r -> r.equals(org.apache.pekko.actor.CoordinatedShutdown.clusterDowningReason())
+            || r.equals(org.apache.pekko.actor.CoordinatedShutdown.clusterJoinUnsuccessfulReason()))
+        .orElse(false);
   }
 
   // ---- files --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package io.batchgrid.worker;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -12,9 +13,16 @@ import java.util.Objects;
  * @param nodeRoot the node's root directory, Azure's {@code AZ_BATCH_NODE_ROOT_DIR}; made absolute
  * @param accountName the Batch account name, given to tasks as {@code AZ_BATCH_ACCOUNT_NAME}
  * @param accountUrl the Batch account URL for {@code AZ_BATCH_ACCOUNT_URL}, or null when unknown
+ * @param labels an operator-started worker's labels, which a pool of the static provider claims it by
  */
 public record NodeConfig(
-    String poolId, String nodeId, int taskSlots, Path nodeRoot, String accountName, String accountUrl) {
+    String poolId, String nodeId, int taskSlots, Path nodeRoot, String accountName, String accountUrl,
+    List<String> labels) {
+
+  /** A node without labels: what pools start themselves. */
+  public NodeConfig(String poolId, String nodeId, int taskSlots, Path nodeRoot, String accountName, String accountUrl) {
+    this(poolId, nodeId, taskSlots, nodeRoot, accountName, accountUrl, List.of());
+  }
 
   public NodeConfig {
     Objects.requireNonNull(poolId, "poolId");
@@ -27,5 +35,6 @@ public record NodeConfig(
     // Task environments and file listings hand out paths under the root: they must not depend on
     // the JVM's working directory.
     nodeRoot = nodeRoot.toAbsolutePath().normalize();
+    labels = List.copyOf(labels);
   }
 }

@@ -13,6 +13,7 @@ import io.batchgrid.protocol.job.TaskOutcome;
 import io.batchgrid.protocol.node.CoordinatorMessage;
 import io.batchgrid.protocol.node.CoordinatorMessage.TasksReport;
 import io.batchgrid.protocol.node.NodeMessage;
+import io.batchgrid.protocol.node.RunningTask;
 
 /**
  * The outcomes a node owes its jobs, and the reports that carry them.
@@ -47,8 +48,8 @@ final class ReportBook {
 
   private final String poolId;
   private final String nodeId;
-  private final ActorRef<NodeMessage> replyTo;
-  private final Sender sender;
+  private ActorRef<NodeMessage> replyTo;
+  private Sender sender;
   private final long resendAfterNanos;
   private final Map<String, Outbox> outboxes = new HashMap<>();
   /** Outboxes with a report in flight: the resend sweep looks at these only. */
@@ -65,6 +66,52 @@ final class ReportBook {
   /** The job's reports go to {@code reportTo} from now on (the latest RunTasks of the job says where). */
   void route(String jobId, ActorRef<CoordinatorMessage> reportTo) {
     outboxes.computeIfAbsent(jobId, Outbox::new).reportTo = reportTo;
+  }
+
+  /**
+   * The book moves to a new agent (a worker's next ActorSystem, after it lost its cluster): reports
+   * name the new agent as their {@code replyTo} and go through {@code sender}. Every route is
+   * forgotten, being a reference of the old ActorSystem; {@link #routeUnrouted} gives new ones.
+   * Sequence numbers and everything unacknowledged stay.
+   */
+  void reattach(ActorRef<NodeMessage> replyTo, Sender sender) {
+    this.replyTo = replyTo;
+    this.sender = sender;
+    for (Outbox box : outboxes.values()) {
+      box.reportTo = null;
+      if (box.inFlight != null) {
+        TasksReport r = box.inFlight;
+        box.inFlight = new TasksReport(r.poolId(), r.nodeId(), r.jobId(), r.seq(), r.outcomes(), replyTo);
+      }
+    }
+  }
+
+  /**
+   * Jobs without a route report to {@code to} from now on, and their reports in flight go at once:
+   * after a re-registration they are what the coordinator waits for to reconcile.
+   */
+  void routeUnrouted(ActorRef<CoordinatorMessage> to, long nowNanos) {
+    for (Outbox box : outboxes.values()) {
+      if (box.reportTo == null) {
+        box.reportTo = to;
+        if (box.inFlight != null) {
+          box.sentAtNanos = nowNanos;
+          send(box);
+        }
+      }
+    }
+  }
+
+  /** The attempts whose outcomes wait for an acknowledgement, in flight or not sent yet. */
+  List<RunningTask> unacknowledgedAttempts() {
+    List<RunningTask> out = new ArrayList<>();
+    for (Outbox box : outboxes.values()) {
+      if (box.inFlight != null) {
+        box.inFlight.outcomes().forEach(o -> out.add(new RunningTask(box.jobId, o.taskId(), o.attempt(), o.startTimeMs())));
+      }
+      box.pending.forEach(o -> out.add(new RunningTask(box.jobId, o.taskId(), o.attempt(), o.startTimeMs())));
+    }
+    return out;
   }
 
   /** Adds an ended attempt; sends it at once if the job has no report in flight. */

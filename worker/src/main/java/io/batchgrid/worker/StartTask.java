@@ -81,6 +81,11 @@ final class StartTask {
     return launch();
   }
 
+  /** The attempt running now, or null. */
+  NodeTaskRunner current() {
+    return runner;
+  }
+
   /** Kills a running attempt (the node stops). */
   void terminate() {
     if (runner != null) {

@@ -173,6 +173,17 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   public record Report(CoordinatorMessage.TasksReport report) implements Command {}
 
+  /**
+   * A node of the job's pool registered (again), telling which of the job's attempts it still runs
+   * and which ended with their reports still to come. After a coordinator restart this is how the
+   * job learns which of its running tasks survived: those stay running (their reports are counted
+   * once, as any), the others on that node are requeued. Attempts the node runs that are no longer
+   * current (requeued meanwhile) are stopped there.
+   */
+  public record NodeRejoined(String poolId, String nodeId, ActorRef<NodeMessage> agent,
+      List<io.batchgrid.protocol.node.RunningTask> running, List<io.batchgrid.protocol.node.RunningTask> ended)
+      implements Command {}
+
   /** The pool's nodes have only {@code slotsPerNode} slots: queued tasks that need more can never run. */
   public record SlotsTooFew(String poolId, int slotsPerNode) implements Command {}
 
@@ -245,6 +256,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private final ClusterSharding sharding;
   // Live, per incarnation: slots leased from the pool. After a restart the pool grants anew.
   private final Leases leases = new Leases();
+  // Live, after a recovery: nodes that ran this job's tasks before the restart and have not
+  // registered again. Their tasks stay running until the node says what it still runs, or until
+  // batchgrid.coordinator.node-return-timeout, when they are requeued.
+  private final Set<String> awaitedNodes = new HashSet<>();
   private int demandSent;
   private boolean dispatchScheduled;
   // Moving average of how long this job's attempts run, from the nodes' reports (live, not persisted).
@@ -314,7 +329,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
             return;
           }
           if (state.runningCount() > 0) {
-            ctx.getSelf().tell(Internal.REQUEUE_ORPHANS);
+            // Worker processes outlive a coordinator (DESIGN rule 4): wait for the nodes to say what
+            // they still run before requeueing anything.
+            running(state, null).forEach(t -> awaitedNodes.add(t.nodeId()));
+            pool(state).tell(new PoolEntity.AwaitNodes(state.id(), List.copyOf(awaitedNodes)));
+            timers.startSingleTimer(Internal.REQUEUE_ORPHANS, ctx.getSystem().settings().config()
+                .getDuration("batchgrid.coordinator.node-return-timeout"));
           }
           armWallClock(state);
           // Idempotent: covers a crash between creation and registration in the catalog.
@@ -351,6 +371,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           return Effect().none();
         })
         .onCommand(NodeLost.class, this::onNodeLost)
+        .onCommand(NodeRejoined.class, this::onNodeRejoined)
         .onCommand(NodeSchedulingDisabled.class, this::onNodeSchedulingDisabled)
         .onCommand(Report.class, this::onReport)
         .onCommand(SlotsTooFew.class, this::onSlotsTooFew)
@@ -725,7 +746,36 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Effect().persist(events).thenRun(this::afterChange);
   }
 
+  private Effect<JobEvent, JobRecord> onNodeRejoined(JobRecord s, NodeRejoined c) {
+    if (!s.exists()) {
+      return Effect().none();
+    }
+    Set<String> alive = new HashSet<>();
+    c.running().forEach(r -> alive.add(Ids.key(r.taskId()) + "#" + r.attempt()));
+    c.ended().forEach(r -> alive.add(Ids.key(r.taskId()) + "#" + r.attempt()));
+    // Attempts the node still runs that are not current any more: nobody counts them, stop them.
+    for (io.batchgrid.protocol.node.RunningTask r : c.running()) {
+      TaskRecord t = s.task(r.taskId());
+      if (t == null || t.state() != TaskState.RUNNING || t.attempt() != r.attempt()) {
+        c.agent().tell(new NodeMessage.TerminateTask(s.id(), r.taskId(), r.attempt()));
+      }
+    }
+    if (!awaitedNodes.remove(c.nodeId())) {
+      return Effect().none();
+    }
+    // The node is back after a coordinator restart: what it neither runs nor reports was lost with it.
+    List<String> lost = running(s, c.nodeId()).stream()
+        .filter(t -> !alive.contains(Ids.key(t.id()) + "#" + t.attempt()))
+        .map(TaskRecord::id).toList();
+    if (lost.isEmpty()) {
+      return Effect().none();
+    }
+    return Effect().persist(new JobEvent.TasksRequeued(lost, "NodeRestarted", System.currentTimeMillis()))
+        .thenRun(this::afterChange);
+  }
+
   private Effect<JobEvent, JobRecord> onNodeLost(JobRecord s, NodeLost c) {
+    awaitedNodes.remove(c.nodeId());
     leases.lose(c.nodeId());
     if (!s.exists()) {
       return Effect().none();
@@ -843,8 +893,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         }
         return Effect().none();
       case REQUEUE_ORPHANS: {
-        // Running tasks recorded before a restart: their processes ended with the old node incarnations.
-        List<String> orphans = s.exists() ? running(s, null).stream().map(TaskRecord::id).toList() : List.of();
+        // Running tasks recorded before a restart on nodes that did not come back in time.
+        List<String> orphans = s.exists() ? running(s, null).stream().filter(t -> awaitedNodes.contains(t.nodeId()))
+            .map(TaskRecord::id).toList() : List.of();
+        awaitedNodes.clear();
         if (orphans.isEmpty()) {
           return Effect().none();
         }

@@ -45,8 +45,14 @@ import io.batchgrid.worker.NodeAgent;
  * without being stopped is downed at once rather than after the failure detector's seconds, and
  * the task processes it leaves behind (found by their working directory) are killed. Stopping a node is SIGTERM (the worker leaves the cluster and kills its tasks), then
  * SIGKILL after {@code batchgrid.local-process.stop-grace}. When this ActorSystem stops, its
- * workers get SIGTERM; when this JVM dies without stopping, they see the coordinator unreachable and
- * down themselves.
+ * workers get SIGTERM.
+ *
+ * <p>When this JVM dies without stopping (kill -9), its workers live on: they see the coordinator
+ * unreachable, down themselves and, keeping their tasks running, try to join again through the seed
+ * written to {@code <data>/}{@value #SEED_FILE} (the coordinator's cluster port may change across
+ * restarts). A restarted coordinator's provider adopts them: {@link #start} for a node whose
+ * {@code agent.pid} names a live {@code batchgrid worker} process of that node watches that process
+ * instead of starting a second one, and the worker re-registers with its pool when it has joined.
  *
  * <p>Starting, waiting for and killing processes block: that runs on the worker module's blocking
  * dispatcher; the host actor only keeps the table of processes.
@@ -54,6 +60,10 @@ import io.batchgrid.worker.NodeAgent;
 public final class LocalProcessNodeProvider implements NodeProvider {
   /** Where a worker writes its cluster address, in its node directory (see the worker command). */
   public static final String ADDRESS_FILE = "agent.address";
+  /** Where the coordinator writes its Artery HOST:PORT, in the data directory: the workers' seed. */
+  public static final String SEED_FILE = "cluster.seed";
+  /** Where the provider writes a worker's pid, in its node directory. */
+  public static final String PID_FILE = "agent.pid";
 
   private sealed interface HostCommand {}
 
@@ -61,12 +71,14 @@ public final class LocalProcessNodeProvider implements NodeProvider {
 
   private record Stop(List<String> nodeIds) implements HostCommand {}
 
-  private record Launched(String nodeId, Process process, Throwable failure) implements HostCommand {}
+  /** A worker process for the node: started now ({@code child} set) or adopted from an earlier coordinator. */
+  private record Launched(String nodeId, ProcessHandle process, Process child, Throwable failure) implements HostCommand {}
 
-  private record Exited(String nodeId, Process process) implements HostCommand {}
+  /** {@code exitCode} is null for an adopted process, whose exit status only its parent could read. */
+  private record Exited(String nodeId, ProcessHandle process, Integer exitCode) implements HostCommand {}
 
   /** A worker that died on its own, and the cluster address it had written (null if none). */
-  private record Died(String nodeId, Process process, Address address, int orphansKilled) implements HostCommand {}
+  private record Died(String nodeId, ProcessHandle process, Address address, int orphansKilled) implements HostCommand {}
 
   /** How to start a worker process: the command up to (and excluding) the {@code worker} arguments. */
   public record Launcher(List<String> command, Duration stopGrace) {
@@ -128,6 +140,16 @@ public final class LocalProcessNodeProvider implements NodeProvider {
       String accountUrl, Launcher launcher) {
     Address self = Cluster.get(system).selfMember().address();
     String seed = self.getHost().orElseThrow() + ":" + self.getPort().orElseThrow();
+    try {
+      // Workers that outlived an earlier coordinator read it to find this one.
+      Files.createDirectories(dataDir);
+      Path tmp = dataDir.resolve(SEED_FILE + ".tmp");
+      Files.writeString(tmp, seed + "\n", StandardCharsets.US_ASCII);
+      Files.move(tmp, dataDir.resolve(SEED_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + dataDir.resolve(SEED_FILE), e);
+    }
     return new LocalProcessNodeProvider(system.systemActorOf(
         Behaviors.setup(ctx -> new Host(ctx, dataDir.toAbsolutePath(), seed, accountName, accountUrl, launcher).behavior()),
         "node-processes", Props.empty()));
@@ -154,7 +176,7 @@ public final class LocalProcessNodeProvider implements NodeProvider {
     private final Executor blocking;
 
     /** Nodes with a process starting (value null) or running. */
-    private final Map<String, Process> processes = new HashMap<>();
+    private final Map<String, ProcessHandle> processes = new HashMap<>();
     /** Starts asked for while the node's previous process was still there: done when it exits. */
     private final Map<String, Start> pending = new HashMap<>();
     /** Nodes stopped while their process was still starting: stopped as soon as it is there. */
@@ -162,7 +184,7 @@ public final class LocalProcessNodeProvider implements NodeProvider {
     /** Nodes whose worker died unasked and whose orphans are being killed: no new process yet. */
     private final java.util.Set<String> dying = new java.util.HashSet<>();
     /** Processes this provider is stopping: their exit is expected. */
-    private final java.util.Set<Process> stopping = new java.util.HashSet<>();
+    private final java.util.Set<ProcessHandle> stopping = new java.util.HashSet<>();
 
     Host(ActorContext<HostCommand> ctx, Path dataDir, String seed, String accountName, String accountUrl,
         Launcher launcher) {
@@ -196,7 +218,7 @@ public final class LocalProcessNodeProvider implements NodeProvider {
         if (processes.containsKey(id)) {
           // Already starting or running. If the pool asks again, it has lost the node (the member was
           // downed) while the process lingers: start a new one once that one is gone.
-          Process p = processes.get(id);
+          ProcessHandle p = processes.get(id);
           if (p != null) {
             pending.put(id, new Start(m.poolId(), List.of(id), m.taskSlots()));
           }
@@ -210,14 +232,19 @@ public final class LocalProcessNodeProvider implements NodeProvider {
     private void launch(String poolId, String nodeId, int slots) {
       processes.put(nodeId, null);
       List<String> cmd = new ArrayList<>(launcher.command());
-      cmd.addAll(List.of("worker", "--seed", seed, "--pool", poolId, "--node", nodeId,
+      cmd.addAll(List.of("worker", "--seed", seed, "--seed-file", dataDir.resolve(SEED_FILE).toString(),
+          "--pool", poolId, "--node", nodeId,
           "--slots", Integer.toString(slots), "--data", dataDir.toString(), "--bind", seedHost(),
           "--cluster-port", "0", "--account-name", accountName));
       if (accountUrl != null) {
         cmd.addAll(List.of("--account-url", accountUrl));
       }
       Path nodeDir = dataDir.resolve("nodes").resolve(nodeId);
-      CompletableFuture<Process> started = CompletableFuture.supplyAsync(() -> {
+      CompletableFuture<Launched> started = CompletableFuture.supplyAsync(() -> {
+        ProcessHandle live = liveWorker(nodeDir, nodeId);
+        if (live != null) {
+          return new Launched(nodeId, live, null, null);
+        }
         try {
           Files.createDirectories(nodeDir);
           ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -227,13 +254,32 @@ public final class LocalProcessNodeProvider implements NodeProvider {
           pb.environment().remove("BATCHGRID_CLUSTER_PORT");
           pb.environment().remove("BATCHGRID_PORT");
           Process p = pb.start();
-          Files.writeString(nodeDir.resolve("agent.pid"), p.pid() + "\n", StandardCharsets.US_ASCII);
-          return p;
+          Files.writeString(nodeDir.resolve(PID_FILE), p.pid() + "\n", StandardCharsets.US_ASCII);
+          return new Launched(nodeId, p.toHandle(), p, null);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
       }, blocking);
-      ctx.pipeToSelf(started, (p, failure) -> new Launched(nodeId, p, failure));
+      ctx.pipeToSelf(started, (l, failure) -> l != null ? l : new Launched(nodeId, null, null, failure));
+    }
+
+    /**
+     * The worker process an earlier coordinator started for this node, if it still runs: the pid in
+     * its {@code agent.pid}, alive, and running {@code worker ... --node <id>} (a pid can be reused).
+     * Blocking.
+     */
+    private static ProcessHandle liveWorker(Path nodeDir, String nodeId) {
+      long pid;
+      try {
+        pid = Long.parseLong(Files.readString(nodeDir.resolve(PID_FILE), StandardCharsets.US_ASCII).trim());
+      } catch (IOException | NumberFormatException e) {
+        return null;
+      }
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(h -> {
+        List<String> args = h.info().arguments().map(List::of).orElse(List.of());
+        int node = args.indexOf("--node");
+        return args.contains("worker") && node >= 0 && node + 1 < args.size() && args.get(node + 1).equals(nodeId);
+      }).orElse(null);
     }
 
     private String seedHost() {
@@ -248,8 +294,15 @@ public final class LocalProcessNodeProvider implements NodeProvider {
         return Behaviors.same();
       }
       processes.put(m.nodeId(), m.process());
-      ctx.getLog().info("Node {} runs as worker process {}", m.nodeId(), m.process().pid());
-      ctx.pipeToSelf(m.process().onExit(), (p, failure) -> new Exited(m.nodeId(), m.process()));
+      if (m.child() != null) {
+        ctx.getLog().info("Node {} runs as worker process {}", m.nodeId(), m.process().pid());
+        ctx.pipeToSelf(m.child().onExit(), (p, failure) -> new Exited(m.nodeId(), m.process(), m.child().exitValue()));
+      } else {
+        // It keeps its tasks and registers again once it has joined this coordinator's cluster.
+        ctx.getLog().info("Node {} adopts worker process {}, which outlived the previous coordinator", m.nodeId(),
+            m.process().pid());
+        ctx.pipeToSelf(m.process().onExit(), (p, failure) -> new Exited(m.nodeId(), m.process(), null));
+      }
       if (stopWhenLaunched.remove(m.nodeId()) != null) {
         terminate(m.nodeId(), m.process());
       }
@@ -261,7 +314,7 @@ public final class LocalProcessNodeProvider implements NodeProvider {
         processes.remove(m.nodeId());
       }
       ctx.getLog().info("Worker process {} of node {} exited with {}", m.process().pid(), m.nodeId(),
-          m.process().exitValue());
+          m.exitCode() == null ? "a status only its first parent saw" : m.exitCode());
       if (stopping.remove(m.process())) {
         startPending(m.nodeId());
         return Behaviors.same();
@@ -340,7 +393,7 @@ public final class LocalProcessNodeProvider implements NodeProvider {
         if (!processes.containsKey(id)) {
           continue;
         }
-        Process p = processes.get(id);
+        ProcessHandle p = processes.get(id);
         if (p == null) {
           stopWhenLaunched.put(id, true);
         } else {
@@ -351,16 +404,16 @@ public final class LocalProcessNodeProvider implements NodeProvider {
     }
 
     /** SIGTERM, then SIGKILL after the grace period; the exit arrives as {@link Exited}. */
-    private void terminate(String nodeId, Process p) {
+    private void terminate(String nodeId, ProcessHandle p) {
       ctx.getLog().info("Stopping worker process {} of node {}", p.pid(), nodeId);
       stopping.add(p);
       long graceMs = launcher.stopGrace().toMillis();
       CompletableFuture.runAsync(() -> {
         p.destroy();
         try {
-          if (!p.waitFor(graceMs, TimeUnit.MILLISECONDS)) {
-            p.destroyForcibly();
-          }
+          p.onExit().get(graceMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+          p.destroyForcibly();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           p.destroyForcibly();

@@ -2,6 +2,10 @@ package io.batchgrid.coordinator.node;
 
 import java.util.List;
 
+import org.apache.pekko.actor.typed.ActorRef;
+
+import io.batchgrid.protocol.node.NodeMessage;
+
 /**
  * Brings compute nodes into being for a pool and takes them away: the one place that knows where
  * nodes run (this JVM, a child process, another machine, a cloud VM). A node that is started
@@ -20,4 +24,16 @@ public interface NodeProvider {
 
   /** Stops these nodes; whatever runs on them is killed. Stopping an unknown node is a no-op. */
   void stop(String poolId, List<String> nodeIds);
+
+  /**
+   * Whether nodes come by themselves instead of being started (the static provider's
+   * operator-started workers): a pool then claims a registering node it does not know, while it has
+   * fewer nodes than its target, and allocates no node ids of its own when it grows.
+   */
+  default boolean claimsRegisteringNodes() {
+    return false;
+  }
+
+  /** The node registered with this agent (called on every registration, from the pool's thread). */
+  default void registered(String poolId, String nodeId, ActorRef<NodeMessage> agent) {}
 }

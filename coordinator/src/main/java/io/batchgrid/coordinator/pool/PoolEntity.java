@@ -162,6 +162,13 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public record NodeRegistration(CoordinatorMessage.RegisterNode registration) implements Command {}
 
+  /**
+   * A recovered job had tasks running on these nodes before a restart: it gets a
+   * {@link JobEntity.NodeRejoined} for each node when that node registers (at once if it has), or a
+   * {@link JobEntity.NodeLost} for a node the pool no longer has.
+   */
+  public record AwaitNodes(String jobId, List<String> nodeIds) implements Command {}
+
   /** A job could use {@code demand} more slots now (0: none). Replaces what it said before. */
   public record RequestSlots(String jobId, int priority, int demand, int maxRequiredSlots) implements Command {}
 
@@ -238,6 +245,13 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   // sent it): a node that waits for its start task gets no slots until it has succeeded. Live: nodes
   // tell it again when they register.
   private final Map<String, StartTaskInfo> startTasks = new HashMap<>();
+  // The latest registration of each registered node: what it said it runs, for jobs that ask later.
+  private final Map<String, CoordinatorMessage.RegisterNode> registrations = new HashMap<>();
+  // Jobs waiting for a node to register again after a restart (AwaitNodes).
+  private final Map<String, java.util.Set<String>> awaitedBy = new HashMap<>();
+  // Jobs with attempts on a node that it brought along when it registered: they hold no lease there
+  // (leases are per incarnation) but must hear when the node is lost.
+  private final Map<String, java.util.Set<String>> carriedOverJobs = new HashMap<>();
   // Nodes removenodes named with taskcompletion/retaineddata, removed once no job holds their slots.
   // Live only: after a restart they stay in the pool with scheduling disabled (that is persisted)
   // and the resize ends at its resizeTimeout.
@@ -308,6 +322,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
             s.exists() ? StatusReply.success(nodes(s)) : notFound()))
         .onCommand(GetNode.class, (s, c) -> Effect().reply(c.replyTo(), getNode(s, c.nodeId())))
         .onCommand(NodeRegistration.class, this::onRegistration)
+        .onCommand(AwaitNodes.class, this::onAwaitNodes)
         .onCommand(NodeAgentStopped.class, this::onAgentStopped)
         .onCommand(RequestSlots.class, (s, c) -> {
           if (!s.exists() || s.state() != PoolState.ACTIVE) {
@@ -378,7 +393,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     int target = c.spec().getTargetDedicatedNodes() + c.spec().getTargetLowPriorityNodes();
     List<PoolEvent> events = new ArrayList<>();
     events.add(new PoolEvent.PoolCreated(c.spec(), now));
-    if (target > 0) {
+    if (target > 0 && !provider.claimsRegisteringNodes()) {
       events.add(new PoolEvent.NodesAllocated(newNodeIds(target), now));
     }
     return Effect().persist(events).thenRun(state -> {
@@ -435,7 +450,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     events.add(new PoolEvent.PoolResized(target, now));
     List<String> removed = new ArrayList<>();
     if (target > current) {
-      events.add(new PoolEvent.NodesAllocated(newNodeIds(target - current), now));
+      if (!provider.claimsRegisteringNodes()) {
+        events.add(new PoolEvent.NodesAllocated(newNodeIds(target - current), now));
+      }
     } else {
       // Idle nodes go first: their removal disturbs no task.
       List<String> order = new ArrayList<>(s.nodes().keySet());
@@ -809,11 +826,25 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onRegistration(PoolRecord s, NodeRegistration c) {
     CoordinatorMessage.RegisterNode r = c.registration();
-    if (!s.exists() || s.state() != PoolState.ACTIVE || !s.nodes().containsKey(r.nodeId())) {
+    boolean known = s.exists() && s.state() == PoolState.ACTIVE && s.nodes().containsKey(r.nodeId());
+    if (!known && provider.claimsRegisteringNodes()) {
+      if (s.exists() && s.state() == PoolState.ACTIVE && s.nodes().size() < s.targetDedicatedNodes()
+          && hasLabels(s, r.labels())) {
+        // An operator-started worker: the pool takes it, under its own name, then registers it.
+        ctx.getLog().info("Pool {} claims node {} (labels {})", s.id(), r.nodeId(), r.labels());
+        return Effect().persist(new PoolEvent.NodesAllocated(List.of(r.nodeId()), System.currentTimeMillis()))
+            .thenRun(state -> ctx.getSelf().tell(c));
+      }
+      // Not wanted now (or no such pool yet): no answer, so it keeps asking and is claimed when the
+      // pool exists and grows.
+      return Effect().none();
+    }
+    if (!known) {
       // Not (or no longer) a node of this pool.
       r.agent().tell(new NodeMessage.Retire());
       return Effect().none();
     }
+    provider.registered(s.id(), r.nodeId(), r.agent());
     ActorRef<NodeMessage> before = agents.put(r.nodeId(), r.agent());
     if (before == null || !before.equals(r.agent())) {
       ctx.watchWith(r.agent(), new NodeAgentStopped(r.nodeId(), r.agent()));
@@ -828,12 +859,63 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     // A node comes back (or the service restarts) with the scheduling state it was given.
     ledger.setSchedulable(r.nodeId(), schedulable(s, r.nodeId()));
     r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId(), startTask));
+    tellRejoined(s, r);
     if (s.allocationState() == AllocationState.RESIZING && agents.size() >= s.targetDedicatedNodes()) {
       timers.cancel(Tick.RESIZE_TIMEOUT);
       return Effect().persist(new PoolEvent.ResizeCompleted(System.currentTimeMillis()))
           .thenRun(this::rebalanceNow);
     }
     return rebalance(s);
+  }
+
+  /** Whether a worker with these labels has every label the pool's metadata asks for (static provider). */
+  private static boolean hasLabels(PoolRecord s, List<String> labels) {
+    for (NameValue m : s.spec().getMetadataList()) {
+      if (m.getName().equals(io.batchgrid.coordinator.node.StaticNodeProvider.LABELS_METADATA)) {
+        for (String wanted : m.getValue().split(",")) {
+          if (!wanted.isBlank() && !labels.contains(wanted.strip())) {
+            return false;
+          }
+        }
+      }
+    }
+    return true;
+  }
+
+  /** The jobs with attempts on the node, and those waiting for it, learn what it runs. */
+  private void tellRejoined(PoolRecord s, CoordinatorMessage.RegisterNode r) {
+    registrations.put(r.nodeId(), r);
+    java.util.Set<String> jobs = new java.util.HashSet<>();
+    r.running().forEach(t -> jobs.add(t.jobId()));
+    r.ended().forEach(t -> jobs.add(t.jobId()));
+    if (!jobs.isEmpty()) {
+      carriedOverJobs.computeIfAbsent(r.nodeId(), k -> new java.util.HashSet<>()).addAll(jobs);
+    }
+    java.util.Set<String> waiting = awaitedBy.remove(r.nodeId());
+    if (waiting != null) {
+      jobs.addAll(waiting);
+    }
+    jobs.forEach(jobId -> jobRef(jobId).tell(rejoined(s, r, jobId)));
+  }
+
+  private static JobEntity.NodeRejoined rejoined(PoolRecord s, CoordinatorMessage.RegisterNode r, String jobId) {
+    return new JobEntity.NodeRejoined(s.id(), r.nodeId(), r.agent(),
+        r.running().stream().filter(t -> Ids.key(t.jobId()).equals(Ids.key(jobId))).toList(),
+        r.ended().stream().filter(t -> Ids.key(t.jobId()).equals(Ids.key(jobId))).toList());
+  }
+
+  private Effect<PoolEvent, PoolRecord> onAwaitNodes(PoolRecord s, AwaitNodes c) {
+    for (String nodeId : c.nodeIds()) {
+      CoordinatorMessage.RegisterNode r = registrations.get(nodeId);
+      if (!s.exists() || s.state() != PoolState.ACTIVE || !s.nodes().containsKey(nodeId)) {
+        jobRef(c.jobId()).tell(new JobEntity.NodeLost(s.exists() ? s.id() : "", nodeId));
+      } else if (r != null) {
+        jobRef(c.jobId()).tell(rejoined(s, r, c.jobId()));
+      } else {
+        awaitedBy.computeIfAbsent(nodeId, k -> new java.util.HashSet<>()).add(c.jobId());
+      }
+    }
+    return Effect().none();
   }
 
   private Effect<PoolEvent, PoolRecord> onAgentStopped(PoolRecord s, NodeAgentStopped c) {
@@ -862,8 +944,13 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     agents.remove(nodeId);
     registeredAt.remove(nodeId);
     startTasks.remove(nodeId);
-    ledger.removeNode(nodeId).keySet().forEach(jobId ->
-        jobRef(jobId).tell(new JobEntity.NodeLost(s.exists() ? s.id() : "", nodeId)));
+    registrations.remove(nodeId);
+    java.util.Set<String> jobs = new java.util.HashSet<>(ledger.removeNode(nodeId).keySet());
+    java.util.Set<String> carried = carriedOverJobs.remove(nodeId);
+    if (carried != null) {
+      jobs.addAll(carried);
+    }
+    jobs.forEach(jobId -> jobRef(jobId).tell(new JobEntity.NodeLost(s.exists() ? s.id() : "", nodeId)));
   }
 
   private Effect<PoolEvent, PoolRecord> rebalance(PoolRecord s) {

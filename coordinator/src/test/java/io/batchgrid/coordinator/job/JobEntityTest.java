@@ -34,6 +34,7 @@ import io.batchgrid.protocol.job.TaskOutcome;
 import io.batchgrid.protocol.job.TaskState;
 import io.batchgrid.protocol.node.CoordinatorMessage;
 import io.batchgrid.protocol.node.NodeMessage;
+import io.batchgrid.protocol.node.RunningTask;
 import io.batchgrid.protocol.spec.JobSpec;
 import io.batchgrid.protocol.spec.TaskSpec;
 
@@ -43,8 +44,11 @@ class JobEntityTest {
 
   static {
     try {
+      // A restarted job waits this long for its nodes to say what they still run.
       testKit = ActorTestKit.create("JobEntityTest",
-          EventSourcedBehaviorTestKit.config().withFallback(TestCluster.config(Files.createTempDirectory("snap"))));
+          com.typesafe.config.ConfigFactory.parseString("batchgrid.coordinator.node-return-timeout = 5s")
+              .withFallback(EventSourcedBehaviorTestKit.config())
+              .withFallback(TestCluster.config(Files.createTempDirectory("snap"))));
     } catch (java.io.IOException e) {
       throw new IllegalStateException(e);
     }
@@ -58,6 +62,11 @@ class JobEntityTest {
     };
     Catalog.init(testKit.system());
     PoolEntity.init(testKit.system(), none);
+    // The job under test runs in the kit, not in sharding: what the pool sends to sharded jobs
+    // (NodeLost after AwaitNodes, grants) lands here and is dropped.
+    ClusterSharding.get(testKit.system()).init(org.apache.pekko.cluster.sharding.typed.javadsl.Entity.of(
+        JobEntity.ENTITY_KEY, ctx -> org.apache.pekko.actor.typed.javadsl.Behaviors.receiveMessage(m ->
+            org.apache.pekko.actor.typed.javadsl.Behaviors.same())));
   }
 
   private final TestProbe<CoordinatorMessage> gateway = testKit.createTestProbe();
@@ -206,11 +215,53 @@ class JobEntityTest {
     node.expectMessageClass(NodeMessage.RunTasks.class);
     assertEquals(TaskState.RUNNING, kit.getState().task("a").state());
     kit.restart();
-    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
+    // Its node never registers again: after node-return-timeout the task goes back to the queue.
+    testKit.createTestProbe().awaitAssert(Duration.ofSeconds(20), () -> {
       assertEquals(TaskState.ACTIVE, kit.getState().task("a").state());
       assertEquals(0, kit.getState().task("a").retryCount());
       return null;
     });
+  }
+
+  @Test
+  void afterARestartANodeThatComesBackKeepsWhatItStillRunsAndTheRestIsRequeued() {
+    create();
+    kit.<StatusReply<List<JobEntity.AddTaskResult>>>runCommand(r -> new JobEntity.AddTasks(
+        List.of(task("a"), task("b"), task("c"), task("d")), r));
+    kit.runCommand(new JobEntity.SlotsGranted("pool-1", "n1", node.ref(), 4));
+    node.expectMessageClass(NodeMessage.RunTasks.class);
+    kit.restart();
+
+    // The node outlived the coordinator: a still runs, b ended (its report follows), c was lost;
+    // it also runs an attempt of d that is not d's current one.
+    TestProbe<NodeMessage> agent = testKit.createTestProbe();
+    var rejoined = kit.runCommand(new JobEntity.NodeRejoined("pool-1", "n1", agent.ref(),
+        List.of(new RunningTask("Job-1", "a", 1, 10), new RunningTask("Job-1", "d", 1, 10),
+            new RunningTask("Job-1", "d", 7, 10)),
+        List.of(new RunningTask("Job-1", "b", 1, 10))));
+    assertEquals(List.of("c"), ((JobEvent.TasksRequeued) rejoined.event()).taskIds());
+    assertEquals(new NodeMessage.TerminateTask("Job-1", "d", 7), agent.receiveMessage());
+    JobRecord state = kit.getState();
+    assertEquals(TaskState.RUNNING, state.task("a").state());
+    assertEquals(TaskState.RUNNING, state.task("b").state());
+    assertEquals(TaskState.ACTIVE, state.task("c").state());
+    assertEquals(0, state.task("c").retryCount());
+    assertEquals(TaskState.RUNNING, state.task("d").state());
+
+    // The reports of what ran across the restart are counted once.
+    TestProbe<NodeMessage> acks = testKit.createTestProbe();
+    var report = new CoordinatorMessage.TasksReport("pool-1", "n1", "Job-1", 3, List.of(
+        new TaskOutcome("a", 1, 0, 10, 20, null), new TaskOutcome("b", 1, 0, 10, 20, null)), acks.ref());
+    kit.runCommand(new JobEntity.Report(report));
+    assertEquals(new NodeMessage.ReportAccepted("Job-1", 3), acks.receiveMessage());
+    assertTrue(kit.runCommand(new JobEntity.Report(report)).hasNoEvents());
+    assertEquals(TaskState.COMPLETED, kit.getState().task("a").state());
+    assertEquals(0, kit.getState().task("a").requeueCount());
+    assertEquals(2, kit.getState().taskCounts().succeeded());
+
+    // A second registration of the same node requeues nothing more.
+    assertTrue(kit.runCommand(new JobEntity.NodeRejoined("pool-1", "n1", agent.ref(), List.of(), List.of()))
+        .hasNoEvents());
   }
 
   @Test

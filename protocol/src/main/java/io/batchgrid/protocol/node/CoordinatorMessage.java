@@ -16,15 +16,26 @@ public sealed interface CoordinatorMessage {
       ServiceKey.create(CoordinatorMessage.class, "batchgrid-coordinator-gateway");
 
   /**
-   * A node joins (or re-joins) its pool, telling what it still runs and how its start task went
-   * ({@code startTask} null: it has not been given one since it started). Answered with
-   * {@link NodeMessage.Registered}. A node registers again when its start task ends, so the pool
-   * learns the result through the same idempotent, retried path.
+   * A node joins (or re-joins) its pool, telling what it still runs, how its start task went
+   * ({@code startTask} null: it has not been given one since it started), and which ended attempts
+   * it has not had acknowledged yet (their reports follow): after a coordinator restart the jobs
+   * keep those and requeue the rest. {@code labels}: an operator-started worker's labels, which a
+   * pool of the static provider claims it by. Answered with {@link NodeMessage.Registered}. A node
+   * registers again when its start task ends, so the pool learns the result through the same
+   * idempotent, retried path.
    */
   record RegisterNode(String poolId, String nodeId, int taskSlots, ActorRef<NodeMessage> agent, List<RunningTask> running,
-      StartTaskInfo startTask) implements CoordinatorMessage {
+      StartTaskInfo startTask, List<RunningTask> ended, List<String> labels) implements CoordinatorMessage {
     public RegisterNode {
       running = List.copyOf(running);
+      ended = List.copyOf(ended);
+      labels = List.copyOf(labels);
+    }
+
+    /** A node with nothing ended unacknowledged and no labels. */
+    public RegisterNode(String poolId, String nodeId, int taskSlots, ActorRef<NodeMessage> agent, List<RunningTask> running,
+        StartTaskInfo startTask) {
+      this(poolId, nodeId, taskSlots, agent, running, startTask, List.of(), List.of());
     }
 
     public RegisterNode(String poolId, String nodeId, int taskSlots, ActorRef<NodeMessage> agent, List<RunningTask> running) {

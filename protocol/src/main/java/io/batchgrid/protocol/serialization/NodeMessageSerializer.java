@@ -171,6 +171,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       if (m.startTask() != null) {
         b.setStartTask(startTask(m.startTask()));
       }
+      m.ended().forEach(r -> b.addEnded(running(r)));
+      b.addAllLabels(m.labels());
       return b.build();
     } else if (o instanceof CoordinatorMessage.TasksReport m) {
       TasksReportP.Builder b = TasksReportP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId())
@@ -245,7 +247,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         case REGISTER_NODE: {
           RegisterNodeP p = RegisterNodeP.parseFrom(bytes);
           return new CoordinatorMessage.RegisterNode(p.getPoolId(), p.getNodeId(), p.getTaskSlots(),
-              resolve(p.getAgent()), runningList(p.getRunningList()), p.hasStartTask() ? startTask(p.getStartTask()) : null);
+              resolve(p.getAgent()), runningList(p.getRunningList()), p.hasStartTask() ? startTask(p.getStartTask()) : null,
+              runningList(p.getEndedList()), List.copyOf(p.getLabelsList()));
         }
         case TASKS_REPORT: {
           TasksReportP p = TasksReportP.parseFrom(bytes);
