@@ -56,6 +56,7 @@ public final class ApiHandler implements Function<HttpRequest, CompletionStage<H
     new AccountRoutes(coordinator).register(router);
     jobs.register(router);
     new ScheduleRoutes(coordinator, jobs).register(router);
+    new LifetimeStatsRoutes(coordinator, jobs).register(router);
     tasks.register(router);
     files.register(router);
     return router;

@@ -82,15 +82,32 @@ final class JobRoutes {
     RequestContext ctx = c.ctx();
     Select select = Lists.select(ctx);
     Precondition conditions = Conditions.of(ctx);
-    return summary(jobId(c), ctx.timeout()).thenApply(j -> {
+    boolean stats = Lists.expandStats(ctx);
+    return summary(jobId(c), ctx.timeout()).thenCompose(j -> {
       List<org.apache.pekko.http.javadsl.model.HttpHeader> headers =
           Responses.entity(WireWriter.etag(j.creationTimeMs(), j.version()), j.lastModifiedMs());
       if (Conditions.notModified(conditions, version(j))) {
-        return Responses.empty(ctx, 304, headers);
+        return CompletableFuture.completedFuture(Responses.empty(ctx, 304, headers));
       }
-      return Responses.json(ctx, 200, Responses.entityBody(ctx, "jobs/@Element", Lists.project(ctx.writer().job(j), select)),
-          headers);
+      return wire(ctx, j, stats, ctx.timeout()).thenApply(o ->
+          Responses.json(ctx, 200, Responses.entityBody(ctx, "jobs/@Element", Lists.project(o, select)), headers));
     });
+  }
+
+  /** The job on the wire, with its {@code stats} when {@code $expand=stats} asked for them. */
+  CompletionStage<ObjectNode> wire(RequestContext ctx, JobSummary j, boolean stats, Duration timeout) {
+    ObjectNode o = ctx.writer().job(j);
+    if (!stats) {
+      return CompletableFuture.completedFuture(o);
+    }
+    return statistics(j.spec().getId(), timeout).thenApply(s -> {
+      o.set("stats", WireWriter.statistics(ctx.writer().jobUrl(j.spec().getId()), s, true));
+      return o;
+    });
+  }
+
+  CompletionStage<io.batchgrid.protocol.job.Statistics> statistics(String jobId, Duration timeout) {
+    return coordinator.job(jobId, JobEntity.GetStatistics::new, timeout);
   }
 
   private CompletionStage<HttpResponse> list(Router.Call c) {
@@ -99,10 +116,11 @@ final class JobRoutes {
     String after = Lists.afterKey(ctx);
     Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.JOBS);
     Select select = Lists.select(ctx);
+    boolean stats = Lists.expandStats(ctx);
     Duration timeout = ctx.timeout();
     return coordinator.ids(Catalog.Kind.JOB, timeout)
         .thenCompose(ids -> Lists.page(PoolRoutes.keys(ids), after, max, key -> summary(key, timeout)
-            .thenApply(j -> Optional.of(ctx.writer().job(j)))
+            .thenCompose(j -> wire(ctx, j, stats, timeout)).thenApply(Optional::of)
             .exceptionally(e -> PoolRoutes.absentIfNotFound(e, ErrorCode.JOB_NOT_FOUND)), filter))
         .thenApply(page -> PoolRoutes.listResponse(ctx, "jobs", page, select));
   }

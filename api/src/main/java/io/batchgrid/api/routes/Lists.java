@@ -103,6 +103,25 @@ public final class Lists {
     return select == null ? o : select.apply(o);
   }
 
+  // --------------------------------------------------------------------------------- $expand
+
+  /**
+   * True when the request has {@code $expand=stats}, the only expansion Azure Batch documents (on
+   * pools, jobs, job schedules and tasks); any other value is a 400 InvalidQueryParameterValue.
+   */
+  public static boolean expandStats(RequestContext ctx) {
+    Optional<String> v = ctx.param("$expand");
+    if (v.isEmpty() || v.get().isBlank()) {
+      return false;
+    }
+    for (String part : v.get().split(",")) {
+      if (!part.trim().equalsIgnoreCase("stats")) {
+        throw ApiError.invalidQueryParameter("$expand", v.get(), "Only stats can be expanded");
+      }
+    }
+    return true;
+  }
+
   // --------------------------------------------------------------------------------- $filter
 
   /**

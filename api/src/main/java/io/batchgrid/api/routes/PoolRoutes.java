@@ -94,13 +94,28 @@ final class PoolRoutes {
     RequestContext ctx = c.ctx();
     Select select = Lists.select(ctx);
     Precondition conditions = Conditions.of(ctx);
-    return view(poolId(c), ctx.timeout()).thenApply(v -> {
+    boolean stats = Lists.expandStats(ctx);
+    return view(poolId(c), ctx.timeout()).thenCompose(v -> {
       if (Conditions.notModified(conditions, version(v))) {
-        return Responses.empty(ctx, 304, Responses.entity(version(v).etag(), v.record().lastModifiedMs()));
+        return CompletableFuture.completedFuture(
+            Responses.empty(ctx, 304, Responses.entity(version(v).etag(), v.record().lastModifiedMs())));
       }
-      ObjectNode body = Lists.project(ctx.writer().pool(v.record(), v.currentDedicatedNodes(), v.autoScaleRun()), select);
-      return Responses.json(ctx, 200, Responses.entityBody(ctx, "pools/@Element", body),
-          Responses.entity(WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs()));
+      return wire(ctx, v, stats, ctx.timeout()).thenApply(o -> Responses.json(ctx, 200,
+          Responses.entityBody(ctx, "pools/@Element", Lists.project(o, select)),
+          Responses.entity(WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs())));
+    });
+  }
+
+  /** The pool on the wire, with its {@code stats} when {@code $expand=stats} asked for them. */
+  private CompletionStage<ObjectNode> wire(RequestContext ctx, PoolEntity.PoolView v, boolean stats, Duration timeout) {
+    ObjectNode o = ctx.writer().pool(v.record(), v.currentDedicatedNodes(), v.autoScaleRun());
+    if (!stats) {
+      return CompletableFuture.completedFuture(o);
+    }
+    String poolId = v.record().id();
+    return coordinator.<PoolEntity.PoolStatistics>pool(poolId, PoolEntity.GetStatistics::new, timeout).thenApply(s -> {
+      o.set("stats", ctx.writer().poolStatistics(poolId, s));
+      return o;
     });
   }
 
@@ -110,10 +125,11 @@ final class PoolRoutes {
     String after = Lists.afterKey(ctx);
     Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.POOLS);
     Select select = Lists.select(ctx);
+    boolean stats = Lists.expandStats(ctx);
     Duration timeout = ctx.timeout();
     return coordinator.ids(Catalog.Kind.POOL, timeout)
         .thenCompose(ids -> Lists.page(keys(ids), after, max, key -> view(key, timeout)
-            .thenApply(v -> Optional.of(ctx.writer().pool(v.record(), v.currentDedicatedNodes(), v.autoScaleRun())))
+            .thenCompose(v -> wire(ctx, v, stats, timeout)).thenApply(Optional::of)
             .exceptionally(e -> absentIfNotFound(e, ErrorCode.POOL_NOT_FOUND)), filter))
         .thenApply(page -> listResponse(ctx, POOLS, page, select));
   }

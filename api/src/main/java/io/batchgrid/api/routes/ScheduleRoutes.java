@@ -79,6 +79,36 @@ final class ScheduleRoutes {
     return ctx.writer().jobSchedule(v.record(), v.nextRunMs(), v.recentJobId());
   }
 
+  /**
+   * The schedule on the wire, with {@code stats} (the sum over the jobs it created that still
+   * exist) when {@code $expand=stats} asked for them.
+   */
+  private CompletionStage<ObjectNode> wire(RequestContext ctx, JobScheduleEntity.ScheduleView v, boolean stats,
+      Duration timeout) {
+    ObjectNode o = wire(ctx, v);
+    if (!stats) {
+      return java.util.concurrent.CompletableFuture.completedFuture(o);
+    }
+    long now = System.currentTimeMillis();
+    io.batchgrid.protocol.job.Statistics none = io.batchgrid.protocol.job.Statistics.empty(v.record().creationTimeMs(), now);
+    CompletionStage<io.batchgrid.protocol.job.Statistics> sum = java.util.concurrent.CompletableFuture.completedFuture(none);
+    for (long n = 1; n <= v.record().lastJob(); n++) {
+      String jobId = v.record().jobId(n);
+      CompletionStage<io.batchgrid.protocol.job.Statistics> one = jobs.statistics(jobId, timeout)
+          .exceptionally(e -> {
+            if (ApiHandler.unwrap(e) instanceof BatchException b && b.code() == ErrorCode.JOB_NOT_FOUND) {
+              return none; // deleted since
+            }
+            throw e instanceof java.util.concurrent.CompletionException ce ? ce : new java.util.concurrent.CompletionException(e);
+          });
+      sum = sum.thenCombine(one, io.batchgrid.protocol.job.Statistics::plus);
+    }
+    return sum.thenApply(s -> {
+      o.set("stats", WireWriter.statistics(ctx.writer().jobScheduleUrl(v.record().id()), s, true));
+      return o;
+    });
+  }
+
   private CompletionStage<HttpResponse> add(Router.Call c) {
     RequestContext ctx = c.ctx();
     JobScheduleSpec spec = SpecReader.jobSchedule(Json.parseObject(c.body()));
@@ -91,13 +121,14 @@ final class ScheduleRoutes {
     RequestContext ctx = c.ctx();
     Select select = Lists.select(ctx);
     Precondition conditions = Conditions.of(ctx);
-    return view(scheduleId(c), ctx.timeout()).thenApply(v -> {
+    boolean stats = Lists.expandStats(ctx);
+    return view(scheduleId(c), ctx.timeout()).thenCompose(v -> {
       List<HttpHeader> headers = Responses.entity(version(v).etag(), v.record().lastModifiedMs());
       if (Conditions.notModified(conditions, version(v))) {
-        return Responses.empty(ctx, 304, headers);
+        return java.util.concurrent.CompletableFuture.completedFuture(Responses.empty(ctx, 304, headers));
       }
-      return Responses.json(ctx, 200, Responses.entityBody(ctx, "jobschedules/@Element",
-          Lists.project(wire(ctx, v), select)), headers);
+      return wire(ctx, v, stats, ctx.timeout()).thenApply(o -> Responses.json(ctx, 200,
+          Responses.entityBody(ctx, "jobschedules/@Element", Lists.project(o, select)), headers));
     });
   }
 
@@ -107,10 +138,11 @@ final class ScheduleRoutes {
     String after = Lists.afterKey(ctx);
     Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.JOB_SCHEDULES);
     Select select = Lists.select(ctx);
+    boolean stats = Lists.expandStats(ctx);
     Duration timeout = ctx.timeout();
     return coordinator.ids(Catalog.Kind.SCHEDULE, timeout)
         .thenCompose(ids -> Lists.page(PoolRoutes.keys(ids), after, max, key -> view(key, timeout)
-            .thenApply(v -> Optional.of(wire(ctx, v)))
+            .thenCompose(v -> wire(ctx, v, stats, timeout)).thenApply(Optional::of)
             .exceptionally(e -> PoolRoutes.absentIfNotFound(e, ErrorCode.JOB_SCHEDULE_NOT_FOUND)), filter))
         .thenApply(page -> PoolRoutes.listResponse(ctx, "jobschedules", page, select));
   }
@@ -186,10 +218,11 @@ final class ScheduleRoutes {
     Select select = Lists.select(ctx);
     Duration timeout = ctx.timeout();
     String prefix = Ids.key(id).toLowerCase(Locale.ROOT) + ":job-";
+    boolean stats = Lists.expandStats(ctx);
     return view(id, timeout)
         .thenCompose(v -> coordinator.ids(Catalog.Kind.JOB, timeout))
         .thenCompose(ids -> Lists.page(PoolRoutes.keys(ids).stream().filter(k -> k.startsWith(prefix)).toList(), after, max,
-            key -> jobs.summary(key, timeout).thenApply(j -> Optional.of(ctx.writer().job(j)))
+            key -> jobs.summary(key, timeout).thenCompose(j -> jobs.wire(ctx, j, stats, timeout)).thenApply(Optional::of)
                 .exceptionally(e -> PoolRoutes.absentIfNotFound(e, ErrorCode.JOB_NOT_FOUND)), filter))
         .thenApply(page -> PoolRoutes.listResponse(ctx, "jobs", page, select));
   }

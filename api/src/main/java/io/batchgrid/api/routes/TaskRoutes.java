@@ -196,6 +196,7 @@ final class TaskRoutes {
     String jobId = j.spec().getId();
     String poolId = j.spec().getPoolId();
     WireWriter writer = ctx.writer();
+    boolean stats = Lists.expandStats(ctx);
     return coordinator.<JobEntity.TaskPage>job(jobId, r -> new JobEntity.ListTasks(after, SCAN_CHUNK, r), timeout)
         .thenCompose(page -> {
           List<TaskRecord> tasks = page.tasks();
@@ -203,6 +204,9 @@ final class TaskRoutes {
             TaskRecord t = tasks.get(i);
             ObjectNode o = writer.task(jobId, poolId, t);
             if (filter.test(o)) {
+              if (stats) {
+                o.set("stats", taskStats(ctx, jobId, t));
+              }
               found.add(o);
               if (found.size() == max) {
                 boolean more = i < tasks.size() - 1 || page.nextKey() != null;
@@ -228,14 +232,25 @@ final class TaskRoutes {
     String taskId = taskId(c);
     Select select = Lists.select(ctx);
     Precondition conditions = Conditions.of(ctx);
+    boolean stats = Lists.expandStats(ctx);
     Duration timeout = ctx.timeout();
     return jobs.summary(jobId, timeout).thenCompose(j -> task(jobId, taskId, timeout).thenApply(t -> {
       if (Conditions.notModified(conditions, version(t))) {
         return Responses.empty(ctx, 304, Responses.entity(version(t).etag(), t.lastModifiedMs()));
       }
-      return Responses.json(ctx, 200, Responses.entityBody(ctx, "tasks/@Element",
-          Lists.project(ctx.writer().task(j.spec().getId(), j.spec().getPoolId(), t), select)), written(ctx, j.spec().getId(), t));
+      ObjectNode o = ctx.writer().task(j.spec().getId(), j.spec().getPoolId(), t);
+      if (stats) {
+        o.set("stats", taskStats(ctx, j.spec().getId(), t));
+      }
+      return Responses.json(ctx, 200, Responses.entityBody(ctx, "tasks/@Element", Lists.project(o, select)),
+          written(ctx, j.spec().getId(), t));
     }));
+  }
+
+  /** A task's {@code stats} ({@code $expand=stats}), from its record as it is now. */
+  static ObjectNode taskStats(RequestContext ctx, String jobId, TaskRecord t) {
+    return WireWriter.statistics(ctx.writer().taskUrl(jobId, t.id()),
+        io.batchgrid.protocol.job.Statistics.ofTask(t, System.currentTimeMillis()), false);
   }
 
   static Conditions.Version version(TaskRecord t) {

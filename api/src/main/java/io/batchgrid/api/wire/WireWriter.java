@@ -47,6 +47,59 @@ public record WireWriter(String baseUrl) {
     return io.batchgrid.protocol.Precondition.etag(creationTimeMs, version);
   }
 
+  /**
+   * {@code JobStatistics}, {@code JobScheduleStatistics} or {@code TaskStatistics} (without the
+   * task counts) for the entity at {@code url}. CPU and I/O are not measured: zero, as Azure's
+   * required properties must be present.
+   */
+  public static ObjectNode statistics(String url, io.batchgrid.protocol.job.Statistics s, boolean withTaskCounts) {
+    ObjectNode o = Json.object();
+    o.put("url", url);
+    o.put("startTime", WireTime.iso(s.startTimeMs()));
+    o.put("lastUpdateTime", WireTime.iso(s.lastUpdateTimeMs()));
+    o.put("userCPUTime", WireTime.duration(0));
+    o.put("kernelCPUTime", WireTime.duration(0));
+    o.put("wallClockTime", WireTime.duration(s.wallClockMs()));
+    o.put("readIOps", 0);
+    o.put("writeIOps", 0);
+    o.put("readIOGiB", 0.0);
+    o.put("writeIOGiB", 0.0);
+    if (withTaskCounts) {
+      o.put("numSucceededTasks", s.succeededTasks());
+      o.put("numFailedTasks", s.failedTasks());
+      o.put("numTaskRetries", s.taskRetries());
+    }
+    o.put("waitTime", WireTime.duration(s.waitMs()));
+    return o;
+  }
+
+  /** {@code PoolStatistics}: resourceStats from the node samples; disk and network are not measured (zero). */
+  public ObjectNode poolStatistics(String poolId, PoolEntity.PoolStatistics s) {
+    ObjectNode o = Json.object();
+    o.put("url", poolUrl(poolId));
+    o.put("startTime", WireTime.iso(s.startTimeMs()));
+    o.put("lastUpdateTime", WireTime.iso(s.lastUpdateTimeMs()));
+    PoolEntity.ResourceUse r = s.resources();
+    if (r != null) {
+      double gib = 1024.0 * 1024 * 1024;
+      ObjectNode rs = o.putObject("resourceStats");
+      rs.put("startTime", WireTime.iso(r.startTimeMs()));
+      rs.put("lastUpdateTime", WireTime.iso(r.lastUpdateTimeMs()));
+      rs.put("avgCPUPercentage", r.avgCpuPercent());
+      rs.put("avgMemoryGiB", r.avgMemoryBytes() / gib);
+      rs.put("peakMemoryGiB", r.peakMemoryBytes() / gib);
+      for (String zero : new String[] {"avgDiskGiB", "peakDiskGiB"}) {
+        rs.put(zero, 0.0);
+      }
+      rs.put("diskReadIOps", 0);
+      rs.put("diskWriteIOps", 0);
+      for (String zero : new String[] {"diskReadGiB", "diskWriteGiB", "networkReadGiB", "networkWriteGiB"}) {
+        rs.put(zero, 0.0);
+      }
+    }
+    return o;
+  }
+
   public String metadata(String entitySet) {
     return baseUrl + "/$metadata#" + entitySet;
   }

@@ -266,6 +266,63 @@ class ApiServerTest {
     assertEquals(5, schedule.at("/jobSpecification/priority").intValue(), schedule.toString());
   }
 
+  /** {@code $expand=stats} on every get and list that documents it; lifetime statistics with the api-version that has them. */
+  @Test
+  void statisticsWhenExpanded() {
+    assertEquals(201, client.send("POST", "/pools?" + V, pool("pool-stats")).status());
+    assertEquals(201, client.send("POST", "/jobs?" + V, "{\"id\":\"job-stats\",\"poolInfo\":{\"poolId\":\"pool-stats\"}}").status());
+    assertEquals(201, client.send("POST", "/jobs/job-stats/tasks?" + V, "{\"id\":\"t\",\"commandLine\":\"x\"}").status());
+    assertEquals(201, client.send("POST", "/jobschedules?" + V, "{\"id\":\"sched-stats\",\"schedule\":{\"doNotRunUntil\":"
+        + "\"2099-01-01T00:00:00Z\"},\"jobSpecification\":{\"poolInfo\":{\"poolId\":\"pool-stats\"}}}").status());
+    String expand = "&$expand=stats";
+
+    JsonNode job = client.send("GET", "/jobs/job-stats?" + V + expand, null).json();
+    JsonNode stats = job.get("stats");
+    assertEquals(server.baseUrl + "/jobs/job-stats", stats.get("url").textValue());
+    assertEquals(0, stats.get("numSucceededTasks").intValue());
+    assertEquals(0, stats.get("numFailedTasks").intValue());
+    assertEquals(0, stats.get("numTaskRetries").intValue());
+    assertEquals("PT0S", stats.get("wallClockTime").textValue(), "the task has not run: nodes never come up here");
+    assertTrue(stats.get("waitTime").textValue().startsWith("PT"), stats.toString());
+    for (String required : List.of("startTime", "lastUpdateTime", "userCPUTime", "kernelCPUTime", "readIOps", "writeIOps",
+        "readIOGiB", "writeIOGiB")) {
+      assertTrue(stats.has(required), required + " in " + stats);
+    }
+    assertNull(client.send("GET", "/jobs/job-stats?" + V, null).json().get("stats"), "only when expanded");
+    JsonNode jobs = client.send("GET", "/jobs?" + V + expand + "&$filter=" + enc("id eq 'job-stats'"), null).json();
+    assertEquals(server.baseUrl + "/jobs/job-stats", jobs.at("/value/0/stats/url").textValue());
+
+    JsonNode task = client.send("GET", "/jobs/job-stats/tasks/t?" + V + expand, null).json();
+    assertEquals(server.baseUrl + "/jobs/job-stats/tasks/t", task.at("/stats/url").textValue());
+    assertFalse(task.get("stats").has("numSucceededTasks"), "TaskStatistics has no task counts");
+    assertEquals("PT0S", client.send("GET", "/jobs/job-stats/tasks?" + V + expand, null).json()
+        .at("/value/0/stats/wallClockTime").textValue());
+
+    JsonNode poolStats = client.send("GET", "/pools/pool-stats?" + V + expand, null).json().get("stats");
+    assertEquals(server.baseUrl + "/pools/pool-stats", poolStats.get("url").textValue());
+    assertTrue(poolStats.has("startTime") && poolStats.has("lastUpdateTime"), poolStats.toString());
+    assertNotNull(client.send("GET", "/pools?" + V + expand, null).json().at("/value/0/stats/url").textValue());
+
+    JsonNode scheduleStats = client.send("GET", "/jobschedules/sched-stats?" + V + expand, null).json().get("stats");
+    assertEquals(server.baseUrl + "/jobschedules/sched-stats", scheduleStats.get("url").textValue());
+    assertEquals(0, scheduleStats.get("numSucceededTasks").intValue());
+    assertEquals(server.baseUrl + "/jobschedules/sched-stats",
+        client.send("GET", "/jobschedules?" + V + expand + "&$filter=" + enc("id eq 'sched-stats'"), null).json()
+            .at("/value/0/stats/url").textValue());
+
+    assertError(client.send("GET", "/jobs/job-stats?" + V + "&$expand=tasks", null), 400, "InvalidQueryParameterValue");
+
+    // Lifetime statistics: documented by 2022-10-01.16.0 only.
+    String old = "api-version=2022-10-01.16.0";
+    JsonNode lifetime = client.send("GET", "/lifetimejobstats?" + old, null).json();
+    assertEquals(server.baseUrl + "/lifetimejobstats", lifetime.get("url").textValue());
+    assertTrue(lifetime.get("numSucceededTasks").isNumber(), lifetime.toString());
+    JsonNode lifetimePools = client.send("GET", "/lifetimepoolstats?" + old, null).json();
+    assertEquals(server.baseUrl + "/lifetimepoolstats", lifetimePools.get("url").textValue());
+    assertError(client.send("GET", "/lifetimejobstats?" + V, null), 404, "ResourceNotFound");
+    assertError(client.send("GET", "/lifetimepoolstats?" + V, null), 404, "ResourceNotFound");
+  }
+
   @Test
   void accountLevelOperations() {
     assertEquals(201, client.send("POST", "/pools?" + V, pool("pool-counts")).status());

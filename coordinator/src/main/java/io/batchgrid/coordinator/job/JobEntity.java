@@ -73,6 +73,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   public record Get(ActorRef<StatusReply<JobSummary>> replyTo) implements Command {}
 
+  /** The job's statistics ({@code $expand=stats}), summed over its tasks as they are now. */
+  public record GetStatistics(ActorRef<StatusReply<io.batchgrid.protocol.job.Statistics>> replyTo) implements Command {}
+
   /**
    * Changes job-level properties. Null fields are left as they are; with {@code replace} (a PUT),
    * null fields are reset to their defaults as Azure Batch does.
@@ -351,6 +354,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(Create.class, this::onCreate)
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(),
             s.exists() ? StatusReply.success(s.summary()) : jobNotFound()))
+        .onCommand(GetStatistics.class, (s, c) -> Effect().reply(c.replyTo(), s.exists()
+            ? StatusReply.success(io.batchgrid.protocol.job.Statistics.ofJob(s.creationTimeMs(), s.allTasks(), System.currentTimeMillis()))
+            : jobNotFound()))
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Terminate.class, this::onTerminate)
         .onCommand(Delete.class, this::onDelete)

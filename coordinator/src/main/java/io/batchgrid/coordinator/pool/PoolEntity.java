@@ -71,6 +71,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public record Get(ActorRef<StatusReply<PoolView>> replyTo) implements Command {}
 
+  /** The pool's statistics ({@code $expand=stats}): resource use of its nodes over the samples kept. */
+  public record GetStatistics(ActorRef<StatusReply<PoolStatistics>> replyTo) implements Command {}
+
   /** Sets a new dedicated-node target; nodes are added or removed (idle ones first). */
   public record Resize(int targetDedicatedNodes, Precondition precondition, ActorRef<StatusReply<Done>> replyTo)
       implements Command {
@@ -197,6 +200,16 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   public record PoolView(PoolRecord record, int currentDedicatedNodes, AutoScaleRunView autoScaleRun) {}
 
   /**
+   * A pool's statistics at {@code lastUpdateTimeMs} since its creation; {@code resources} is null
+   * until the first sample (see {@link PoolMetrics#resourceUse}).
+   */
+  public record PoolStatistics(long startTimeMs, long lastUpdateTimeMs, ResourceUse resources) {}
+
+  /** CPU and memory of the pool's nodes, averaged and peaked over the samples of the range. */
+  public record ResourceUse(long startTimeMs, long lastUpdateTimeMs, double avgCpuPercent, double avgMemoryBytes,
+      double peakMemoryBytes) {}
+
+  /**
    * One evaluation of an autoscale formula, as Azure's {@code AutoScaleRun}: {@code results} is the
    * "$name=value;..." string; on failure {@code errorCode} and {@code errorMessage} are set and
    * {@code errorValues} holds the detail (name "Message").
@@ -313,6 +326,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Create.class, this::onCreate)
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), s.exists() ? StatusReply.success(view(s)) : notFound()))
+        .onCommand(GetStatistics.class, (s, c) -> Effect().reply(c.replyTo(), s.exists()
+            ? StatusReply.success(new PoolStatistics(s.creationTimeMs(), System.currentTimeMillis(), metrics.resourceUse()))
+            : notFound()))
         .onCommand(Resize.class, this::onResize)
         .onCommand(StopResize.class, this::onStopResize)
         .onCommand(Delete.class, this::onDelete)

@@ -73,6 +73,34 @@ final class PoolMetrics {
     }
   }
 
+  /**
+   * CPU and memory over the samples kept (the last hour at most), for the pool's
+   * {@code resourceStats}; null before the first sample. Nodes in this JVM share the host, so the
+   * figures are the host's.
+   */
+  PoolEntity.ResourceUse resourceUse() {
+    Ring cpu = series.get(ServiceVariable.CPU_PERCENT);
+    Ring memory = series.get(ServiceVariable.MEMORY_BYTES);
+    double cpuSum = 0;
+    double memorySum = 0;
+    double memoryPeak = 0;
+    int samples = 0;
+    for (int i = 0; i < Math.min(cpu.size(), memory.size()); i++) {
+      if (cpu.valueCount(i) == 0 || memory.valueCount(i) == 0) {
+        continue; // a sample of a pool without nodes
+      }
+      cpuSum += cpu.value(i, 0);
+      memorySum += memory.value(i, 0);
+      memoryPeak = Math.max(memoryPeak, memory.value(i, 0));
+      samples++;
+    }
+    if (samples == 0) {
+      return null;
+    }
+    return new PoolEntity.ResourceUse(cpu.timestampMillis(0), cpu.timestampMillis(cpu.size() - 1), cpuSum / samples,
+        memorySum / samples, memoryPeak);
+  }
+
   private void put(ServiceVariable v, long now, double value) {
     series.get(v).add(now, new double[] {value});
   }
