@@ -45,14 +45,14 @@ STATUS = {
                                            "are deleted, never followed; the root itself cannot be deleted"),
     "File_ListFromTask": (SERVED, "`recursive`; `$filter` on name (e.g. startswith(name,'wd/'))"),
     "Job_Delete": (SERVED, "conditional headers"),
-    "Job_Get": (SERVED, "conditional headers (304 on If-None-Match / If-Modified-Since), nested $select"),
+    "Job_Get": (SERVED, "conditional headers (304 on If-None-Match / If-Modified-Since), nested $select, $expand=stats"),
     "Job_Patch": (PARTIAL, "moving a job to another pool is FeatureNotSupported; conditional headers"),
     "Job_Update": (PARTIAL, "as PATCH, with PUT's reset semantics"),
     "Job_Disable": (SERVED, "requeue, terminate, wait"),
     "Job_Enable": (SERVED, ""),
     "Job_Terminate": (SERVED, "terminateReason"),
     "Job_Add": (PARTIAL, "job manager, preparation and release tasks and auto pools are FeatureNotSupported"),
-    "Job_List": (SERVED, "$filter (full grammar), nested $select, paging"),
+    "Job_List": (SERVED, "$filter (full grammar), nested $select, $expand=stats, paging"),
     "Job_GetTaskCounts": (SERVED, "taskCounts and taskSlotCounts"),
     "Pool_Add": (PARTIAL, "startTask runs on every node as it joins, reboots or is reimaged (waitForSuccess, "
                           "maxTaskRetryCount; containerSettings refused); low-priority nodes, certificates, "
@@ -64,10 +64,11 @@ STATUS = {
                             "FeatureNotSupported; conditional headers"),
     "Pool_UpdateProperties": (PARTIAL, "metadata, targetNodeCommunicationMode and startTask replaced (absent: removed); "
                                        "the reference lists must be empty"),
-    "Pool_List": (SERVED, "$filter, nested $select, paging"),
+    "Pool_List": (SERVED, "$filter, nested $select, $expand=stats, paging"),
     "Pool_Delete": (SERVED, "conditional headers"),
     "Pool_Exists": (SERVED, ""),
-    "Pool_Get": (SERVED, "autoScaleRun shown; conditional headers"),
+    "Pool_Get": (SERVED, "autoScaleRun shown; conditional headers; $expand=stats (resourceStats: CPU and memory "
+                         "of the host the nodes run on; no usageStats)"),
     "Pool_DisableAutoScale": (SERVED, ""),
     "Pool_EnableAutoScale": (SERVED, "evaluation interval PT5S to PT168H (Azure: PT5M minimum)"),
     "Pool_EvaluateAutoScale": (SERVED, "formula errors come back in AutoScaleRun.error with status 200"),
@@ -79,8 +80,8 @@ STATUS = {
                                  "on autoscale pools; conditional headers"),
     "JobSchedule_Add": (PARTIAL, "jobSpecification as jobs (job manager/preparation/release tasks refused); "
                                  "recurrenceInterval and startWindow at least PT1M"),
-    "JobSchedule_List": (SERVED, "$filter, $select, paging"),
-    "JobSchedule_Get": (SERVED, "conditional headers"),
+    "JobSchedule_List": (SERVED, "$filter, $select, $expand=stats, paging"),
+    "JobSchedule_Get": (SERVED, "conditional headers; $expand=stats (the sum over the jobs it created that still exist)"),
     "JobSchedule_Exists": (SERVED, ""),
     "JobSchedule_Patch": (SERVED, "schedule, jobSpecification, metadata; conditional headers; concurrent patches "
                                    "are each merged into the version they replace"),
@@ -89,15 +90,15 @@ STATUS = {
     "JobSchedule_Disable": (SERVED, ""),
     "JobSchedule_Enable": (SERVED, ""),
     "JobSchedule_Terminate": (SERVED, ""),
-    "Job_ListFromJobSchedule": (SERVED, "the jobs `<scheduleId>:job-<n>` it created"),
+    "Job_ListFromJobSchedule": (SERVED, "the jobs `<scheduleId>:job-<n>` it created; $expand=stats"),
     "Task_ListSubtasks": (SERVED, "always empty: batchgrid has no multi-instance tasks"),
     "Job_ListPreparationAndReleaseTaskStatus": (SERVED, "always 409 JobPreparationTaskNotSpecified, as Azure answers "
                                                         "for a job without one (batchgrid refuses them)"),
     "Task_Add": (PARTIAL, "containers, multi-instance tasks and authentication tokens are FeatureNotSupported"),
-    "Task_List": (SERVED, "$filter (full grammar), nested $select; at most 10,000 tasks examined per request"),
+    "Task_List": (SERVED, "$filter (full grammar), nested $select, $expand=stats; at most 10,000 tasks examined per request"),
     "Task_AddCollection": (SERVED, "at most 100 tasks / 1 MiB; per-task clienterror results"),
     "Task_Delete": (SERVED, "conditional headers"),
-    "Task_Get": (SERVED, "conditional headers"),
+    "Task_Get": (SERVED, "conditional headers; $expand=stats"),
     "Task_Terminate": (SERVED, "conditional headers"),
     "Task_Update": (SERVED, "constraints; maxTaskRetryCount applies at once, a new maxWallClockTime from the "
                             "task's next attempt (a running one keeps its own); 409 TaskCompleted; conditional headers"),
@@ -145,6 +146,7 @@ def main():
                               summary=", ".join(f"{counts.get(s, 0)} {s}" for s in (SERVED, PARTIAL, NO, NOT_YET))))
         f.write("| operation | request | status | notes |\n|---|---|---|---|\n")
         f.write("\n".join(lines) + "\n")
+        f.write(OLDER)
         f.write(DIFFERENCES)
     print(f"wrote {out}: {len(rows)} operations")
 
@@ -160,6 +162,24 @@ status table in the script, not this file. {total} operations: {summary}.
 - **not supported**: cannot exist on self-hosted nodes; answers 400 `FeatureNotSupported` with a reason.
 - **not yet**: documented and planned; answers 400 `FeatureNotSupported` (never 404 or 405).
 
+The compatibility suite drives every operation group below through the official Java SDK
+(`com.microsoft.azure:azure-batch:11.2.0`) against the packaged server:
+`e2e/src/test/java/io/batchgrid/e2e/compat/` (`SdkCompatibilityTest`, and `SdkOverHttpsTest` for
+HTTPS). `e2e/npm/smoke.mjs` runs `@azure/batch` 10.2.0 (api-version 2022-10-01.16.0).
+
+"""
+
+OLDER = """
+## Operations of older api-versions
+
+Accepted api-versions run from 2022-10-01.16.0 to 2024-07-01.20.0. Two operations of
+2022-10-01.16.0 were removed from the specification in 2023-05-01.17.0; batchgrid serves them with
+that api-version only (a newer one gets 404 `ResourceNotFound`, as for any unknown path):
+
+| operation | request | api-version | status | notes |
+|---|---|---|---|---|
+| Job_GetAllLifetimeStatistics | GET /lifetimejobstats | 2022-10-01.16.0 | served | the sum of the `stats` of the jobs that exist now |
+| Pool_GetAllLifetimeStatistics | GET /lifetimepoolstats | 2022-10-01.16.0 | served | the pools' `resourceStats` combined; no `usageStats` |
 """
 
 DIFFERENCES = """
@@ -179,6 +199,11 @@ DIFFERENCES = """
 - **Supported images** lists the host's own OS; pools accept any image reference and echo it.
 - **Accepted and echoed but not acted on** (see `api/README.md`): e.g. `networkConfiguration`,
   `userAccounts`, `upgradePolicy`, `resourceTags`.
+- **Statistics** (`$expand=stats`, lifetime statistics) are computed when asked, from the tasks as
+  they are: wall clock and wait time of each task's latest attempt (earlier attempts' times are not
+  kept), outcomes and retries; deleted tasks and jobs no longer count. CPU and I/O are not measured
+  by the nodes and read zero; a pool's `resourceStats` are the CPU and memory use of the host its
+  nodes run on, sampled every 5 seconds over the last hour; `usageStats` are not given.
 - **Times** are written with seven fractional digits, as Azure does; `Last-Modified` comparisons use
   whole seconds.
 """

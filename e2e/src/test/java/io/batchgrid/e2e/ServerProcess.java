@@ -19,17 +19,20 @@ import java.util.concurrent.TimeUnit;
  * {@code ./batchgrid server} runs it, so that a test can kill it with SIGKILL and start it again
  * on the same data directory.
  */
-final class ServerProcess implements AutoCloseable {
-  static final String ACCOUNT = "e2eaccount";
-  static final String KEY = Base64.getEncoder().encodeToString("batchgrid-e2e-test-key-0123456789abcdef".getBytes(StandardCharsets.UTF_8));
+public final class ServerProcess implements AutoCloseable {
+  public static final String ACCOUNT = "e2eaccount";
+  public static final String KEY = Base64.getEncoder().encodeToString("batchgrid-e2e-test-key-0123456789abcdef".getBytes(StandardCharsets.UTF_8));
 
   final Path dataDir;
   final int port;
   private Process process;
+  private String bind = "127.0.0.1";
+  private boolean tls;
   private final List<String> extraArgs = new ArrayList<>();
+  private final java.util.Map<String, String> env = new java.util.LinkedHashMap<>();
   private final ConcurrentLinkedQueue<String> output = new ConcurrentLinkedQueue<>();
 
-  ServerProcess(Path dataDir) throws IOException {
+  public ServerProcess(Path dataDir) throws IOException {
     this.dataDir = dataDir;
     try (ServerSocket s = new ServerSocket(0)) {
       this.port = s.getLocalPort();
@@ -37,8 +40,22 @@ final class ServerProcess implements AutoCloseable {
   }
 
   /** Adds options to the {@code server} command line (before {@link #start}). */
-  ServerProcess withArgs(String... args) {
+  public ServerProcess withArgs(String... args) {
     extraArgs.addAll(List.of(args));
+    return this;
+  }
+
+  /** The API's listen address (default 127.0.0.1). */
+  public ServerProcess withBind(String address) {
+    bind = address;
+    return this;
+  }
+
+  /** Serves HTTPS with a PKCS12 keystore, its password given as the environment variable the runbook names. */
+  public ServerProcess withTls(Path keystore, String password) {
+    tls = true;
+    extraArgs.addAll(List.of("--tls-keystore", keystore.toString()));
+    env.put("BATCHGRID_TLS_KEYSTORE_PASSWORD", password);
     return this;
   }
 
@@ -47,12 +64,12 @@ final class ServerProcess implements AutoCloseable {
     return process.toHandle();
   }
 
-  String url() {
-    return "http://127.0.0.1:" + port;
+  public String url() {
+    return (tls ? "https" : "http") + "://127.0.0.1:" + port;
   }
 
   /** Starts the server and waits until it says it is ready. */
-  ServerProcess start() throws Exception {
+  public ServerProcess start() throws Exception {
     Path root = Path.of(System.getProperty("batchgrid.root", "..")).toAbsolutePath().normalize();
     Path jar = root.resolve("cli/target/batchgrid.jar");
     if (!Files.exists(jar)) {
@@ -61,11 +78,12 @@ final class ServerProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx1g", "-Djdk.lang.Process.launchMechanism=VFORK",
         "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2", "-jar", jar.toString(),
-        "server", "--data", dataDir.toString(), "--port", Integer.toString(port), "--bind", "127.0.0.1"));
+        "server", "--data", dataDir.toString(), "--port", Integer.toString(port), "--bind", bind));
     cmd.addAll(extraArgs);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("BATCHGRID_ACCOUNT_NAME", ACCOUNT);
     pb.environment().put("BATCHGRID_ACCOUNT_KEY", KEY);
+    pb.environment().putAll(env);
     process = pb.start();
     CompletableFuture<Void> ready = new CompletableFuture<>();
     Thread reader = new Thread(() -> {
@@ -94,7 +112,7 @@ final class ServerProcess implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  String output() {
+  public String output() {
     return String.join("\n", output);
   }
 
