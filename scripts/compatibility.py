@@ -25,8 +25,9 @@ VM_LIFECYCLE = ("deallocating and starting apply to Azure VMs kept stopped in a 
 EXT = "nodes are processes on your machines, not Azure VMs, so they have no VM extensions: 400 FeatureNotSupported"
 
 STATUS = {
-    "Application_List": (SERVED, "always empty: batchgrid has no application packages"),
-    "Application_Get": (SERVED, "always 404 ApplicationNotFound"),
+    "Application_List": (SERVED, "the applications operators uploaded (`batchgrid app upload`, "
+                                 "`PUT /batchgrid/applications/{id}/versions/{version}`)"),
+    "Application_Get": (SERVED, "id, displayName, versions; 404 ApplicationNotFound"),
     "Pool_ListUsageMetrics": (SERVED, "always empty: batchgrid does not bill"),
     "Account_ListSupportedImages": (SERVED, "one image, the host's OS from /etc/os-release "
                                             "(nodeAgentSKUId `batch.node.<ID> <VERSION_ID>`); any image is accepted on pools"),
@@ -55,9 +56,10 @@ STATUS = {
     "Job_List": (SERVED, "$filter (full grammar), nested $select, $expand=stats, paging"),
     "Job_GetTaskCounts": (SERVED, "taskCounts and taskSlotCounts"),
     "Pool_Add": (PARTIAL, "startTask runs on every node as it joins, reboots or is reimaged (waitForSuccess, "
-                          "maxTaskRetryCount; containerSettings refused); low-priority nodes, certificates, "
-                          "application packages and mounts are FeatureNotSupported; autoscale accepted with an "
-                          "interval down to PT5S"),
+                          "maxTaskRetryCount; containerSettings refused); applicationPackageReferences must exist "
+                          "(409 InvalidApplicationPackageReferences) and are installed on every node as it joins; "
+                          "low-priority nodes, certificates and mounts are FeatureNotSupported; autoscale accepted "
+                          "with an interval down to PT5S"),
     "Pool_Patch": (PARTIAL, "metadata, displayName, targetNodeCommunicationMode, startTask (for nodes that join or "
                             "restart later, as Azure); empty certificate and application package lists; the "
                             "properties Azure changes only on empty pools (vmSize, taskSlotsPerNode, ...) are "
@@ -94,7 +96,9 @@ STATUS = {
     "Task_ListSubtasks": (SERVED, "always empty: batchgrid has no multi-instance tasks"),
     "Job_ListPreparationAndReleaseTaskStatus": (SERVED, "always 409 JobPreparationTaskNotSpecified, as Azure answers "
                                                         "for a job without one (batchgrid refuses them)"),
-    "Task_Add": (PARTIAL, "containers, multi-instance tasks and authentication tokens are FeatureNotSupported"),
+    "Task_Add": (PARTIAL, "containers, multi-instance tasks, authentication tokens and userIdentity.username (no pool "
+                          "user accounts on batchgrid nodes) are FeatureNotSupported; applicationPackageReferences "
+                          "are installed on the node (a missing one is the task's pre-processing error)"),
     "Task_List": (SERVED, "$filter (full grammar), nested $select, $expand=stats; at most 10,000 tasks examined per request"),
     "Task_AddCollection": (SERVED, "at most 100 tasks / 1 MiB; per-task clienterror results"),
     "Task_Delete": (SERVED, "conditional headers"),

@@ -27,6 +27,7 @@ import com.typesafe.config.ConfigFactory;
 
 import io.batchgrid.api.routes.ApiHandler;
 import io.batchgrid.api.routes.Coordinator;
+import io.batchgrid.coordinator.application.ApplicationStore;
 import io.batchgrid.config.Settings;
 import io.batchgrid.config.TlsSettings;
 
@@ -68,7 +69,9 @@ public final class ApiServer {
    */
   public static CompletionStage<ServerBinding> start(ActorSystem<?> system, Settings settings, TlsSettings tls) {
     Config config = ConfigFactory.parseString(SERVER_CONFIG).withFallback(system.settings().config());
-    ApiHandler handler = new ApiHandler(new Coordinator(system), settings.accountName(), settings.accountKeyBytes(),
+    Coordinator coordinator = new Coordinator(system,
+        ApplicationStore.open(settings.dataDir().resolve(ApplicationStore.DIRECTORY)));
+    ApiHandler handler = new ApiHandler(coordinator, settings.accountName(), settings.accountKeyBytes(),
         Clock.systemUTC(), settings.bind() + ":" + settings.port());
     ServerBuilder builder = Http.get(system).newServerAt(settings.bind(), settings.port())
         .withSettings(ServerSettings.create(config));

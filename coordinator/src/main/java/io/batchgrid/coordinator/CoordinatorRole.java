@@ -7,6 +7,7 @@ import org.apache.pekko.actor.typed.Props;
 import io.batchgrid.config.Settings;
 import io.batchgrid.coordinator.catalog.Catalog;
 import io.batchgrid.coordinator.job.JobEntity;
+import io.batchgrid.coordinator.application.ApplicationStore;
 import io.batchgrid.coordinator.node.InProcessNodeProvider;
 import io.batchgrid.coordinator.node.LocalProcessNodeProvider;
 import io.batchgrid.coordinator.node.NodeGateway;
@@ -37,12 +38,18 @@ public final class CoordinatorRole {
       case "static" -> new io.batchgrid.coordinator.node.StaticNodeProvider();
       default -> throw new IllegalArgumentException("unknown node provider " + settings.nodeProvider());
     };
-    return start(system, provider);
+    return start(system, provider, ApplicationStore.open(settings.dataDir().resolve(ApplicationStore.DIRECTORY)));
   }
 
-  /** With a given provider: tests use this to watch or fake node starts. */
+  /** With a given provider: tests use this to watch or fake node starts. No application packages. */
   public static CoordinatorRole start(ActorSystem<?> system, NodeProvider provider) {
-    ActorRef<CoordinatorMessage> gateway = system.systemActorOf(NodeGateway.create(), "node-gateway", Props.empty());
+    return start(system, provider, null);
+  }
+
+  /** With a given provider, serving application packages from {@code store} (null: none) to nodes. */
+  public static CoordinatorRole start(ActorSystem<?> system, NodeProvider provider, ApplicationStore store) {
+    ActorRef<CoordinatorMessage> gateway = system.systemActorOf(NodeGateway.create(store), "node-gateway",
+        Props.empty());
     Catalog.init(system);
     PoolEntity.init(system, provider);
     JobEntity.init(system, gateway);

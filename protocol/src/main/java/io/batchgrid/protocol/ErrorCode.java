@@ -36,6 +36,11 @@ public enum ErrorCode {
   TOO_MANY_TASKS("TooManyTasks", 400),
   TASK_DEPENDENCIES_NOT_SPECIFIED_ON_JOB("TaskDependenciesNotSpecifiedOnJob", 409),
   TASK_DEPENDENCY_LIST_TOO_LONG("TaskDependencyListTooLong", 400),
+  /** A pool references an application package that does not exist (or an application without a default version). */
+  INVALID_APPLICATION_PACKAGE_REFERENCES("InvalidApplicationPackageReferences", 409),
+  APPLICATION_NOT_FOUND("ApplicationNotFound", 404),
+  APPLICATION_PACKAGE_NOT_FOUND("ApplicationPackageNotFound", 404),
+  APPLICATION_PACKAGE_EXISTS("ApplicationPackageExists", 409),
   FEATURE_NOT_SUPPORTED("FeatureNotSupported", 400),
   AUTHENTICATION_FAILED("AuthenticationFailed", 403),
   AUTO_SCALING_FORMULA_SYNTAX_ERROR("AutoScalingFormulaSyntaxError", 400),

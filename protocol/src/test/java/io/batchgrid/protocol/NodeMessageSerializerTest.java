@@ -46,6 +46,7 @@ import io.batchgrid.protocol.node.RunningTask;
 import io.batchgrid.protocol.node.StartTaskInfo;
 import io.batchgrid.protocol.node.TaskLaunch;
 import io.batchgrid.protocol.serialization.NodeMessageSerializer;
+import io.batchgrid.protocol.spec.ApplicationPackageReference;
 import io.batchgrid.protocol.spec.NameValue;
 import io.batchgrid.protocol.spec.TaskConstraints;
 import io.batchgrid.protocol.spec.TaskSpec;
@@ -89,7 +90,9 @@ class NodeMessageSerializerTest {
     ActorRef<NodeMessage> agent = coordinator.<NodeMessage>createTestProbe().ref();
     ActorRef<CoordinatorMessage> gateway = coordinator.<CoordinatorMessage>createTestProbe().ref();
     Map<Class<?>, Object> s = new LinkedHashMap<>();
-    s.put(NodeMessage.Registered.class, new NodeMessage.Registered("Pool1", "tvm-1", START_TASK));
+    s.put(NodeMessage.Registered.class, new NodeMessage.Registered("Pool1", "tvm-1", START_TASK, List.of(
+        ApplicationPackageReference.newBuilder().setApplicationId("blender").setVersion("2.7").build(),
+        ApplicationPackageReference.newBuilder().setApplicationId("ffmpeg").build())));
     s.put(NodeMessage.RunTasks.class, new NodeMessage.RunTasks("pool1", "job1", List.of(
         new TaskLaunch("job1", "t1", 3, TASK, List.of(NameValue.newBuilder().setName("J").setValue("v").build())),
         new TaskLaunch("job1", "t2", 1, TaskSpec.newBuilder().setId("t2").setCommandLine("/bin/true").build(), List.of())),
@@ -111,6 +114,8 @@ class NodeMessageSerializerTest {
         new TaskOutcome("t1", 2, 0, 100, 200, null),
         new TaskOutcome("t2", 1, null, 100, 100, FailureInfo.user("InsufficientTaskSlots", "too many")),
         new TaskOutcome("t3", 1, 137, 100, 300, FailureInfo.server("TaskEnded", "killed"))), agent));
+    s.put(CoordinatorMessage.FetchPackage.class, new CoordinatorMessage.FetchPackage("blender", "", true,
+        coordinator.<StatusReply<NodeMessage.PackageContent>>createTestProbe().ref()));
     return s;
   }
 
@@ -162,6 +167,16 @@ class NodeMessageSerializerTest {
     NodeMessage.FileContent back = (NodeMessage.FileContent) roundTrip(content);
     assertEquals(content.file(), back.file());
     assertEquals(content.data(), back.data());
+  }
+
+  @Test
+  void packageContentKeepsItsStreamReferenceOrNone() throws Exception {
+    SourceRef<ByteString> ref = Source.single(ByteString.fromString("PK"))
+        .runWith(StreamRefs.sourceRef(), Materializer.matFromSystem(coordinator.system()));
+    NodeMessage.PackageContent content = new NodeMessage.PackageContent("blender", "2.7", "zip", 2, ref);
+    assertEquals(content, roundTrip(content));
+    NodeMessage.PackageContent resolved = new NodeMessage.PackageContent("blender", "2.7", "tar.gz", 9, null);
+    assertEquals(resolved, roundTrip(resolved));
   }
 
   /** A node's replies travel from one ActorSystem to another: listing, status, file bytes, errors. */

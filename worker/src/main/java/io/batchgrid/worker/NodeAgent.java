@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -42,6 +43,7 @@ import io.batchgrid.protocol.node.NodeState;
 import io.batchgrid.protocol.node.NodeStatus;
 import io.batchgrid.protocol.node.RunningTask;
 import io.batchgrid.protocol.node.TaskLaunch;
+import io.batchgrid.protocol.spec.ApplicationPackageReference;
 import io.batchgrid.worker.staging.BlobTransfer;
 import io.batchgrid.worker.staging.FileStaging;
 
@@ -174,6 +176,11 @@ public final class NodeAgent {
   private final NodeConfig config;
   private final Executor blocking;
   private final FileStaging staging;
+  private final ApplicationPackages packages;
+  /** The gateway as threads outside the actor see it: package downloads ask it from the blocking pool. */
+  private final AtomicReference<ActorRef<CoordinatorMessage>> currentGateway = new AtomicReference<>();
+  /** The pool's application packages, from its Registered answer: every task on the node gets them. */
+  private List<ApplicationPackageReference> poolPackages = List.of();
   private final Materializer materializer;
   private final Duration registerInterval;
   /** The agent's ref as the outside sees it: it accepts NodeMessage through the interceptor in {@link #create}. */
@@ -207,6 +214,7 @@ public final class NodeAgent {
         : ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(BLOCKING_DISPATCHER));
     this.staging = new FileStaging(AutoStorage.load(ctx.getSystem().settings().config()), BlobTransfer.shared());
     this.materializer = Materializer.matFromSystem(ctx.getSystem());
+    this.packages = new ApplicationPackages(config.nodeRoot(), currentGateway::get, ctx.getSystem(), blocking);
     this.self = ctx.getSelf().unsafeUpcast();
     if (work.slots == null) {
       work.slots = new SlotQueue<>(config.taskSlots());
@@ -309,6 +317,7 @@ public final class NodeAgent {
       return Behaviors.same();
     }
     gateway = pickGateway(now);
+    currentGateway.set(gateway);
     registered = false;
     if (gateway == null) {
       ctx.getLog().warn("Node {} of pool {} knows no coordinator gateway", config.nodeId(), config.poolId());
@@ -349,6 +358,19 @@ public final class NodeAgent {
       timers.cancel(RegisterTick.INSTANCE);
       // Reports carried over from an earlier agent had their routes forgotten: they go to this gateway.
       reports.routeUnrouted(gateway, System.nanoTime());
+      poolPackages = m.applicationPackages();
+      if (!poolPackages.isEmpty()) {
+        // Installed when the node joins, as Azure does; tasks that start meanwhile wait for the same install.
+        List<ApplicationPackageReference> refs = poolPackages;
+        CompletableFuture.runAsync(() -> {
+          try {
+            packages.installAll(refs);
+          } catch (ApplicationPackages.InstallFailed e) {
+            ctx.getSystem().log().warn("Node {} could not install the pool's application packages: {}",
+                config.nodeId(), e.getMessage());
+          }
+        }, blocking);
+      }
       ctx.getLog().info("Node {} of pool {} is registered", config.nodeId(), config.poolId());
       awaitStartTask(startTask.begin(m.startTask(), System.currentTimeMillis()));
     }
@@ -426,7 +448,7 @@ public final class NodeAgent {
     TaskLaunch launch;
     while ((launch = slots.poll()) != null) {
       AttemptKey key = AttemptKey.of(launch);
-      TaskRunner runner = TaskRunner.start(launch, config, blocking, staging);
+      TaskRunner runner = TaskRunner.start(launch, config, blocking, staging, packages, poolPackages);
       running.put(key, new Running(runner, Math.max(1, launch.spec().getRequiredSlots()), System.currentTimeMillis()));
       pipeOutcome(key, runner);
     }

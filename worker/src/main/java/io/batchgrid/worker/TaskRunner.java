@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +21,7 @@ import io.batchgrid.protocol.FailureInfo;
 import io.batchgrid.protocol.job.TaskOutcome;
 import io.batchgrid.protocol.node.NodeLayout;
 import io.batchgrid.protocol.node.TaskLaunch;
+import io.batchgrid.protocol.spec.ApplicationPackageReference;
 import io.batchgrid.protocol.spec.TaskConstraints;
 import io.batchgrid.worker.staging.FileStaging;
 
@@ -54,17 +56,22 @@ public final class TaskRunner {
   private final NodeConfig node;
   private final Executor blocking;
   private final FileStaging staging;
+  private final ApplicationPackages packages;
+  private final List<ApplicationPackageReference> poolPackages;
   private final CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
   /** Why the node ends the process itself; the first reason wins. */
   private final AtomicReference<FailureInfo> killReason = new AtomicReference<>();
   private volatile Process process;
   private volatile long startTimeMs;
 
-  private TaskRunner(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging) {
+  private TaskRunner(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging,
+      ApplicationPackages packages, List<ApplicationPackageReference> poolPackages) {
     this.launch = launch;
     this.node = node;
     this.blocking = blocking;
     this.staging = staging;
+    this.packages = packages;
+    this.poolPackages = List.copyOf(poolPackages);
   }
 
   /**
@@ -80,7 +87,17 @@ public final class TaskRunner {
    * downloads, the process start and, after the exit, the uploads all run on {@code blocking}.
    */
   public static TaskRunner start(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging) {
-    TaskRunner runner = new TaskRunner(launch, node, blocking, staging);
+    return start(launch, node, blocking, staging, null, List.of());
+  }
+
+  /**
+   * As {@link #start(TaskLaunch, NodeConfig, Executor, FileStaging)}, first installing the pool's
+   * application packages ({@code poolPackages}) and the task's own through {@code packages} (null:
+   * a task with package references fails), whose variables the process then sees.
+   */
+  public static TaskRunner start(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging,
+      ApplicationPackages packages, List<ApplicationPackageReference> poolPackages) {
+    TaskRunner runner = new TaskRunner(launch, node, blocking, staging, packages, poolPackages);
     try {
       blocking.execute(runner::run);
     } catch (RejectedExecutionException e) {
@@ -154,6 +171,24 @@ public final class TaskRunner {
       return;
     }
 
+    // Packages before resource files, as Azure: a failure is a pre-processing error either way.
+    List<ApplicationPackages.Installed> installed = List.of();
+    if (!poolPackages.isEmpty() || launch.spec().getApplicationPackageReferencesCount() > 0) {
+      if (packages == null) {
+        finishNotStarted(FailureInfo.server("ApplicationPackageDownloadFailed",
+            "This node cannot install application packages"));
+        return;
+      }
+      List<ApplicationPackageReference> refs = new ArrayList<>(poolPackages);
+      refs.addAll(launch.spec().getApplicationPackageReferencesList());
+      try {
+        installed = packages.installAll(refs);
+      } catch (ApplicationPackages.InstallFailed e) {
+        finishNotStarted(e.failure());
+        return;
+      }
+    }
+
     if (launch.spec().getResourceFilesCount() > 0) {
       FailureInfo downloadFailed = staging.download(launch.spec().getResourceFilesList(), workingDir);
       if (downloadFailed != null) {
@@ -176,6 +211,7 @@ public final class TaskRunner {
     Map<String, String> env = builder.environment();
     env.clear();
     env.putAll(TaskEnvironment.build(WORKER_ENV, launch, node, taskDir, workingDir));
+    installed.forEach(p -> ApplicationPackages.putVariables(env, p));
 
     Process started;
     try {

@@ -48,11 +48,6 @@ final class AccountRoutes {
     r.add("GET", "/nodecounts", Router.Body.NONE, this::nodeCounts);
     r.add("GET", "/poolusagemetrics", Router.Body.NONE, c -> emptyList(c, FilterSchema.USAGE_METRICS,
         "poolusagemetrics"));
-    r.add("GET", "/applications", Router.Body.NONE, c -> emptyList(c, FilterSchema.APPLICATIONS, "applications"));
-    r.add("GET", "/applications/{}", Router.Body.NONE, c -> {
-      throw new ApiError(404, "ApplicationNotFound", "The specified application does not exist.",
-          Map.of("ApplicationId", c.param(0), "Reason", "batchgrid has no application packages"));
-    });
     r.add("GET", "/certificates", Router.Body.NONE, c -> refuseCertificates());
     r.add("POST", "/certificates", Router.Body.OPTIONAL, c -> refuseCertificates());
     String extensions = "VM extensions are not provided by batchgrid: its compute nodes are processes on your own "

@@ -54,6 +54,7 @@ public final class ApiHandler implements Function<HttpRequest, CompletionStage<H
     FileRoutes files = new FileRoutes(coordinator, jobs, tasks);
     pools.register(router);
     new AccountRoutes(coordinator).register(router);
+    new ApplicationRoutes(coordinator).register(router);
     jobs.register(router);
     new ScheduleRoutes(coordinator, jobs).register(router);
     new LifetimeStatsRoutes(coordinator, jobs).register(router);
@@ -94,6 +95,9 @@ public final class ApiHandler implements Function<HttpRequest, CompletionStage<H
     Router.Match match = router.match(ctx);
     ctx.timeout(); // a malformed timeout is refused before anything happens
     HttpRequest request = ctx.request();
+    if (match.route().body() == Router.Body.STREAM) {
+      return match.route().handler().handle(new Router.Call(ctx, match.params(), new byte[0]));
+    }
     if (match.route().body() == Router.Body.NONE) {
       request.discardEntityBytes(materializer);
       return match.route().handler().handle(new Router.Call(ctx, match.params(), new byte[0]));

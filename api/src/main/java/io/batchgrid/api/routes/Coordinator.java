@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.pattern.StatusReply;
 
+import io.batchgrid.coordinator.application.ApplicationStore;
 import io.batchgrid.coordinator.catalog.Catalog;
 import io.batchgrid.coordinator.job.JobEntity;
 import io.batchgrid.coordinator.pool.PoolEntity;
@@ -23,9 +24,21 @@ import io.batchgrid.protocol.node.NodeStatus;
  */
 public final class Coordinator {
   private final ActorSystem<?> system;
+  private final ApplicationStore applications;
 
   public Coordinator(ActorSystem<?> system) {
+    this(system, null);
+  }
+
+  /** With the application packages of {@code applications} (null: none). */
+  public Coordinator(ActorSystem<?> system, ApplicationStore applications) {
     this.system = system;
+    this.applications = applications;
+  }
+
+  /** The application packages the API lists and takes uploads into, or null. */
+  public ApplicationStore applications() {
+    return applications;
   }
 
   public ActorSystem<?> system() {

@@ -76,7 +76,9 @@ final class PoolRoutes {
   private CompletionStage<HttpResponse> add(Router.Call c) {
     PoolSpec spec = SpecReader.pool(Json.parseObject(c.body()));
     RequestContext ctx = c.ctx();
-    return coordinator.<PoolEntity.PoolView>pool(spec.getId(), r -> new PoolEntity.Create(spec, r), ctx.timeout())
+    return ApplicationRoutes.checkPoolReferences(coordinator, spec.getApplicationPackageReferencesList())
+        .thenCompose(ok -> coordinator.<PoolEntity.PoolView>pool(spec.getId(), r -> new PoolEntity.Create(spec, r),
+            ctx.timeout()))
         .thenApply(v -> Responses.empty(ctx, 201, Responses.written(
             WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),
             ctx.writer().poolUrl(spec.getId()))));

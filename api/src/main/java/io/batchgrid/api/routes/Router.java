@@ -19,7 +19,8 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  */
 public final class Router {
 
-  public enum Body { NONE, REQUIRED, OPTIONAL }
+  /** STREAM: the handler reads (or discards) the request's entity itself, of any size. */
+  public enum Body { NONE, REQUIRED, OPTIONAL, STREAM }
 
   /** One request for a handler: its context, the decoded path parameters and the body (empty when none). */
   public record Call(RequestContext ctx, List<String> params, byte[] body) {

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.batchgrid.api.routes.ApiError;
 import io.batchgrid.coordinator.job.JobEntity;
 import io.batchgrid.protocol.Ids;
+import io.batchgrid.coordinator.application.ApplicationStore;
+import io.batchgrid.protocol.spec.ApplicationPackageReference;
 import io.batchgrid.protocol.spec.AutoUser;
 import io.batchgrid.protocol.spec.ExitCodeMapping;
 import io.batchgrid.protocol.spec.ExitCodeRangeMapping;
@@ -99,7 +101,11 @@ public final class SpecReader {
       b.setStartTask(StartTaskWire.read(startTask));
     }
     rejectNonEmpty(p, "certificateReferences", "Certificates do not exist on self-hosted nodes");
-    rejectNonEmpty(p, "applicationPackageReferences", "Application packages are not supported yet");
+    List<ApplicationPackageReference> packages = packageReferences(p);
+    if (packages.size() > MAX_POOL_PACKAGES) {
+      throw p.invalid("applicationPackageReferences", "A pool has at most " + MAX_POOL_PACKAGES + " package references");
+    }
+    b.addAllApplicationPackageReferences(packages);
     rejectNonEmpty(p, "mountConfiguration", "Mounting file systems on nodes is not supported yet");
     Integer slots = p.integer("taskSlotsPerNode", 1, 256);
     b.setTaskSlotsPerNode(slots == null ? 1 : slots);
@@ -159,7 +165,7 @@ public final class SpecReader {
     io.batchgrid.protocol.spec.StartTaskSpec startTask = startTaskBody != null ? StartTaskWire.read(startTaskBody)
         : replace ? io.batchgrid.protocol.spec.StartTaskSpec.getDefaultInstance() : null;
     rejectNonEmpty(p, "certificateReferences", "Certificates do not exist on self-hosted nodes");
-    rejectNonEmpty(p, "applicationPackageReferences", "Application packages are not supported yet");
+    rejectNonEmpty(p, "applicationPackageReferences", "The application packages of an existing pool cannot be changed yet; create a new pool");
     p.objects("certificateReferences");
     p.objects("applicationPackageReferences");
     String displayName = null;
@@ -490,7 +496,7 @@ public final class SpecReader {
     if (deps != null) {
       b.setDependsOn(deps);
     }
-    rejectNonEmpty(p, "applicationPackageReferences", "Application packages are not supported yet");
+    b.addAllApplicationPackageReferences(packageReferences(p));
     Props token = p.object("authenticationTokenSettings");
     if (token != null && token.nonEmpty("access")) {
       throw ApiError.notSupported("authenticationTokenSettings", "Tasks cannot be given Batch authentication tokens yet");
@@ -501,6 +507,37 @@ public final class SpecReader {
   /** Task_Update's body: the task's new constraints, or null (omitted: the defaults, as Azure resets them). */
   public static TaskConstraints taskUpdate(ObjectNode body) {
     return taskConstraints(Props.root(body).object("constraints"));
+  }
+
+  /** Azure's limit on a pool's package references. */
+  static final int MAX_POOL_PACKAGES = 10;
+
+  /**
+   * {@code applicationPackageReferences}: ids as {@code ApplicationStore} names them, or Azure's
+   * fully qualified {@code /subscriptions/.../applications/<name>} (its last segment is kept);
+   * versions in Azure's form, empty for the default version. Whether they exist is checked by the
+   * caller (pools) or on the node (tasks), as Azure does.
+   */
+  static List<ApplicationPackageReference> packageReferences(Props p) {
+    List<ApplicationPackageReference> out = new ArrayList<>();
+    for (Props r : p.objects("applicationPackageReferences")) {
+      String id = r.requiredText("applicationId");
+      int slash = id.toLowerCase(java.util.Locale.ROOT).lastIndexOf("/applications/");
+      String name = slash >= 0 ? id.substring(slash + "/applications/".length()) : id;
+      if (!ApplicationStore.APPLICATION_ID.matcher(name).matches()) {
+        throw r.invalid("applicationId", "An application id has 1 to 64 letters, digits, '_' and '-'");
+      }
+      ApplicationPackageReference.Builder b = ApplicationPackageReference.newBuilder().setApplicationId(name);
+      String version = r.string("version");
+      if (version != null && !version.isEmpty()) {
+        if (!ApplicationStore.VERSION.matcher(version).matches()) {
+          throw r.invalid("version", "A version has 1 to 64 letters, digits, '_', '-' and '.', not starting with '.'");
+        }
+        b.setVersion(version);
+      }
+      out.add(b.build());
+    }
+    return out;
   }
 
   private static TaskConstraints taskConstraints(Props c) {
@@ -534,7 +571,10 @@ public final class SpecReader {
       throw u.invalid("username", "username and autoUser are mutually exclusive");
     }
     if (name != null) {
-      b.setUserName(name);
+      // Named users are a pool's userAccounts, which batchgrid does not create on its nodes.
+      throw ApiError.notSupported("userIdentity", "Named user accounts (the pool's userAccounts) are not created on "
+          + "batchgrid nodes; give the task an autoUser (nonadmin runs as the node's unprivileged task user, admin as the "
+          + "node's own user)");
     }
     if (auto != null) {
       AutoUser.Builder a = AutoUser.newBuilder();

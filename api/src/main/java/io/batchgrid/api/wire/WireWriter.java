@@ -175,6 +175,9 @@ public record WireWriter(String baseUrl) {
     o.putObject("taskSchedulingPolicy").put("nodeFillType",
         s.getNodeFillType().isEmpty() ? "spread" : s.getNodeFillType());
     putJson(o, "userAccounts", s.getUserAccountsJson());
+    if (s.getApplicationPackageReferencesCount() > 0) {
+      o.set("applicationPackageReferences", packageReferences(s.getApplicationPackageReferencesList()));
+    }
     if (s.getMetadataCount() > 0) {
       o.set("metadata", nameValues(s.getMetadataList()));
     }
@@ -479,6 +482,9 @@ public record WireWriter(String baseUrl) {
       auto.put("scope", scope.isEmpty() ? "pool" : scope);
       auto.put("elevationLevel", elevation.isEmpty() ? "nonadmin" : elevation);
     }
+    if (s.getApplicationPackageReferencesCount() > 0) {
+      o.set("applicationPackageReferences", packageReferences(s.getApplicationPackageReferencesList()));
+    }
     o.set("executionInfo", executionInfo(t));
     if (t.nodeId() != null && !t.nodeId().isEmpty()) {
       ObjectNode n = o.putObject("nodeInfo");
@@ -678,6 +684,17 @@ public record WireWriter(String baseUrl) {
   }
 
   // ------------------------------------------------------------------------------------ shared
+
+  static ArrayNode packageReferences(List<io.batchgrid.protocol.spec.ApplicationPackageReference> refs) {
+    ArrayNode a = Json.NODES.arrayNode();
+    for (io.batchgrid.protocol.spec.ApplicationPackageReference r : refs) {
+      ObjectNode n = a.addObject().put("applicationId", r.getApplicationId());
+      if (!r.getVersion().isEmpty()) {
+        n.put("version", r.getVersion());
+      }
+    }
+    return a;
+  }
 
   static ArrayNode nameValues(List<NameValue> items) {
     ArrayNode a = Json.NODES.arrayNode();

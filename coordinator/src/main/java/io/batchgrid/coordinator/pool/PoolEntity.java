@@ -874,7 +874,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         : StartTaskInfo.started(startTask.getWaitForSuccess(), System.currentTimeMillis()));
     // A node comes back (or the service restarts) with the scheduling state it was given.
     ledger.setSchedulable(r.nodeId(), schedulable(s, r.nodeId()));
-    r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId(), startTask));
+    r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId(), startTask,
+        s.spec().getApplicationPackageReferencesList()));
     tellRejoined(s, r);
     if (s.allocationState() == AllocationState.RESIZING && agents.size() >= s.targetDedicatedNodes()) {
       timers.cancel(Tick.RESIZE_TIMEOUT);

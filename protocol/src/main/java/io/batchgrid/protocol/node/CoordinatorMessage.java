@@ -4,6 +4,7 @@ import java.util.List;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.pattern.StatusReply;
 
 import io.batchgrid.protocol.job.TaskOutcome;
 
@@ -54,4 +55,12 @@ public sealed interface CoordinatorMessage {
       outcomes = List.copyOf(outcomes);
     }
   }
+
+  /**
+   * A node asks for an application package: {@code version} empty means the application's default
+   * version. Answered with {@link NodeMessage.PackageContent} (its bytes only when {@code
+   * withContent}), or an error: {@code ApplicationPackageNotFound} when there is no such package.
+   */
+  record FetchPackage(String applicationId, String version, boolean withContent,
+      ActorRef<StatusReply<NodeMessage.PackageContent>> replyTo) implements CoordinatorMessage {}
 }

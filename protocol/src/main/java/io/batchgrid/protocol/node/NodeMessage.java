@@ -7,17 +7,29 @@ import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.stream.SourceRef;
 import org.apache.pekko.util.ByteString;
 
+import io.batchgrid.protocol.spec.ApplicationPackageReference;
+
 /** Messages a compute node's agent accepts, from the coordinator and the API. */
 public sealed interface NodeMessage {
 
   /**
    * The pool has accepted the node's registration. {@code startTask} is the pool's start task as
    * it is now, null when it has none: a node that has not run it since it (re)started runs it now.
+   * {@code applicationPackages} are the pool's package references, which the node installs when it
+   * joins (Azure: before any task runs there).
    */
-  record Registered(String poolId, String nodeId, io.batchgrid.protocol.spec.StartTaskSpec startTask)
-      implements NodeMessage {
+  record Registered(String poolId, String nodeId, io.batchgrid.protocol.spec.StartTaskSpec startTask,
+      List<ApplicationPackageReference> applicationPackages) implements NodeMessage {
+    public Registered {
+      applicationPackages = List.copyOf(applicationPackages);
+    }
+
+    public Registered(String poolId, String nodeId, io.batchgrid.protocol.spec.StartTaskSpec startTask) {
+      this(poolId, nodeId, startTask, List.of());
+    }
+
     public Registered(String poolId, String nodeId) {
-      this(poolId, nodeId, null);
+      this(poolId, nodeId, null, List.of());
     }
   }
 
@@ -57,6 +69,14 @@ public sealed interface NodeMessage {
 
   /** A file's metadata and, for GET, its bytes as a stream that can cross nodes. */
   record FileContent(NodeFile file, SourceRef<ByteString> data) {}
+
+  /**
+   * An application package for a node, the reply to {@link CoordinatorMessage.FetchPackage}:
+   * {@code version} is the one resolved (the default version when none was asked for), {@code
+   * format} {@code zip} or {@code tar.gz}, and {@code data} its bytes, or null when only the
+   * resolution was asked for.
+   */
+  record PackageContent(String applicationId, String version, String format, long size, SourceRef<ByteString> data) {}
 
   /** Leave the pool: kill what runs and stop. Unreported outcomes are dropped; the job requeues their tasks. */
   record Retire() implements NodeMessage {}

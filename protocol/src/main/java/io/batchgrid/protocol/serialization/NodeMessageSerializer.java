@@ -32,12 +32,14 @@ import io.batchgrid.protocol.node.StartTaskInfo;
 import io.batchgrid.protocol.node.RunningTask;
 import io.batchgrid.protocol.node.TaskLaunch;
 import io.batchgrid.protocol.proto.BatchErrorP;
+import io.batchgrid.protocol.proto.FetchPackageP;
 import io.batchgrid.protocol.proto.FileContentP;
 import io.batchgrid.protocol.proto.GetStatusP;
 import io.batchgrid.protocol.proto.ListFilesP;
 import io.batchgrid.protocol.proto.NodeFileListP;
 import io.batchgrid.protocol.proto.NodeFileP;
 import io.batchgrid.protocol.proto.NodeStatusP;
+import io.batchgrid.protocol.proto.PackageContentP;
 import io.batchgrid.protocol.proto.PayloadP;
 import io.batchgrid.protocol.proto.ReadFileP;
 import io.batchgrid.protocol.proto.RegisterNodeP;
@@ -57,7 +59,8 @@ import io.batchgrid.protocol.spec.NameValue;
  * Writes the messages between the coordinator and compute nodes as Protobuf (schemas in node.proto):
  * every {@link NodeMessage} and {@link CoordinatorMessage}, the {@link NodeStatus} reply, and what
  * travels inside a {@code StatusReply} from a node: a {@code List<NodeFile>}, a
- * {@link NodeMessage.FileContent} (its {@code SourceRef} by Pekko's stream-ref serializer) and a
+ * {@link NodeMessage.FileContent} (its {@code SourceRef} by Pekko's stream-ref serializer), a
+ * {@link NodeMessage.PackageContent} (likewise) and a
  * {@link BatchException}. Pekko serializes the {@code StatusReply} wrapper itself and hands its value or
  * error to the serializer bound here.
  *
@@ -76,6 +79,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
   static final String RETIRE = "NX";
   static final String REGISTER_NODE = "CR";
   static final String TASKS_REPORT = "CT";
+  static final String FETCH_PACKAGE = "CP";
+  static final String PACKAGE_CONTENT = "RP";
   static final String NODE_STATUS = "RS";
   static final String NODE_FILES = "RL";
   static final String FILE_CONTENT = "RF";
@@ -120,6 +125,10 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       return REGISTER_NODE;
     } else if (o instanceof CoordinatorMessage.TasksReport) {
       return TASKS_REPORT;
+    } else if (o instanceof CoordinatorMessage.FetchPackage) {
+      return FETCH_PACKAGE;
+    } else if (o instanceof NodeMessage.PackageContent) {
+      return PACKAGE_CONTENT;
     } else if (o instanceof NodeStatus) {
       return NODE_STATUS;
     } else if (o instanceof List<?> list && isNodeFiles(list)) {
@@ -139,7 +148,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
 
   private com.google.protobuf.MessageLite message(Object o) {
     if (o instanceof NodeMessage.Registered m) {
-      RegisteredP.Builder b = RegisteredP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId());
+      RegisteredP.Builder b = RegisteredP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId())
+          .addAllApplicationPackages(m.applicationPackages());
       if (m.startTask() != null) {
         b.setStartTask(m.startTask());
       }
@@ -179,6 +189,16 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
           .setJobId(m.jobId()).setSeq(m.seq()).setReplyTo(ref(m.replyTo()));
       m.outcomes().forEach(out -> b.addOutcomes(PersistenceSerializer.outcome(out)));
       return b.build();
+    } else if (o instanceof CoordinatorMessage.FetchPackage m) {
+      return FetchPackageP.newBuilder().setApplicationId(m.applicationId()).setVersion(m.version())
+          .setWithContent(m.withContent()).setReplyTo(ref(m.replyTo())).build();
+    } else if (o instanceof NodeMessage.PackageContent c) {
+      PackageContentP.Builder b = PackageContentP.newBuilder().setApplicationId(c.applicationId())
+          .setVersion(c.version()).setFormat(c.format()).setSize(c.size());
+      if (c.data() != null) {
+        b.setData(payload(c.data()));
+      }
+      return b.build();
     } else if (o instanceof NodeStatus s) {
       NodeStatusP.Builder b = NodeStatusP.newBuilder().setPoolId(s.poolId()).setNodeId(s.nodeId())
           .setState(s.state().name()).setTaskSlots(s.taskSlots()).setTotalTasksRun(s.totalTasksRun())
@@ -212,7 +232,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       switch (manifest) {
         case REGISTERED: {
           RegisteredP p = RegisteredP.parseFrom(bytes);
-          return new NodeMessage.Registered(p.getPoolId(), p.getNodeId(), p.hasStartTask() ? p.getStartTask() : null);
+          return new NodeMessage.Registered(p.getPoolId(), p.getNodeId(), p.hasStartTask() ? p.getStartTask() : null,
+              p.getApplicationPackagesList());
         }
         case RUN_TASKS: {
           RunTasksP p = RunTasksP.parseFrom(bytes);
@@ -258,6 +279,16 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
           }
           return new CoordinatorMessage.TasksReport(p.getPoolId(), p.getNodeId(), p.getJobId(), p.getSeq(), outcomes,
               resolve(p.getReplyTo()));
+        }
+        case FETCH_PACKAGE: {
+          FetchPackageP p = FetchPackageP.parseFrom(bytes);
+          return new CoordinatorMessage.FetchPackage(p.getApplicationId(), p.getVersion(), p.getWithContent(),
+              resolve(p.getReplyTo()));
+        }
+        case PACKAGE_CONTENT: {
+          PackageContentP p = PackageContentP.parseFrom(bytes);
+          return new NodeMessage.PackageContent(p.getApplicationId(), p.getVersion(), p.getFormat(), p.getSize(),
+              p.hasData() ? sourceRef(p.getData()) : null);
         }
         case NODE_STATUS: {
           NodeStatusP p = NodeStatusP.parseFrom(bytes);
