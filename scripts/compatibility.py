@@ -52,7 +52,9 @@ STATUS = {
     "Job_Disable": (SERVED, "requeue, terminate, wait"),
     "Job_Enable": (SERVED, ""),
     "Job_Terminate": (SERVED, "terminateReason"),
-    "Job_Add": (PARTIAL, "job manager, preparation and release tasks and auto pools are FeatureNotSupported"),
+    "Job_Add": (PARTIAL, "job preparation and release tasks (waitForSuccess, rerunOnNodeRebootAfterSuccess, retries; "
+                         "a release task's maxWallClockTime at most PT15M, and none without a preparation task: 400 "
+                         "InvalidPropertyValue); job manager tasks, containers and auto pools are FeatureNotSupported"),
     "Job_List": (SERVED, "$filter (full grammar), nested $select, $expand=stats, paging"),
     "Job_GetTaskCounts": (SERVED, "taskCounts and taskSlotCounts"),
     "Pool_Add": (PARTIAL, "startTask runs on every node as it joins, reboots or is reimaged (waitForSuccess, "
@@ -80,7 +82,7 @@ STATUS = {
                                  "scheduling on the nodes and remove them when their tasks end (after a restart "
                                  "meanwhile they stay, disabled, until the resize times out); 409 AutoScaleEnabled "
                                  "on autoscale pools; conditional headers"),
-    "JobSchedule_Add": (PARTIAL, "jobSpecification as jobs (job manager/preparation/release tasks refused); "
+    "JobSchedule_Add": (PARTIAL, "jobSpecification as jobs (job manager tasks refused); "
                                  "recurrenceInterval and startWindow at least PT1M"),
     "JobSchedule_List": (SERVED, "$filter, $select, $expand=stats, paging"),
     "JobSchedule_Get": (SERVED, "conditional headers; $expand=stats (the sum over the jobs it created that still exist)"),
@@ -94,8 +96,11 @@ STATUS = {
     "JobSchedule_Terminate": (SERVED, ""),
     "Job_ListFromJobSchedule": (SERVED, "the jobs `<scheduleId>:job-<n>` it created; $expand=stats"),
     "Task_ListSubtasks": (SERVED, "always empty: batchgrid has no multi-instance tasks"),
-    "Job_ListPreparationAndReleaseTaskStatus": (SERVED, "always 409 JobPreparationTaskNotSpecified, as Azure answers "
-                                                        "for a job without one (batchgrid refuses them)"),
+    "Job_ListPreparationAndReleaseTaskStatus": (SERVED, "one entry per node the preparation task ran on (nodes that "
+                                                        "left the pool included); $filter on the node and both tasks' "
+                                                        "state, result, exitCode, retryCount and times, $select, "
+                                                        "maxresults and paging; 409 JobPreparationTaskNotSpecified for "
+                                                        "a job without one"),
     "Task_Add": (PARTIAL, "containers, multi-instance tasks, authentication tokens and userIdentity.username (no pool "
                           "user accounts on batchgrid nodes) are FeatureNotSupported; applicationPackageReferences "
                           "are installed on the node (a missing one is the task's pre-processing error)"),

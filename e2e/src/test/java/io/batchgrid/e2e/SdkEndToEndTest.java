@@ -118,4 +118,71 @@ class SdkEndToEndTest {
     assertEquals("AuthenticationFailed", denied.body().code());
     assertEquals(403, denied.response().code());
   }
+
+  @Test
+  void aJobPreparationThatFailsKeepsTheJobOffTheNodeAndShowsInItsStatus() throws Exception {
+    Pools.create(client, "prep-sdk-pool", 1, 1);
+    com.microsoft.azure.batch.protocol.models.JobReleaseTask release =
+        new com.microsoft.azure.batch.protocol.models.JobReleaseTask().withCommandLine("/bin/true");
+    BatchErrorException orphanRelease = assertThrows(BatchErrorException.class, () -> client.jobOperations().createJob(
+        new com.microsoft.azure.batch.protocol.models.JobAddParameter().withId("release-only")
+            .withPoolInfo(new PoolInformation().withPoolId("prep-sdk-pool")).withJobReleaseTask(release)));
+    assertEquals("InvalidPropertyValue", orphanRelease.body().code());
+    assertEquals(400, orphanRelease.response().code());
+    com.microsoft.azure.batch.protocol.models.JobPreparationTask prep =
+        new com.microsoft.azure.batch.protocol.models.JobPreparationTask().withCommandLine("/bin/sh -c 'exit 7'")
+            .withConstraints(new com.microsoft.azure.batch.protocol.models.TaskConstraints().withMaxTaskRetryCount(1));
+    BatchErrorException longRelease = assertThrows(BatchErrorException.class, () -> client.jobOperations().createJob(
+        new com.microsoft.azure.batch.protocol.models.JobAddParameter().withId("long-release")
+            .withPoolInfo(new PoolInformation().withPoolId("prep-sdk-pool")).withJobPreparationTask(prep)
+            .withJobReleaseTask(new com.microsoft.azure.batch.protocol.models.JobReleaseTask().withCommandLine("/bin/true")
+                .withMaxWallClockTime(org.joda.time.Period.minutes(20)))));
+    assertEquals("InvalidPropertyValue", longRelease.body().code());
+
+    client.jobOperations().createJob(new com.microsoft.azure.batch.protocol.models.JobAddParameter().withId("prep-fail")
+        .withPoolInfo(new PoolInformation().withPoolId("prep-sdk-pool")).withJobPreparationTask(prep).withJobReleaseTask(release));
+    com.microsoft.azure.batch.protocol.models.CloudJob job = client.jobOperations().getJob("prep-fail");
+    assertEquals("jobpreparation", job.jobPreparationTask().id());
+    assertTrue(job.jobPreparationTask().waitForSuccess());
+    assertEquals("jobrelease", job.jobReleaseTask().id());
+    assertEquals(org.joda.time.Period.minutes(15), job.jobReleaseTask().maxWallClockTime().normalizedStandard());
+    BatchErrorException clash = assertThrows(BatchErrorException.class, () -> client.taskOperations().createTask("prep-fail",
+        new TaskAddParameter().withId("JobPreparation").withCommandLine("/bin/true")));
+    assertEquals("TaskIdSameAsJobPreparationTask", clash.body().code());
+    assertEquals(409, clash.response().code());
+    client.taskOperations().createTask("prep-fail", new TaskAddParameter().withId("t1").withCommandLine("/bin/true"));
+
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
+        client.jobOperations().listPreparationAndReleaseTaskStatus("prep-fail").stream().anyMatch(s ->
+            s.jobPreparationTaskExecutionInfo().state() == com.microsoft.azure.batch.protocol.models.JobPreparationTaskState.COMPLETED));
+    List<com.microsoft.azure.batch.protocol.models.JobPreparationAndReleaseTaskExecutionInformation> status =
+        client.jobOperations().listPreparationAndReleaseTaskStatus("prep-fail");
+    assertEquals(1, status.size());
+    com.microsoft.azure.batch.protocol.models.JobPreparationTaskExecutionInformation info = status.get(0).jobPreparationTaskExecutionInfo();
+    assertEquals(Integer.valueOf(7), info.exitCode());
+    assertEquals(1, info.retryCount(), "retried once, as its constraints allow");
+    assertEquals(TaskExecutionResult.FAILURE, info.result());
+    assertEquals("FailureExitCode", info.failureInfo().code());
+    // waitForSuccess: the only node's preparation failed, so the task stays active.
+    assertEquals(TaskState.ACTIVE, client.taskOperations().getTask("prep-fail", "t1").state());
+    // $filter and $select as the spec allows them.
+    assertEquals(0, client.protocolLayer().jobs().listPreparationAndReleaseTaskStatus("prep-fail",
+        new com.microsoft.azure.batch.protocol.models.JobListPreparationAndReleaseTaskStatusOptions()
+            .withFilter("jobPreparationTaskExecutionInfo/result eq 'success'")).size());
+    var selected = client.protocolLayer().jobs().listPreparationAndReleaseTaskStatus("prep-fail",
+        new com.microsoft.azure.batch.protocol.models.JobListPreparationAndReleaseTaskStatusOptions()
+            .withFilter("jobPreparationTaskExecutionInfo/exitCode eq 7").withSelect("nodeId"));
+    assertEquals(1, selected.size());
+    assertEquals(status.get(0).nodeId(), selected.get(0).nodeId());
+    assertEquals(null, selected.get(0).poolId());
+
+    // Terminated, the job runs its release where the preparation ran, then completes.
+    client.jobOperations().terminateJob("prep-fail", "UserTerminate");
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
+        client.jobOperations().getJob("prep-fail").state() == com.microsoft.azure.batch.protocol.models.JobState.COMPLETED);
+    var released = client.jobOperations().listPreparationAndReleaseTaskStatus("prep-fail").get(0).jobReleaseTaskExecutionInfo();
+    assertEquals(com.microsoft.azure.batch.protocol.models.JobReleaseTaskState.COMPLETED, released.state());
+    assertEquals(Integer.valueOf(0), released.exitCode());
+    assertEquals("workitems/prep-fail/job-1/jobrelease", released.taskRootDirectory());
+  }
 }

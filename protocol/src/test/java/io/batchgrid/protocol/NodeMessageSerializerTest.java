@@ -97,6 +97,8 @@ class NodeMessageSerializerTest {
         new TaskLaunch("job1", "t1", 3, TASK, List.of(NameValue.newBuilder().setName("J").setValue("v").build())),
         new TaskLaunch("job1", "t2", 1, TaskSpec.newBuilder().setId("t2").setCommandLine("/bin/true").build(), List.of())),
         gateway));
+    s.put(NodeMessage.RunJobTask.class, new NodeMessage.RunJobTask("pool1", "job1",
+        new TaskLaunch("job1", "jobpreparation", 2, TASK, List.of(), "jobpreparation"), gateway));
     s.put(NodeMessage.TerminateTask.class, new NodeMessage.TerminateTask("job1", "t1", 3));
     s.put(NodeMessage.ReportAccepted.class, new NodeMessage.ReportAccepted("job1", 17));
     s.put(NodeMessage.GetStatus.class, new NodeMessage.GetStatus(coordinator.<NodeStatus>createTestProbe().ref()));

@@ -76,7 +76,11 @@ class PersistenceSerializerTest {
         new JobEvent.TaskReactivated("t1", 14),
         new JobEvent.TaskUpdated("t1", TaskConstraints.newBuilder().setMaxTaskRetryCount(-1)
             .setRetentionTimeMs(3_600_000).build(), 15),
-        new JobEvent.TaskUpdated("t1", null, 16));
+        new JobEvent.TaskUpdated("t1", null, 16),
+        new JobEvent.JobTaskStarted(io.batchgrid.protocol.job.JobTaskKind.PREPARATION, "pool", "n1", 2, 17),
+        new JobEvent.JobTaskFinished(io.batchgrid.protocol.job.JobTaskKind.RELEASE, "n1",
+            new TaskOutcome("jobrelease", 1, null, 10, 20, failure), 18),
+        new JobEvent.JobTaskReset(io.batchgrid.protocol.job.JobTaskKind.PREPARATION, "n1", 19));
     for (JobEvent e : events) {
       assertEquals(e, roundTrip(e));
     }
@@ -170,5 +174,30 @@ class PersistenceSerializerTest {
     assertTrue(!gone.exists());
     assertNull(gone.spec());
     assertEquals(Map.of(), Map.of());
+  }
+
+  @Test
+  void jobSnapshotKeepsPreparationAndReleasePerNode() throws Exception {
+    io.batchgrid.protocol.job.JobTaskKind prep = io.batchgrid.protocol.job.JobTaskKind.PREPARATION;
+    io.batchgrid.protocol.job.JobTaskKind release = io.batchgrid.protocol.job.JobTaskKind.RELEASE;
+    JobSpec spec = JOB.toBuilder()
+        .setJobPreparationTask(io.batchgrid.protocol.spec.JobTaskSpec.newBuilder().setId("jobpreparation").setCommandLine("/bin/true"))
+        .setJobReleaseTask(io.batchgrid.protocol.spec.JobTaskSpec.newBuilder().setId("jobrelease").setCommandLine("/bin/true"))
+        .build();
+    JobRecord job = JobRecord.empty().apply(new JobEvent.JobCreated(spec, 1));
+    job = job.apply(new JobEvent.JobTaskStarted(prep, "pool", "n1", 1, 2));
+    job = job.apply(new JobEvent.JobTaskStarted(prep, "pool", "n2", 1, 2));
+    job = job.apply(new JobEvent.JobTaskFinished(prep, "n1", new TaskOutcome("jobpreparation", 1, 0, 3, 4, null), 4));
+    job = job.apply(new JobEvent.JobTaskFinished(prep, "n2", new TaskOutcome("jobpreparation", 1, 2, 3, 4, null), 4));
+    job = job.apply(new JobEvent.JobTaskStarted(release, "pool", "n1", 1, 5));
+    assertTrue(job.acceptsTasksOn("n1"));
+    assertTrue(!job.acceptsTasksOn("n2"));
+    for (Object stored : List.of(job, Snapshots.toJournal(job))) {
+      Object back = roundTrip(stored);
+      JobRecord restored = back instanceof JobRecord r ? r : Snapshots.fromJournal(back);
+      assertEquals(List.copyOf(job.nodeJobTasks()), List.copyOf(restored.nodeJobTasks()));
+      assertEquals(java.util.Set.of("n2"), restored.nodesWithFailedPreparation());
+      assertEquals(1, restored.releasesRunning().size());
+    }
   }
 }

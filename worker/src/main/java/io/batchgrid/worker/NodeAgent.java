@@ -169,7 +169,8 @@ public final class NodeAgent {
     }
   }
 
-  private record Running(TaskRunner runner, int slots, long startTimeMs) {}
+  /** {@code jobTask}: a job preparation or release task, which takes no slot and is not one of the node's tasks run. */
+  private record Running(TaskRunner runner, int slots, long startTimeMs, boolean jobTask) {}
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
@@ -278,6 +279,8 @@ public final class NodeAgent {
     // NodeMessage is sealed: this covers it (Java 17 has no pattern switch yet).
     if (message instanceof NodeMessage.RunTasks m) {
       onRunTasks(m);
+    } else if (message instanceof NodeMessage.RunJobTask m) {
+      onRunJobTask(m);
     } else if (message instanceof NodeMessage.ReportAccepted m) {
       reports.accepted(m.jobId(), m.seq(), System.nanoTime());
     } else if (message instanceof NodeMessage.TerminateTask m) {
@@ -444,15 +447,33 @@ public final class NodeAgent {
     startWhatFits();
   }
 
+  /**
+   * A job's preparation or release task starts at once, beside the node's tasks: Azure runs it
+   * outside the task slots. Its outcome goes into the job's reports like a task's. It runs with
+   * {@link TaskRunner} (not the start task's {@link NodeTaskRunner}): it lives in the job's task
+   * layout, under the job's environment, with a wall clock and TerminateTask like any task's.
+   */
+  private void onRunJobTask(NodeMessage.RunJobTask m) {
+    reports.route(m.jobId(), m.reportTo());
+    if (accepted.add(AttemptKey.of(m.launch()))) {
+      start(m.launch(), 0, true);
+      updateState();
+    }
+  }
+
   private void startWhatFits() {
     TaskLaunch launch;
     while ((launch = slots.poll()) != null) {
-      AttemptKey key = AttemptKey.of(launch);
-      TaskRunner runner = TaskRunner.start(launch, config, blocking, staging, packages, poolPackages);
-      running.put(key, new Running(runner, Math.max(1, launch.spec().getRequiredSlots()), System.currentTimeMillis()));
-      pipeOutcome(key, runner);
+      start(launch, Math.max(1, launch.spec().getRequiredSlots()), false);
     }
     updateState();
+  }
+
+  private void start(TaskLaunch launch, int slotsTaken, boolean jobTask) {
+    AttemptKey key = AttemptKey.of(launch);
+    TaskRunner runner = TaskRunner.start(launch, config, blocking, staging, packages, poolPackages);
+    running.put(key, new Running(runner, slotsTaken, System.currentTimeMillis(), jobTask));
+    pipeOutcome(key, runner);
   }
 
   private void pipeOutcome(AttemptKey key, TaskRunner runner) {
@@ -468,9 +489,11 @@ public final class NodeAgent {
     }
     accepted.remove(ended.key());
     slots.release(r.slots());
-    totalTasksRun++;
-    if (ended.outcome().succeeded()) {
-      totalTasksSucceeded++;
+    if (!r.jobTask()) {
+      totalTasksRun++;
+      if (ended.outcome().succeeded()) {
+        totalTasksSucceeded++;
+      }
     }
     reports.add(ended.key().jobId(), ended.outcome(), System.nanoTime());
     startWhatFits();
@@ -512,7 +535,11 @@ public final class NodeAgent {
 
   private NodeStatus status() {
     List<RunningTask> list = new ArrayList<>(running.size());
-    running.forEach((key, r) -> list.add(new RunningTask(key.jobId(), key.taskId(), key.attempt(), r.startTimeMs())));
+    running.forEach((key, r) -> {
+      if (!r.jobTask()) {
+        list.add(new RunningTask(key.jobId(), key.taskId(), key.attempt(), r.startTimeMs()));
+      }
+    });
     return new NodeStatus(config.poolId(), config.nodeId(), state, config.taskSlots(), list, totalTasksRun,
         totalTasksSucceeded, slots.used(), stateTransitionTimeMs, config.nodeRoot().toString(), startTask.info());
   }

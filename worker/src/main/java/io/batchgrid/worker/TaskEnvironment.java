@@ -53,6 +53,14 @@ final class TaskEnvironment {
     env.put("AZ_BATCH_TASK_DIR", taskDir.toString());
     env.put("AZ_BATCH_TASK_WORKING_DIR", workingDir.toString());
     env.put("AZ_BATCH_TASK_USER_IDENTITY", userIdentity(launch.spec().getUserIdentity()));
+    // Every task of a job with a preparation task (its release task too, but not the preparation
+    // itself) finds the preparation's directories, as on Azure.
+    String prep = launch.jobPreparationTaskId();
+    if (!prep.isEmpty() && !prep.equalsIgnoreCase(launch.taskId())) {
+      Path prepDir = TaskPaths.taskDir(root, launch.jobId(), prep);
+      env.put("AZ_BATCH_JOB_PREP_DIR", prepDir.toString());
+      env.put("AZ_BATCH_JOB_PREP_WORKING_DIR", prepDir.resolve(TaskPaths.WORKING_DIR).toString());
+    }
     return env;
   }
 

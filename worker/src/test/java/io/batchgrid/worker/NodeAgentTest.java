@@ -95,6 +95,43 @@ class NodeAgentTest {
   }
 
   @Test
+  void aJobPreparationTaskRunsBesideFullSlotsAndTheJobsTasksFindItsDirectory() throws Exception {
+    registerNode();
+    // Both slots busy: the preparation task still starts, as it takes no slot.
+    run("job1", launch("job1", "busy1", 1, "sleep 60"), launch("job1", "busy2", 1, "sleep 60"));
+    agent.tell(new NodeMessage.RunJobTask("pool1", "job1", new TaskLaunch("job1", "jobpreparation", 1,
+        Launches.spec("jobpreparation", "sh -c \"echo prepared > ready.txt\"").build(), List.of(), "jobpreparation"),
+        jobs.ref()));
+    // Delivered twice (a resend): it runs once.
+    agent.tell(new NodeMessage.RunJobTask("pool1", "job1", new TaskLaunch("job1", "jobpreparation", 1,
+        Launches.spec("jobpreparation", "sh -c \"echo again >> ready.txt\"").build(), List.of(), "jobpreparation"),
+        jobs.ref()));
+    TasksReport report = nextReport();
+    assertEquals(List.of("jobpreparation"), report.outcomes().stream().map(TaskOutcome::taskId).toList());
+    assertEquals(0, report.outcomes().get(0).exitCode());
+    agent.tell(new NodeMessage.ReportAccepted("job1", report.seq()));
+    Path prepWd = root.resolve("workitems/job1/job-1/jobpreparation/wd");
+    assertEquals("prepared\n", java.nio.file.Files.readString(prepWd.resolve("ready.txt")));
+    NodeStatus status = status();
+    assertEquals(0, status.totalTasksRun(), "a preparation task is not one of the node's tasks run");
+    assertEquals(Set.of("busy1", "busy2"), new HashSet<>(status.running().stream().map(r -> r.taskId()).toList()));
+
+    agent.tell(new NodeMessage.TerminateTask("job1", "busy1", 1));
+    run("job1", new TaskLaunch("job1", "reader", 1, Launches.spec("reader",
+        "sh -c \"cat $AZ_BATCH_JOB_PREP_WORKING_DIR/ready.txt > seen.txt; echo $AZ_BATCH_JOB_PREP_DIR >> seen.txt\"").build(),
+        List.of(), "jobpreparation"));
+    Path seen = root.resolve("workitems/job1/job-1/reader/wd/seen.txt");
+    Set<String> ended = new HashSet<>();
+    while (!ended.contains("reader")) {
+      TasksReport r = nextReport();
+      r.outcomes().forEach(o -> ended.add(o.taskId()));
+      agent.tell(new NodeMessage.ReportAccepted("job1", r.seq()));
+    }
+    assertEquals(List.of("prepared", root.resolve("workitems/job1/job-1/jobpreparation").toString()),
+        java.nio.file.Files.readAllLines(seen));
+  }
+
+  @Test
   void registersRepeatedlyUntilTheGatewayAnswers() {
     RegisterNode first = gateway.expectMessageClass(RegisterNode.class, WAIT);
     assertEquals("pool1", first.poolId());

@@ -106,6 +106,19 @@ public final class FilterSchema {
       .add(Type.oneOf("noaction", "performexitoptionsjobaction"), "onTaskFailure")
       .build();
 
+  /** Job_ListPreparationAndReleaseTaskStatus: the node and how each of the two tasks ran there. */
+  public static final FilterSchema PREPARATION_AND_RELEASE_STATUS = new Builder("job preparation and release task status")
+      .add(Type.STRING, "poolId", "nodeId", "nodeUrl",
+          "jobPreparationTaskExecutionInfo/taskRootDirectory", "jobPreparationTaskExecutionInfo/failureInfo/code",
+          "jobReleaseTaskExecutionInfo/taskRootDirectory", "jobReleaseTaskExecutionInfo/failureInfo/code")
+      .add(Type.oneOf("running", "completed"), "jobPreparationTaskExecutionInfo/state", "jobReleaseTaskExecutionInfo/state")
+      .add(Type.oneOf("success", "failure"), "jobPreparationTaskExecutionInfo/result", "jobReleaseTaskExecutionInfo/result")
+      .add(Type.NUMBER, "jobPreparationTaskExecutionInfo/exitCode", "jobPreparationTaskExecutionInfo/retryCount",
+          "jobReleaseTaskExecutionInfo/exitCode")
+      .add(Type.DATETIME, "jobPreparationTaskExecutionInfo/startTime", "jobPreparationTaskExecutionInfo/endTime",
+          "jobReleaseTaskExecutionInfo/startTime", "jobReleaseTaskExecutionInfo/endTime")
+      .build();
+
   public static final FilterSchema POOLS = new Builder("pools")
       .add(Type.STRING, "id", "displayName", "url", "eTag", "vmSize", "autoScaleFormula",
           "virtualMachineConfiguration/nodeAgentSKUId", "virtualMachineConfiguration/imageReference/publisher",

@@ -185,13 +185,27 @@ final class JobRoutes {
         .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
   }
 
-  /** batchgrid refuses job preparation and release tasks, so every job answers as Azure does for a job without them. */
+  /**
+   * Where the job's preparation and release tasks ran, one entry per node (nodes that have left the
+   * pool included), in node id order; 409 JobPreparationTaskNotSpecified for a job without them.
+   */
   private CompletionStage<HttpResponse> preparationStatus(Router.Call c) {
     RequestContext ctx = c.ctx();
-    return summary(jobId(c), ctx.timeout()).thenApply(j -> {
-      throw new ApiError(409, "JobPreparationTaskNotSpecified",
-          "The specified job does not have a job preparation task.", java.util.Map.of("JobId", j.spec().getId()));
-    });
+    String jobId = jobId(c);
+    int max = Lists.maxResults(ctx);
+    String after = Lists.afterKey(ctx);
+    Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.PREPARATION_AND_RELEASE_STATUS);
+    Select select = Lists.select(ctx);
+    return coordinator.<JobEntity.PreparationAndReleaseStatus>job(jobId, JobEntity.GetPreparationAndReleaseStatus::new,
+            ctx.timeout())
+        .thenCompose(status -> {
+          java.util.Map<String, ObjectNode> byKey = new java.util.TreeMap<>();
+          status.nodes().forEach(n -> byKey.put(Ids.key(n.nodeId()),
+              ctx.writer().preparationAndReleaseStatus(status.spec(), n)));
+          return Lists.page(List.copyOf(byKey.keySet()), after, max,
+              key -> CompletableFuture.completedFuture(Optional.of(byKey.get(key))), filter);
+        })
+        .thenApply(page -> PoolRoutes.listResponse(ctx, "jobpreparationandreleasetaskstatuslist", page, select));
   }
 
   private CompletionStage<HttpResponse> taskCounts(Router.Call c) {

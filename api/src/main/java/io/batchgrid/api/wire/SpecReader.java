@@ -18,6 +18,7 @@ import io.batchgrid.protocol.spec.ExitConditions;
 import io.batchgrid.protocol.spec.ExitOptions;
 import io.batchgrid.protocol.spec.JobConstraints;
 import io.batchgrid.protocol.spec.JobSpec;
+import io.batchgrid.protocol.spec.JobTaskSpec;
 import io.batchgrid.protocol.spec.NameValue;
 import io.batchgrid.protocol.spec.OutputFile;
 import io.batchgrid.protocol.spec.PoolSpec;
@@ -354,11 +355,23 @@ public final class SpecReader {
     if (c != null) {
       b.setConstraints(c);
     }
-    for (String unsupported : List.of("jobManagerTask", "jobPreparationTask", "jobReleaseTask")) {
-      if (p.has(unsupported)) {
-        p.object(unsupported);
-        throw ApiError.notSupported(unsupported, "Job manager, preparation and release tasks are not supported yet");
-      }
+    if (p.has("jobManagerTask")) {
+      p.object("jobManagerTask");
+      throw ApiError.notSupported("jobManagerTask", "Job manager tasks are not supported yet");
+    }
+    JobTaskSpec prep = jobPreparationTask(p.object("jobPreparationTask"));
+    JobTaskSpec release = jobReleaseTask(p.object("jobReleaseTask"));
+    if (release != null && prep == null) {
+      throw p.invalid("jobReleaseTask", "A job release task cannot be specified without a job preparation task");
+    }
+    if (prep != null && release != null && Ids.key(prep.getId()).equals(Ids.key(release.getId()))) {
+      throw p.object("jobReleaseTask").invalid("id", "The job release task cannot have the id of the job preparation task");
+    }
+    if (prep != null) {
+      b.setJobPreparationTask(prep);
+    }
+    if (release != null) {
+      b.setJobReleaseTask(release);
     }
     b.addAllCommonEnvironmentSettings(environment(p, "commonEnvironmentSettings"));
     Props poolInfo = p.requiredObject("poolInfo");
@@ -372,6 +385,71 @@ public final class SpecReader {
     b.setUsesTaskDependencies(deps != null && deps);
     b.setNetworkConfigurationJson(p.json("networkConfiguration", true));
     return b.build();
+  }
+
+  /** Azure's limit on a job release task's maxWallClockTime (and its default). */
+  private static final long MAX_RELEASE_WALL_CLOCK_MS = java.time.Duration.ofMinutes(15).toMillis();
+
+  /** {@code JobPreparationTask}: id (default {@code jobpreparation}), command line, files, environment, constraints, identity. */
+  private static JobTaskSpec jobPreparationTask(Props t) {
+    if (t == null) {
+      return null;
+    }
+    JobTaskSpec.Builder b = jobTaskCommon(t, "jobpreparation");
+    TaskConstraints c = taskConstraints(t.object("constraints"));
+    if (c != null) {
+      b.setConstraints(c);
+    }
+    Boolean wait = t.bool("waitForSuccess");
+    if (wait != null) {
+      b.setWaitForSuccess(wait);
+    }
+    Boolean rerun = t.bool("rerunOnNodeRebootAfterSuccess");
+    if (rerun != null) {
+      b.setRerunOnNodeRebootAfterSuccess(rerun);
+    }
+    return b.build();
+  }
+
+  /** {@code JobReleaseTask}: id (default {@code jobrelease}), maxWallClockTime (at most 15 minutes) and retentionTime. */
+  private static JobTaskSpec jobReleaseTask(Props t) {
+    if (t == null) {
+      return null;
+    }
+    JobTaskSpec.Builder b = jobTaskCommon(t, "jobrelease");
+    TaskConstraints.Builder c = TaskConstraints.newBuilder();
+    Long wall = t.durationMs("maxWallClockTime");
+    if (wall != null) {
+      if (wall <= 0 || wall > MAX_RELEASE_WALL_CLOCK_MS) {
+        throw t.invalid("maxWallClockTime", "A job release task may run for at most 15 minutes (PT15M)");
+      }
+      c.setMaxWallClockTimeMs(wall);
+    }
+    Long retention = t.durationMs("retentionTime");
+    if (retention != null) {
+      c.setRetentionTimeMs(retention);
+    }
+    if (wall != null || retention != null) {
+      b.setConstraints(c);
+    }
+    return b.build();
+  }
+
+  private static JobTaskSpec.Builder jobTaskCommon(Props t, String defaultId) {
+    JobTaskSpec.Builder b = JobTaskSpec.newBuilder();
+    b.setId(t.has("id") ? id(t, "id") : defaultId);
+    b.setCommandLine(t.requiredText("commandLine"));
+    if (t.has("containerSettings")) {
+      t.object("containerSettings");
+      throw ApiError.notSupported("containerSettings", "Running tasks in containers is not supported yet");
+    }
+    b.addAllResourceFiles(resourceFiles(t, "resourceFiles"));
+    b.addAllEnvironmentSettings(environment(t, "environmentSettings"));
+    UserIdentity user = userIdentity(t.object("userIdentity"));
+    if (user != null) {
+      b.setUserIdentity(user);
+    }
+    return b;
   }
 
   private static String poolId(Props poolInfo) {

@@ -313,6 +313,7 @@ public record WireWriter(String baseUrl) {
     if (s.getCommonEnvironmentSettingsCount() > 0) {
       o.set("commonEnvironmentSettings", nameValues(s.getCommonEnvironmentSettingsList()));
     }
+    putJobTasks(o, s);
     o.putObject("poolInfo").put("poolId", s.getPoolId());
     o.put("onAllTasksComplete", s.getOnAllTasksComplete().isEmpty() ? "noaction" : s.getOnAllTasksComplete());
     o.put("onTaskFailure", s.getOnTaskFailure().isEmpty() ? "noaction" : s.getOnTaskFailure());
@@ -386,6 +387,7 @@ public record WireWriter(String baseUrl) {
     if (j.getCommonEnvironmentSettingsCount() > 0) {
       job.set("commonEnvironmentSettings", nameValues(j.getCommonEnvironmentSettingsList()));
     }
+    putJobTasks(job, j);
     job.putObject("poolInfo").put("poolId", j.getPoolId());
     if (j.getMetadataCount() > 0) {
       job.set("metadata", nameValues(j.getMetadataList()));
@@ -404,6 +406,113 @@ public record WireWriter(String baseUrl) {
       o.set("metadata", nameValues(s.getMetadataList()));
     }
     return o;
+  }
+
+  /** A job's {@code jobPreparationTask} and {@code jobReleaseTask}, with Azure's defaults filled in. */
+  private static void putJobTasks(ObjectNode o, JobSpec s) {
+    if (s.hasJobPreparationTask()) {
+      io.batchgrid.protocol.spec.JobTaskSpec t = s.getJobPreparationTask();
+      ObjectNode p = jobTaskCommon(o.putObject("jobPreparationTask"), t);
+      ObjectNode c = p.putObject("constraints");
+      boolean hc = t.hasConstraints();
+      c.put("maxWallClockTime", hc && t.getConstraints().hasMaxWallClockTimeMs()
+          ? WireTime.duration(t.getConstraints().getMaxWallClockTimeMs()) : WireTime.UNBOUNDED);
+      c.put("retentionTime", hc && t.getConstraints().hasRetentionTimeMs()
+          ? WireTime.duration(t.getConstraints().getRetentionTimeMs()) : DEFAULT_RETENTION);
+      c.put("maxTaskRetryCount", hc && t.getConstraints().hasMaxTaskRetryCount() ? t.getConstraints().getMaxTaskRetryCount() : 0);
+      p.put("waitForSuccess", !t.hasWaitForSuccess() || t.getWaitForSuccess());
+      p.put("rerunOnNodeRebootAfterSuccess", !t.hasRerunOnNodeRebootAfterSuccess() || t.getRerunOnNodeRebootAfterSuccess());
+    }
+    if (s.hasJobReleaseTask()) {
+      io.batchgrid.protocol.spec.JobTaskSpec t = s.getJobReleaseTask();
+      ObjectNode r = jobTaskCommon(o.putObject("jobReleaseTask"), t);
+      boolean hc = t.hasConstraints();
+      r.put("maxWallClockTime", WireTime.duration(hc && t.getConstraints().hasMaxWallClockTimeMs()
+          ? t.getConstraints().getMaxWallClockTimeMs() : java.time.Duration.ofMinutes(15).toMillis()));
+      r.put("retentionTime", hc && t.getConstraints().hasRetentionTimeMs()
+          ? WireTime.duration(t.getConstraints().getRetentionTimeMs()) : DEFAULT_RETENTION);
+    }
+  }
+
+  private static ObjectNode jobTaskCommon(ObjectNode o, io.batchgrid.protocol.spec.JobTaskSpec t) {
+    o.put("id", t.getId());
+    o.put("commandLine", t.getCommandLine());
+    if (t.getResourceFilesCount() > 0) {
+      o.set("resourceFiles", resourceFiles(t.getResourceFilesList()));
+    }
+    if (t.getEnvironmentSettingsCount() > 0) {
+      o.set("environmentSettings", nameValues(t.getEnvironmentSettingsList()));
+    }
+    ObjectNode user = o.putObject("userIdentity");
+    if (t.hasUserIdentity() && !t.getUserIdentity().getUserName().isEmpty()) {
+      user.put("username", t.getUserIdentity().getUserName());
+    } else {
+      ObjectNode auto = user.putObject("autoUser");
+      boolean ha = t.hasUserIdentity() && t.getUserIdentity().hasAutoUser();
+      String scope = ha ? t.getUserIdentity().getAutoUser().getScope() : "";
+      String elevation = ha ? t.getUserIdentity().getAutoUser().getElevationLevel() : "";
+      auto.put("scope", scope.isEmpty() ? "pool" : scope);
+      auto.put("elevationLevel", elevation.isEmpty() ? "nonadmin" : elevation);
+    }
+    return o;
+  }
+
+  /** One node's entry of {@code GET /jobs/{jobId}/jobpreparationandreleasetaskstatus}. */
+  public ObjectNode preparationAndReleaseStatus(JobSpec job, io.batchgrid.protocol.job.NodeJobTasks n) {
+    ObjectNode o = Json.object();
+    o.put("poolId", n.poolId());
+    o.put("nodeId", n.nodeId());
+    o.put("nodeUrl", nodeUrl(n.poolId(), n.nodeId()));
+    if (n.preparation() != null) {
+      o.set("jobPreparationTaskExecutionInfo",
+          jobTaskExecution(job.getId(), n, job.getJobPreparationTask().getId(), n.preparation(), true));
+    }
+    if (n.release() != null) {
+      o.set("jobReleaseTaskExecutionInfo",
+          jobTaskExecution(job.getId(), n, job.getJobReleaseTask().getId(), n.release(), false));
+    }
+    return o;
+  }
+
+  private ObjectNode jobTaskExecution(String jobId, io.batchgrid.protocol.job.NodeJobTasks n, String taskId,
+      io.batchgrid.protocol.job.JobTaskRun r, boolean preparation) {
+    ObjectNode e = Json.object();
+    e.put("startTime", WireTime.iso(r.startTimeMs()));
+    boolean completed = !r.running();
+    if (completed && r.endTimeMs() > 0) {
+      e.put("endTime", WireTime.iso(r.endTimeMs()));
+    }
+    e.put("state", completed ? "completed" : "running");
+    String root = io.batchgrid.protocol.node.NodeLayout.taskDirectory(jobId, taskId);
+    e.put("taskRootDirectory", root);
+    e.put("taskRootDirectoryUrl", nodeUrl(n.poolId(), n.nodeId()) + "/files/" + Paths.encodePath(root));
+    if (completed && r.exitCode() != null) {
+      e.put("exitCode", r.exitCode());
+    }
+    FailureInfo f = completed ? r.failureInfo() : null;
+    if (f != null) {
+      ObjectNode fi = e.putObject("failureInfo");
+      fi.put("category", f.category());
+      if (f.code() != null) {
+        fi.put("code", f.code());
+      }
+      if (f.message() != null) {
+        fi.put("message", f.message());
+      }
+      if (!f.details().isEmpty()) {
+        fi.set("details", nameValues(f.details()));
+      }
+    }
+    if (preparation) {
+      e.put("retryCount", r.retryCount());
+      if (r.lastRetryTimeMs() > 0) {
+        e.put("lastRetryTime", WireTime.iso(r.lastRetryTimeMs()));
+      }
+    }
+    if (completed) {
+      e.put("result", r.succeeded() ? "success" : "failure");
+    }
+    return e;
   }
 
   public ObjectNode taskCounts(TaskCounts counts, TaskCounts slots) {

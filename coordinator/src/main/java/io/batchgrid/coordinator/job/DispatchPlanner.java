@@ -12,7 +12,8 @@ import io.batchgrid.protocol.node.NodeLayout;
 
 /**
  * Chooses which queued tasks go to which leased slots: oldest first, first node with room. Pure:
- * reads the job record and a map of free slots, which it consumes.
+ * reads the job record and a map of free slots, which it consumes. Nodes where the job's
+ * preparation task has not (yet) let tasks in are passed over.
  */
 final class DispatchPlanner {
   /**
@@ -30,6 +31,15 @@ final class DispatchPlanner {
   /** As {@link #plan(JobRecord, Map, int)}, with {@code released} (tasks about to leave the blocked set) after the queue. */
   static List<TaskDispatch> plan(JobRecord job, Map<String, Integer> freeByNode, int maxTasks, List<TaskRecord> released) {
     List<TaskDispatch> out = new ArrayList<>();
+    if (job.hasPreparation()) {
+      Map<String, Integer> prepared = new java.util.LinkedHashMap<>();
+      freeByNode.forEach((node, n) -> {
+        if (job.acceptsTasksOn(node)) {
+          prepared.put(node, n);
+        }
+      });
+      freeByNode = prepared;
+    }
     if (freeByNode.isEmpty() || maxTasks <= 0) {
       return out;
     }

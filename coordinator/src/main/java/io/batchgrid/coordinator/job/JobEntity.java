@@ -42,6 +42,9 @@ import io.batchgrid.protocol.job.JobEvent;
 import io.batchgrid.protocol.job.JobRecord;
 import io.batchgrid.protocol.job.JobState;
 import io.batchgrid.protocol.job.JobSummary;
+import io.batchgrid.protocol.job.JobTaskKind;
+import io.batchgrid.protocol.job.JobTaskRun;
+import io.batchgrid.protocol.job.NodeJobTasks;
 import io.batchgrid.protocol.job.TaskDispatch;
 import io.batchgrid.protocol.job.TaskOutcome;
 import io.batchgrid.protocol.job.TaskRecord;
@@ -156,6 +159,13 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
   }
 
+  /**
+   * Job_ListPreparationAndReleaseTaskStatus: where the job's preparation and release tasks ran and
+   * how. Fails with JobPreparationTaskNotSpecified for a job without a preparation task.
+   */
+  public record GetPreparationAndReleaseStatus(ActorRef<StatusReply<PreparationAndReleaseStatus>> replyTo)
+      implements Command {}
+
   // ------------------------------------------------------------------ from the pool and nodes
 
   public record SlotsGranted(String poolId, String nodeId, ActorRef<NodeMessage> agent, int slots) implements Command {}
@@ -192,7 +202,20 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   // ------------------------------------------------------------------ internal
 
-  private enum Internal implements Command { DISPATCH, CHECK_COMPLETION, REQUEUE_ORPHANS, FINISH_DELETION, REASSERT_DEMAND, WALL_CLOCK_EXPIRED }
+  private enum Internal implements Command {
+    DISPATCH, CHECK_COMPLETION, REQUEUE_ORPHANS, FINISH_DELETION, REASSERT_DEMAND, WALL_CLOCK_EXPIRED,
+    /** The release tasks have had their maximum wall clock time and more: those that did not report end as failed. */
+    RELEASE_DEADLINE,
+    /** No release task runs any more: a terminating job completes, a deleting one goes. */
+    RELEASES_DONE
+  }
+
+  /** Where a node's agent is, asked of the pool to launch a release task after a restart (null: not known now). */
+  private record JobTaskAgent(JobTaskKind kind, String nodeId, int attempt, ActorRef<NodeMessage> agent,
+      boolean nodeGone) implements Command {}
+
+  /** Try again to launch a job task on a node whose agent was not reachable. */
+  private record RelaunchJobTask(JobTaskKind kind, String nodeId, int attempt) implements Command {}
 
   /** A completed task's exit options ask the job to be disabled or terminated. */
   private record ApplyJobAction(String action) implements Command {}
@@ -205,6 +228,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   public record AddTaskResult(String taskId, TaskRecord task, BatchException error) {}
 
   public record TaskPage(List<TaskRecord> tasks, String nextKey) {}
+
+  /** The job's spec (for the tasks' ids) and its preparation and release tasks per node, in the order they first ran. */
+  public record PreparationAndReleaseStatus(JobSpec spec, List<NodeJobTasks> nodes) {}
 
   /** Job properties a client may change after creation. */
   public record JobPatch(
@@ -251,6 +277,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private static final FailureInfo ENDED_WITH_NODE_DISABLED = FailureInfo.user("TaskEnded",
       "The task was ended because scheduling was disabled on its compute node");
   private static final FailureInfo ENDED_WITH_JOB_DISABLED = FailureInfo.user("TaskEnded", "The task was ended because its job was disabled");
+  /** Azure's default maxWallClockTime of a job release task. */
+  static final Duration RELEASE_WALL_CLOCK_DEFAULT = Duration.ofMinutes(15);
+  /** How long after a release task's wall clock the job stops waiting for a node that does not report. */
+  private static final Duration RELEASE_REPORT_GRACE = Duration.ofSeconds(30);
+  private static final Duration RELAUNCH_AFTER = Duration.ofSeconds(2);
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
@@ -263,6 +294,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   // registered again. Their tasks stay running until the node says what it still runs, or until
   // batchgrid.coordinator.node-return-timeout, when they are requeued.
   private final Set<String> awaitedNodes = new HashSet<>();
+  // Live: the agents of nodes this job has held slots on, to reach them for release tasks after the
+  // leases are gone. After a restart the pool is asked (see launchJobTask).
+  private final Map<String, ActorRef<NodeMessage>> nodeAgents = new HashMap<>();
+  // The nodes last told to the pool to avoid (the preparation task failed there).
+  private Set<String> avoidSent = Set.of();
   private int demandSent;
   private boolean dispatchScheduled;
   // Moving average of how long this job's attempts run, from the nodes' reports (live, not persisted).
@@ -327,14 +363,23 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           if (!state.exists()) {
             return;
           }
-          if (state.state() == JobState.DELETING) {
-            ctx.getSelf().tell(Internal.FINISH_DELETION);
-            return;
+          if (state.state() == JobState.DELETING || state.state() == JobState.TERMINATING) {
+            // Release tasks that were running when the service stopped are launched again under the same
+            // attempt: a node that still runs one does not start it twice, and its report counts once.
+            if (state.releasesRunning().isEmpty()) {
+              ctx.getSelf().tell(Internal.RELEASES_DONE);
+            } else {
+              startReleases(state);
+            }
+            if (state.state() == JobState.DELETING) {
+              return;
+            }
           }
-          if (state.runningCount() > 0) {
+          if (state.runningCount() > 0 || !state.preparationsRunning().isEmpty()) {
             // Worker processes outlive a coordinator (DESIGN rule 4): wait for the nodes to say what
-            // they still run before requeueing anything.
+            // they still run before requeueing anything (preparation tasks included).
             running(state, null).forEach(t -> awaitedNodes.add(t.nodeId()));
+            awaitedNodes.addAll(state.preparationsRunning());
             pool(state).tell(new PoolEntity.AwaitNodes(state.id(), List.copyOf(awaitedNodes)));
             timers.startSingleTimer(Internal.REQUEUE_ORPHANS, ctx.getSystem().settings().config()
                 .getDuration("batchgrid.coordinator.node-return-timeout"));
@@ -369,6 +414,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(TerminateTask.class, this::onTerminateTask)
         .onCommand(DeleteTask.class, this::onDeleteTask)
         .onCommand(ReactivateTask.class, this::onReactivateTask)
+        .onCommand(GetPreparationAndReleaseStatus.class, (s, c) -> Effect().reply(c.replyTo(), preparationStatus(s)))
+        .onCommand(JobTaskAgent.class, this::onJobTaskAgent)
+        .onCommand(RelaunchJobTask.class, (s, c) -> {
+          if (isCurrentRun(s, c.kind(), c.nodeId(), c.attempt())) {
+            launchJobTask(s, c.kind(), c.nodeId(), c.attempt());
+          }
+          return Effect().none();
+        })
         .onCommand(UpdateTask.class, this::onUpdateTask)
         .onCommand(SlotsGranted.class, this::onSlotsGranted)
         .onCommand(YieldSlots.class, (s, c) -> {
@@ -439,18 +492,36 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return endJob(s, reason).thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
-  /** Terminating ends the running tasks and completes the job; queued tasks stay active, as in Azure Batch. */
+  /**
+   * Terminating ends the running tasks and completes the job; queued tasks stay active, as in Azure
+   * Batch. With a release task, the job stays terminating until it has run on every node where the
+   * preparation task completed.
+   */
   private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<JobEvent, JobRecord> endJob(JobRecord s, String reason) {
     long now = System.currentTimeMillis();
     List<JobEvent> events = new ArrayList<>();
     events.add(new JobEvent.JobTerminating(reason, now));
     List<TaskRecord> running = running(s, null);
     running.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_JOB, now)));
-    events.add(new JobEvent.JobCompleted(reason, now));
+    List<String> preparing = s.preparationsRunning();
+    events.addAll(releasesToStart(s, now));
+    if (events.stream().noneMatch(e -> e instanceof JobEvent.JobTaskStarted)) {
+      events.add(new JobEvent.JobCompleted(reason, now));
+    }
     return Effect().persist(events).thenRun(state -> {
       killAll(state, running);
+      killPreparations(state, preparing);
       releaseAll(state);
+      startReleases(state);
     });
+  }
+
+  private static List<JobEvent> releasesToStart(JobRecord s, long now) {
+    List<JobEvent> events = new ArrayList<>();
+    for (String node : s.nodesToRelease()) {
+      events.add(new JobEvent.JobTaskStarted(JobTaskKind.RELEASE, s.nodeJobTasks(node).poolId(), node, 1, now));
+    }
+    return events;
   }
 
   private Effect<JobEvent, JobRecord> onDisable(JobRecord s, String disableTasks, Precondition precondition,
@@ -529,10 +600,20 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     events.add(new JobEvent.JobDeleting(now));
     List<TaskRecord> running = running(s, null);
     running.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_JOB, now)));
+    List<String> preparing = s.preparationsRunning();
+    // Deleting an active job runs its release tasks first, as terminating it does (a completed job ran them).
+    if (s.state() == JobState.ACTIVE || s.state() == JobState.DISABLED) {
+      events.addAll(releasesToStart(s, now));
+    }
     return Effect().persist(events).thenRun(state -> {
       killAll(state, running);
+      killPreparations(state, preparing);
       releaseAll(state);
-      ctx.getSelf().tell(Internal.FINISH_DELETION);
+      if (state.releasesRunning().isEmpty()) {
+        ctx.getSelf().tell(Internal.FINISH_DELETION);
+      } else {
+        startReleases(state);
+      }
     }).thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
@@ -548,7 +629,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     Set<String> seen = new HashSet<>();
     for (TaskSpec t : c.tasks()) {
       String key = Ids.key(t.getId());
-      BatchException invalid = dependencyError(s, t);
+      BatchException invalid = jobTaskIdClash(s, t);
+      if (invalid == null) {
+        invalid = dependencyError(s, t);
+      }
       if (invalid != null) {
         results.add(new AddTaskResult(t.getId(), null, invalid));
       } else if (s.task(t.getId()) != null || !seen.add(key)) {
@@ -579,6 +663,20 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private static final int MAX_DEPENDENCY_ID_CHARS = 64_000;
   /** batchgrid's limit on the tasks one task may wait for, ranges included. */
   private static final long MAX_DEPENDENCIES = 100_000;
+
+  /** No task may have the id of the job's preparation or release task: their outcomes are told apart by id. */
+  private static BatchException jobTaskIdClash(JobRecord s, TaskSpec t) {
+    JobTaskKind kind = s.jobTaskKindOf(t.getId());
+    if (kind == JobTaskKind.PREPARATION) {
+      return BatchException.of(ErrorCode.TASK_ID_SAME_AS_JOB_PREPARATION_TASK,
+          "The task id is the same as that of the job's preparation task.");
+    }
+    if (kind == JobTaskKind.RELEASE) {
+      return BatchException.of(ErrorCode.TASK_ID_SAME_AS_JOB_RELEASE_TASK,
+          "The task id is the same as that of the job's release task.");
+    }
+    return null;
+  }
 
   private static BatchException dependencyError(JobRecord s, TaskSpec t) {
     if (!t.hasDependsOn() || t.getDependsOn().getTaskIdsCount() + t.getDependsOn().getTaskIdRangesCount() == 0) {
@@ -728,6 +826,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return Effect().none();
     }
     leases.grant(c.nodeId(), c.agent(), c.slots());
+    nodeAgents.put(c.nodeId(), c.agent());
     afterChange(s);
     return Effect().none();
   }
@@ -759,10 +858,13 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     Set<String> alive = new HashSet<>();
     c.running().forEach(r -> alive.add(Ids.key(r.taskId()) + "#" + r.attempt()));
     c.ended().forEach(r -> alive.add(Ids.key(r.taskId()) + "#" + r.attempt()));
+    // The node's agent, to reach it for release tasks after a restart.
+    nodeAgents.put(c.nodeId(), c.agent());
     // Attempts the node still runs that are not current any more: nobody counts them, stop them.
     for (io.batchgrid.protocol.node.RunningTask r : c.running()) {
-      TaskRecord t = s.task(r.taskId());
-      if (t == null || t.state() != TaskState.RUNNING || t.attempt() != r.attempt()) {
+      JobTaskKind kind = s.jobTaskKindOf(r.taskId());
+      boolean current = kind != null ? isCurrentRun(s, kind, c.nodeId(), r.attempt()) : isCurrent(s.task(r.taskId()), r);
+      if (!current) {
         c.agent().tell(new NodeMessage.TerminateTask(s.id(), r.taskId(), r.attempt()));
       }
     }
@@ -770,29 +872,54 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return Effect().none();
     }
     // The node is back after a coordinator restart: what it neither runs nor reports was lost with it.
+    long now = System.currentTimeMillis();
+    List<JobEvent> events = new ArrayList<>();
     List<String> lost = running(s, c.nodeId()).stream()
         .filter(t -> !alive.contains(Ids.key(t.id()) + "#" + t.attempt()))
         .map(TaskRecord::id).toList();
-    if (lost.isEmpty()) {
+    if (!lost.isEmpty()) {
+      events.add(new JobEvent.TasksRequeued(lost, "NodeRestarted", now));
+    }
+    // So was a preparation it neither runs nor reports: it runs again before the job's next task there.
+    if (s.preparationsRunning().contains(c.nodeId()) && !alive.contains(
+        Ids.key(s.jobTaskId(JobTaskKind.PREPARATION)) + "#" + s.nodeJobTasks(c.nodeId()).preparation().attempt())) {
+      events.add(new JobEvent.JobTaskReset(JobTaskKind.PREPARATION, c.nodeId(), now));
+    }
+    if (events.isEmpty()) {
       return Effect().none();
     }
-    return Effect().persist(new JobEvent.TasksRequeued(lost, "NodeRestarted", System.currentTimeMillis()))
-        .thenRun(this::afterChange);
+    return Effect().persist(events).thenRun(this::afterChange);
+  }
+
+  private static boolean isCurrent(TaskRecord t, io.batchgrid.protocol.node.RunningTask r) {
+    return t != null && t.state() == TaskState.RUNNING && t.attempt() == r.attempt();
   }
 
   private Effect<JobEvent, JobRecord> onNodeLost(JobRecord s, NodeLost c) {
     awaitedNodes.remove(c.nodeId());
     leases.lose(c.nodeId());
+    nodeAgents.remove(c.nodeId());
     if (!s.exists()) {
       return Effect().none();
     }
+    long now = System.currentTimeMillis();
+    List<JobEvent> events = new ArrayList<>();
     List<String> lost = running(s, c.nodeId()).stream().map(TaskRecord::id).toList();
-    if (lost.isEmpty()) {
+    if (!lost.isEmpty()) {
+      events.add(new JobEvent.TasksRequeued(lost, "NodeLost", now));
+    }
+    // The node restarts as a reboot does: a preparation that had not finished runs again before the
+    // job's next task there, and one that succeeded too unless rerunOnNodeRebootAfterSuccess is false.
+    NodeJobTasks n = s.nodeJobTasks(c.nodeId());
+    if (n != null && n.preparation() != null && !n.preparationStale()
+        && (n.preparation().running() || (n.preparation().succeeded() && s.rerunsPreparationAfterReboot()))) {
+      events.add(new JobEvent.JobTaskReset(JobTaskKind.PREPARATION, c.nodeId(), now));
+    }
+    if (events.isEmpty()) {
       afterChange(s);
       return Effect().none();
     }
-    return Effect().persist(new JobEvent.TasksRequeued(lost, "NodeLost", System.currentTimeMillis()))
-        .thenRun(this::afterChange);
+    return Effect().persist(events).thenRun(this::afterChange);
   }
 
   private Effect<JobEvent, JobRecord> onNodeSchedulingDisabled(JobRecord s, NodeSchedulingDisabled c) {
@@ -838,41 +965,77 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       r.replyTo().tell(ack);
       return Effect().none();
     }
+    long now = System.currentTimeMillis();
     List<TaskOutcome> current = new ArrayList<>(r.outcomes().size());
+    // Outcomes of the preparation and release tasks, told apart by their ids (no task may have them).
+    List<JobEvent.JobTaskFinished> jobTasks = new ArrayList<>();
     Map<String, Integer> freed = new HashMap<>();
     Set<String> seen = new HashSet<>();
     for (TaskOutcome o : r.outcomes()) {
+      JobTaskKind kind = s.jobTaskKindOf(o.taskId());
+      if (kind != null) {
+        if (isCurrentRun(s, kind, r.nodeId(), o.attempt()) && seen.add(kind + "\0" + o.attempt())) {
+          jobTasks.add(new JobEvent.JobTaskFinished(kind, r.nodeId(), o, now));
+        }
+        continue;
+      }
       TaskRecord t = s.task(o.taskId());
       if (s.isCurrentAttempt(t, o) && seen.add(Ids.key(o.taskId()))) {
         current.add(o);
         freed.merge(t.nodeId(), t.requiredSlots(), Integer::sum);
       }
     }
-    if (current.isEmpty()) {
+    if (current.isEmpty() && jobTasks.isEmpty()) {
       r.replyTo().tell(ack); // all seen before: counted once already
       return Effect().none();
     }
-    long now = System.currentTimeMillis();
-    List<JobEvent> events = new ArrayList<>(2);
-    events.add(new JobEvent.TasksFinished(r.nodeId(), current, now));
-    Map<String, Integer> capacity = leases.roomByNode(prefetchPerSlot());
-    freed.forEach((node, n) -> {
-      if (leases.accepts(node)) {
-        capacity.merge(node, n, Integer::sum);
+    List<JobEvent> events = new ArrayList<>(jobTasks);
+    List<TaskDispatch> dispatches = List.of();
+    if (!current.isEmpty()) {
+      events.add(new JobEvent.TasksFinished(r.nodeId(), current, now));
+      Map<String, Integer> capacity = leases.roomByNode(prefetchPerSlot());
+      freed.forEach((node, n) -> {
+        if (leases.accepts(node)) {
+          capacity.merge(node, n, Integer::sum);
+        }
+      });
+      dispatches = canDispatch(s) ? plan(s, capacity, freed, s.releasedBy(current, now)) : List.of();
+      if (!dispatches.isEmpty()) {
+        events.add(new JobEvent.TasksDispatched(dispatches, now));
       }
-    });
-    List<TaskDispatch> dispatches = canDispatch(s) ? plan(s, capacity, freed, s.releasedBy(current, now)) : List.of();
-    if (!dispatches.isEmpty()) {
-      events.add(new JobEvent.TasksDispatched(dispatches, now));
     }
+    List<TaskDispatch> launched = dispatches;
     return Effect().persist(events).thenRun(state -> {
       freed.forEach(leases::free);
-      launch(state, dispatches);
+      launch(state, launched);
       r.replyTo().tell(ack);
       current.forEach(this::observeDuration);
       requestJobAction(state, current);
+      afterJobTasksFinished(state, jobTasks);
       afterChange(state);
     });
+  }
+
+  /**
+   * After outcomes of preparation and release tasks: a preparation that failed with retries left
+   * runs its next attempt; when the last release task ends, the job completes (or goes, if deleted).
+   */
+  private void afterJobTasksFinished(JobRecord state, List<JobEvent.JobTaskFinished> finished) {
+    boolean releaseEnded = false;
+    for (JobEvent.JobTaskFinished f : finished) {
+      if (f.kind() == JobTaskKind.RELEASE) {
+        releaseEnded = true;
+        continue;
+      }
+      NodeJobTasks n = state.nodeJobTasks(f.nodeId());
+      JobTaskRun prep = n == null ? null : n.preparation();
+      if (prep != null && prep.running() && prep.attempt() > f.outcome().attempt() && canDispatch(state)) {
+        launchJobTask(state, JobTaskKind.PREPARATION, f.nodeId(), prep.attempt());
+      }
+    }
+    if (releaseEnded && state.releasesRunning().isEmpty()) {
+      ctx.getSelf().tell(Internal.RELEASES_DONE);
+    }
   }
 
   private Effect<JobEvent, JobRecord> onInternal(JobRecord s, Internal c) {
@@ -882,13 +1045,29 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         if (!s.exists() || !canDispatch(s)) {
           return Effect().none();
         }
+        long now = System.currentTimeMillis();
+        // The preparation task goes to each newly leased node first; the planner passes over the
+        // nodes where it has not (yet) let the job's tasks in.
+        List<JobEvent.JobTaskStarted> preparations = new ArrayList<>();
+        for (String node : leases.nodes()) {
+          if (leases.accepts(node) && s.needsPreparation(node)) {
+            NodeJobTasks n = s.nodeJobTasks(node);
+            int attempt = n == null || n.preparation() == null ? 1 : n.preparation().attempt() + 1;
+            preparations.add(new JobEvent.JobTaskStarted(JobTaskKind.PREPARATION, s.spec().getPoolId(), node, attempt, now));
+          }
+        }
         List<TaskDispatch> dispatches = plan(s, leases.roomByNode(prefetchPerSlot()), Map.of(), List.of());
-        if (dispatches.isEmpty()) {
+        List<JobEvent> events = new ArrayList<>(preparations);
+        if (!dispatches.isEmpty()) {
+          events.add(new JobEvent.TasksDispatched(dispatches, now));
+        }
+        if (events.isEmpty()) {
           afterChange(s);
           return Effect().none();
         }
-        return Effect().persist(new JobEvent.TasksDispatched(dispatches, System.currentTimeMillis()))
+        return Effect().persist(events)
             .thenRun(state -> {
+              preparations.forEach(p -> launchJobTask(state, p.kind(), p.nodeId(), p.attempt()));
               launch(state, dispatches);
               afterChange(state);
             });
@@ -902,15 +1081,24 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         // Running tasks recorded before a restart on nodes that did not come back in time.
         List<String> orphans = s.exists() ? running(s, null).stream().filter(t -> awaitedNodes.contains(t.nodeId()))
             .map(TaskRecord::id).toList() : List.of();
+        long now = System.currentTimeMillis();
+        List<JobEvent> events = new ArrayList<>();
+        if (!orphans.isEmpty()) {
+          events.add(new JobEvent.TasksRequeued(orphans, "CoordinatorRestart", now));
+        }
+        // So were preparation tasks there: each runs again (a new attempt) before the job's next task on its node.
+        if (s.exists()) {
+          s.preparationsRunning().stream().filter(awaitedNodes::contains)
+              .forEach(node -> events.add(new JobEvent.JobTaskReset(JobTaskKind.PREPARATION, node, now)));
+        }
         awaitedNodes.clear();
-        if (orphans.isEmpty()) {
+        if (events.isEmpty()) {
           return Effect().none();
         }
-        return Effect().persist(new JobEvent.TasksRequeued(orphans, "CoordinatorRestart", System.currentTimeMillis()))
-            .thenRun(this::afterChange);
+        return Effect().persist(events).thenRun(this::afterChange);
       }
       case FINISH_DELETION: {
-        if (!s.exists() || s.state() != JobState.DELETING) {
+        if (!s.exists() || s.state() != JobState.DELETING || !s.releasesRunning().isEmpty()) {
           return Effect().none();
         }
         String id = s.id();
@@ -926,9 +1114,36 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           return endJob(s, "MaxWallClockTimeExpiry");
         }
         return Effect().none();
+      case RELEASE_DEADLINE: {
+        List<NodeJobTasks> late = s.exists() ? s.releasesRunning() : List.of();
+        if (late.isEmpty()) {
+          return Effect().none();
+        }
+        long now = System.currentTimeMillis();
+        FailureInfo why = FailureInfo.server("JobReleaseTaskNotReported", "The node did not report the job release task "
+            + "within its maximum wall clock time (the node may have left the pool)");
+        List<JobEvent> events = new ArrayList<>();
+        for (NodeJobTasks n : late) {
+          events.add(new JobEvent.JobTaskFinished(JobTaskKind.RELEASE, n.nodeId(), new TaskOutcome(
+              s.jobTaskId(JobTaskKind.RELEASE), n.release().attempt(), null, n.release().startTimeMs(), now, why), now));
+        }
+        return Effect().persist(events).thenRun(state -> ctx.getSelf().tell(Internal.RELEASES_DONE));
+      }
+      case RELEASES_DONE:
+        if (!s.exists() || !s.releasesRunning().isEmpty()) {
+          return Effect().none();
+        }
+        timers.cancel(Internal.RELEASE_DEADLINE);
+        if (s.state() == JobState.DELETING) {
+          ctx.getSelf().tell(Internal.FINISH_DELETION);
+        } else if (s.state() == JobState.TERMINATING) {
+          return Effect().persist(new JobEvent.JobCompleted(s.terminateReason(), System.currentTimeMillis()));
+        }
+        return Effect().none();
       case REASSERT_DEMAND:
         if (s.exists() && demandSent > 0) {
-          pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demandSent, s.maxRequiredSlots()));
+          pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demandSent, s.maxRequiredSlots(),
+              avoidSent));
         }
         if (s.exists()) {
           tellCounts(s, true);
@@ -947,25 +1162,32 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!s.exists()) {
       return;
     }
+    Set<String> avoid = Set.of();
+    if (s.hasPreparation()) {
+      // Where the preparation failed (waitForSuccess), the job's tasks never go: its slots there go back.
+      avoid = s.nodesWithFailedPreparation();
+      avoid.forEach(leases::drain);
+    }
     leases.takeDraining().forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), node, n)));
     boolean active = canDispatch(s);
     long wanted = active ? Math.min(s.taskSlotCounts().active(), parallelismLeft(s)) : 0;
     int free = leases.totalFree();
-    int room = leases.totalRoom(prefetchPerSlot());
+    int room = readyRoom(s);
     int giveBack = wanted == 0 ? free : Math.min(free, leases.owed());
     if (giveBack > 0) {
       leases.takeFree(giveBack).forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), node, n)));
       free -= giveBack;
-      room = leases.totalRoom(prefetchPerSlot());
+      room = readyRoom(s);
     }
-    if (wanted > 0 && room > 0 && !dispatchScheduled) {
+    if (wanted > 0 && (room > 0 || preparationDue(s)) && !dispatchScheduled) {
       dispatchScheduled = true;
       ctx.getSelf().tell(Internal.DISPATCH);
     }
     int demand = (int) Math.min(Integer.MAX_VALUE, Math.max(0, wanted - free));
-    if (demand != demandSent) {
+    if (demand != demandSent || !avoid.equals(avoidSent)) {
       demandSent = demand;
-      pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demand, s.maxRequiredSlots()));
+      avoidSent = avoid;
+      pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demand, s.maxRequiredSlots(), avoid));
     }
     if (s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
       ctx.getSelf().tell(Internal.CHECK_COMPLETION);
@@ -1021,6 +1243,140 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
   }
 
+  /** Room for tasks on the leased nodes that take the job's tasks now (its preparation task let them in). */
+  private int readyRoom(JobRecord s) {
+    if (!s.hasPreparation()) {
+      return leases.totalRoom(prefetchPerSlot());
+    }
+    int room = 0;
+    for (Map.Entry<String, Integer> e : leases.roomByNode(prefetchPerSlot()).entrySet()) {
+      if (s.acceptsTasksOn(e.getKey())) {
+        room += e.getValue();
+      }
+    }
+    return room;
+  }
+
+  /** A leased node waits for the preparation task to be launched there. */
+  private boolean preparationDue(JobRecord s) {
+    return s.hasPreparation() && leases.nodes().stream().anyMatch(n -> leases.accepts(n) && s.needsPreparation(n));
+  }
+
+  // ------------------------------------------------------------------ preparation and release tasks
+  //
+  // Design: the job launches its preparation task as a message of its own (NodeMessage.RunJobTask),
+  // not bundled with the first task for a node. The job keeps per node, persisted, which attempt of
+  // the preparation (and later the release) runs there; the node reports its outcome in the job's
+  // ordinary report stream under the preparation task's id. So the exactly-once accounting is the
+  // tasks' own (an outcome counts only for the attempt current on that node), a task is dispatched
+  // to a node only once the preparation has let it in (DispatchPlanner), and neither a task nor the
+  // node's slots are ever tied to the fate of a preparation attempt.
+
+  private static boolean isCurrentRun(JobRecord s, JobTaskKind kind, String nodeId, int attempt) {
+    NodeJobTasks n = s.exists() ? s.nodeJobTasks(nodeId) : null;
+    if (n == null) {
+      return false;
+    }
+    JobTaskRun run = kind == JobTaskKind.PREPARATION ? (n.preparationStale() ? null : n.preparation()) : n.release();
+    return run != null && run.running() && run.attempt() == attempt;
+  }
+
+  /** Sends the attempt to the node's agent; after a restart, asks the pool where the agent is. */
+  private void launchJobTask(JobRecord s, JobTaskKind kind, String nodeId, int attempt) {
+    ActorRef<NodeMessage> agent = leases.agent(nodeId);
+    if (agent == null) {
+      agent = nodeAgents.get(nodeId);
+    }
+    if (agent != null) {
+      agent.tell(new NodeMessage.RunJobTask(s.spec().getPoolId(), s.id(), jobTaskLaunch(s, kind, attempt), gateway));
+      return;
+    }
+    String poolId = s.nodeJobTasks(nodeId).poolId();
+    ctx.pipeToSelf(PoolEntity.ref(ctx.getSystem(), poolId)
+            .<PoolEntity.NodeHandle>askWithStatus(r -> new PoolEntity.GetNode(nodeId, r), CATALOG_TIMEOUT),
+        (node, err) -> new JobTaskAgent(kind, nodeId, attempt, node == null ? null : node.agent(),
+            err instanceof BatchException b && (b.code() == ErrorCode.NODE_NOT_FOUND || b.code() == ErrorCode.POOL_NOT_FOUND)));
+  }
+
+  private Effect<JobEvent, JobRecord> onJobTaskAgent(JobRecord s, JobTaskAgent c) {
+    if (!isCurrentRun(s, c.kind(), c.nodeId(), c.attempt())) {
+      return Effect().none();
+    }
+    if (c.agent() != null) {
+      nodeAgents.put(c.nodeId(), c.agent());
+      c.agent().tell(new NodeMessage.RunJobTask(s.spec().getPoolId(), s.id(), jobTaskLaunch(s, c.kind(), c.attempt()), gateway));
+      return Effect().none();
+    }
+    if (c.nodeGone()) {
+      // The node left the pool: the task cannot run there (and a preparation is needed again should it come back).
+      return Effect().persist(new JobEvent.JobTaskReset(c.kind(), c.nodeId(), System.currentTimeMillis()))
+          .thenRun(state -> {
+            if (c.kind() == JobTaskKind.RELEASE && state.releasesRunning().isEmpty()) {
+              ctx.getSelf().tell(Internal.RELEASES_DONE);
+            }
+          });
+    }
+    // Not registered (yet) after a restart: try again; the release deadline bounds the wait.
+    timers.startSingleTimer(c, new RelaunchJobTask(c.kind(), c.nodeId(), c.attempt()), RELAUNCH_AFTER);
+    return Effect().none();
+  }
+
+  /** Launches the release tasks that run, and bounds how long the job waits for them. */
+  private void startReleases(JobRecord s) {
+    List<NodeJobTasks> releasing = s.releasesRunning();
+    if (releasing.isEmpty()) {
+      return;
+    }
+    releasing.forEach(n -> launchJobTask(s, JobTaskKind.RELEASE, n.nodeId(), n.release().attempt()));
+    timers.startSingleTimer(Internal.RELEASE_DEADLINE, releaseWallClock(s).plus(RELEASE_REPORT_GRACE));
+  }
+
+  private void killPreparations(JobRecord s, List<String> nodes) {
+    for (String node : nodes) {
+      ActorRef<NodeMessage> agent = leases.agent(node) != null ? leases.agent(node) : nodeAgents.get(node);
+      NodeJobTasks n = s.nodeJobTasks(node);
+      if (agent != null && n != null && n.preparation() != null) {
+        agent.tell(new NodeMessage.TerminateTask(s.id(), s.jobTaskId(JobTaskKind.PREPARATION), n.preparation().attempt()));
+      }
+    }
+  }
+
+  private static Duration releaseWallClock(JobRecord s) {
+    io.batchgrid.protocol.spec.JobTaskSpec release = s.spec().getJobReleaseTask();
+    return release.hasConstraints() && release.getConstraints().hasMaxWallClockTimeMs()
+        ? Duration.ofMillis(release.getConstraints().getMaxWallClockTimeMs()) : RELEASE_WALL_CLOCK_DEFAULT;
+  }
+
+  /** The preparation or release task as a node runs it: a task in its own directory, under its own id. */
+  static TaskLaunch jobTaskLaunch(JobRecord s, JobTaskKind kind, int attempt) {
+    io.batchgrid.protocol.spec.JobTaskSpec j = kind == JobTaskKind.PREPARATION
+        ? s.spec().getJobPreparationTask() : s.spec().getJobReleaseTask();
+    TaskSpec.Builder t = TaskSpec.newBuilder().setId(j.getId()).setDisplayName(j.getDisplayName())
+        .setCommandLine(j.getCommandLine()).addAllEnvironmentSettings(j.getEnvironmentSettingsList())
+        .addAllResourceFiles(j.getResourceFilesList()).setRequiredSlots(1);
+    if (j.hasUserIdentity()) {
+      t.setUserIdentity(j.getUserIdentity());
+    }
+    io.batchgrid.protocol.spec.TaskConstraints.Builder c = j.getConstraints().toBuilder();
+    if (kind == JobTaskKind.RELEASE && !c.hasMaxWallClockTimeMs()) {
+      c.setMaxWallClockTimeMs(RELEASE_WALL_CLOCK_DEFAULT.toMillis());
+    }
+    t.setConstraints(c);
+    return new TaskLaunch(s.id(), j.getId(), attempt, t.build(), s.spec().getCommonEnvironmentSettingsList(),
+        s.hasPreparation() ? s.jobTaskId(JobTaskKind.PREPARATION) : "");
+  }
+
+  private static StatusReply<PreparationAndReleaseStatus> preparationStatus(JobRecord s) {
+    if (!s.exists()) {
+      return jobNotFound();
+    }
+    if (!s.hasPreparation()) {
+      return StatusReply.error(BatchException.of(ErrorCode.JOB_PREPARATION_TASK_NOT_SPECIFIED,
+          "The specified job does not have a job preparation task.", "JobId", s.id()));
+    }
+    return StatusReply.success(new PreparationAndReleaseStatus(s.spec(), List.copyOf(s.nodeJobTasks())));
+  }
+
   private int prefetchPerSlot() {
     return meanAttemptMs >= 0 && meanAttemptMs < PREFETCH_BELOW_MS && leases.owed() == 0 ? PREFETCH_PER_SLOT : 0;
   }
@@ -1052,7 +1408,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       TaskRecord t = s.task(d.taskId());
       leases.use(d.nodeId(), t.requiredSlots());
       byNode.computeIfAbsent(d.nodeId(), k -> new ArrayList<>())
-          .add(new TaskLaunch(s.id(), t.id(), d.attempt(), t.spec(), s.spec().getCommonEnvironmentSettingsList()));
+          .add(new TaskLaunch(s.id(), t.id(), d.attempt(), t.spec(), s.spec().getCommonEnvironmentSettingsList(),
+              s.hasPreparation() ? s.jobTaskId(JobTaskKind.PREPARATION) : ""));
     }
     byNode.forEach((node, launches) -> {
       ActorRef<NodeMessage> agent = leases.agent(node);

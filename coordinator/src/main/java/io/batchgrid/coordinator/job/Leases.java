@@ -72,6 +72,11 @@ final class Leases {
     return taken;
   }
 
+  /** The nodes the job holds leases on. */
+  java.util.Set<String> nodes() {
+    return java.util.Set.copyOf(byNode.keySet());
+  }
+
   ActorRef<NodeMessage> agent(String nodeId) {
     Lease l = byNode.get(nodeId);
     return l == null ? null : l.agent;

@@ -172,8 +172,20 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
    */
   public record AwaitNodes(String jobId, List<String> nodeIds) implements Command {}
 
-  /** A job could use {@code demand} more slots now (0: none). Replaces what it said before. */
-  public record RequestSlots(String jobId, int priority, int demand, int maxRequiredSlots) implements Command {}
+  /**
+   * A job could use {@code demand} more slots now (0: none), on any node but {@code avoidNodes}
+   * (where its preparation task failed). Replaces what it said before.
+   */
+  public record RequestSlots(String jobId, int priority, int demand, int maxRequiredSlots, java.util.Set<String> avoidNodes)
+      implements Command {
+    public RequestSlots {
+      avoidNodes = avoidNodes == null ? java.util.Set.of() : java.util.Set.copyOf(avoidNodes);
+    }
+
+    public RequestSlots(String jobId, int priority, int demand, int maxRequiredSlots) {
+      this(jobId, priority, demand, maxRequiredSlots, java.util.Set.of());
+    }
+  }
 
   public record ReturnSlots(String jobId, String nodeId, int slots) implements Command {}
 
@@ -348,7 +360,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
             // No node of this pool can ever run such a task: the job fails it instead of waiting forever.
             jobRef(c.jobId()).tell(new JobEntity.SlotsTooFew(s.id(), s.taskSlotsPerNode()));
           }
-          ledger.want(c.jobId(), c.priority(), c.demand());
+          ledger.want(c.jobId(), c.priority(), c.demand(), c.avoidNodes());
           return rebalance(s);
         })
         .onCommand(ReturnSlots.class, (s, c) -> {

@@ -40,6 +40,8 @@ final class SlotLedger {
   private final Map<String, Want> waiting = new LinkedHashMap<>();
   private final Map<String, Integer> yieldAsked = new HashMap<>();
   private final Map<String, Integer> priorities = new HashMap<>();
+  // Nodes a job must not be given slots on (its preparation task failed there).
+  private final Map<String, java.util.Set<String>> avoid = new HashMap<>();
   // Nodes with scheduling disabled: their free slots are not granted. Set again on registration.
   private final java.util.Set<String> disabled = new java.util.HashSet<>();
   private long clock;
@@ -98,6 +100,16 @@ final class SlotLedger {
 
   /** A job says how many more slots it could use now; 0 withdraws it from the waiting list. */
   void want(String jobId, int priority, int demand) {
+    want(jobId, priority, demand, java.util.Set.of());
+  }
+
+  /** As {@link #want(String, int, int)}, never on {@code avoidNodes}. */
+  void want(String jobId, int priority, int demand, java.util.Set<String> avoidNodes) {
+    if (avoidNodes.isEmpty()) {
+      avoid.remove(jobId);
+    } else {
+      avoid.put(jobId, avoidNodes);
+    }
     priorities.put(jobId, priority);
     if (demand <= 0) {
       waiting.remove(jobId);
@@ -129,6 +141,7 @@ final class SlotLedger {
     waiting.remove(jobId);
     yieldAsked.remove(jobId);
     priorities.remove(jobId);
+    avoid.remove(jobId);
     for (Node n : nodes.values()) {
       Integer held = n.leases.remove(jobId);
       if (held != null) {
@@ -145,19 +158,26 @@ final class SlotLedger {
   Plan rebalance(boolean pack) {
     List<Grant> grants = new ArrayList<>();
     Map<String, Map<String, Integer>> byJobNode = new LinkedHashMap<>();
+    // Jobs that no free slot suits this round (all on nodes they avoid).
+    java.util.Set<String> unsuited = new java.util.HashSet<>();
     while (true) {
-      String job = nextWaiting();
+      String job = nextWaiting(unsuited);
+      java.util.Set<String> avoided = job == null ? java.util.Set.of() : avoid.getOrDefault(job, java.util.Set.of());
       Node node = null;
       String nodeId = null;
       for (Map.Entry<String, Node> e : nodes.entrySet()) {
         Node n = e.getValue();
-        if (n.free <= 0 || disabled.contains(e.getKey())) {
+        if (n.free <= 0 || disabled.contains(e.getKey()) || avoided.contains(e.getKey())) {
           continue;
         }
         if (node == null || (pack ? n.free < node.free : n.free > node.free)) {
           node = n;
           nodeId = e.getKey();
         }
+      }
+      if (job != null && node == null && !avoided.isEmpty()) {
+        unsuited.add(job);
+        continue;
       }
       if (job == null || node == null) {
         break;
@@ -176,8 +196,8 @@ final class SlotLedger {
     return new Plan(grants, waiting.isEmpty() ? List.of() : yields());
   }
 
-  private String nextWaiting() {
-    return waiting.entrySet().stream()
+  private String nextWaiting(java.util.Set<String> skip) {
+    return waiting.entrySet().stream().filter(e -> !skip.contains(e.getKey()))
         .min(Comparator.<Map.Entry<String, Want>>comparingInt(e -> -e.getValue().priority())
             .thenComparingLong(e -> e.getValue().since()))
         .map(Map.Entry::getKey).orElse(null);

@@ -35,6 +35,22 @@ class SlotLedgerTest {
   }
 
   @Test
+  void aJobIsNotGrantedSlotsOnNodesItAvoidsAndDoesNotHoldBackOtherJobs() {
+    SlotLedger l = new SlotLedger();
+    l.addNode("n1", 2);
+    l.addNode("n2", 2);
+    // a's preparation task failed on n1 and n2: nothing suits it, and b still gets its slots
+    l.want("a", 10, 4, java.util.Set.of("n1", "n2"));
+    l.want("b", 0, 1);
+    assertEquals(Map.of("b", 1), slotsByJob(l.rebalance(false)));
+    // only on n2 now: a gets n2's free slots and nothing on n1
+    l.want("a", 10, 4, java.util.Set.of("n1"));
+    SlotLedger.Plan plan = l.rebalance(false);
+    assertEquals(List.of(new SlotLedger.Grant("a", "n2", 2)), plan.grants().stream()
+        .filter(g -> g.jobId().equals("a")).toList());
+  }
+
+  @Test
   void aNodeWithSchedulingDisabledIsNotGrantedAndItsLeasesCanBeRevoked() {
     SlotLedger l = new SlotLedger();
     l.addNode("n1", 2);

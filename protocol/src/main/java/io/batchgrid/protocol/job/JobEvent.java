@@ -68,4 +68,22 @@ public sealed interface JobEvent {
    * A running attempt keeps the wall clock it was launched with; the new one applies from the next.
    */
   record TaskUpdated(String taskId, TaskConstraints constraints, long timeMs) implements JobEvent {}
+
+  /**
+   * A job preparation or release task launched on a node, numbered {@code attempt} there (a
+   * preparation that runs again after its node was lost gets a new number).
+   */
+  record JobTaskStarted(JobTaskKind kind, String poolId, String nodeId, int attempt, long timeMs) implements JobEvent {}
+
+  /**
+   * How a node's current attempt of a preparation or release task ended; a report of any other
+   * attempt changes nothing. A preparation that failed with retries left starts its next attempt.
+   */
+  record JobTaskFinished(JobTaskKind kind, String nodeId, TaskOutcome outcome, long timeMs) implements JobEvent {}
+
+  /**
+   * The node was lost: its preparation must run again before the job's next task there (an attempt
+   * still running is abandoned); a release that had not finished is dropped, as it cannot run.
+   */
+  record JobTaskReset(JobTaskKind kind, String nodeId, long timeMs) implements JobEvent {}
 }

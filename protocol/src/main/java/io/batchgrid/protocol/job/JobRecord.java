@@ -55,6 +55,8 @@ public final class JobRecord {
   private long failed;
   private long succeededSlots;
   private long failedSlots;
+  /** Per node (by id, in the order they first ran one): the job's preparation and release tasks there. */
+  private final java.util.LinkedHashMap<String, NodeJobTasks> nodeJobTasks = new java.util.LinkedHashMap<>();
 
   /** A job that does not exist (never created, or deleted). */
   public static JobRecord empty() {
@@ -249,6 +251,33 @@ public final class JobRecord {
       if (tasks.containsKey(key)) {
         replace(key, x -> x.updated(e.constraints(), t));
       }
+    } else if (event instanceof JobEvent.JobTaskStarted e) {
+      NodeJobTasks n = nodeJobTasks.get(e.nodeId());
+      JobTaskRun run = JobTaskRun.started(e.attempt(), 0, t, 0);
+      nodeJobTasks.put(e.nodeId(), e.kind() == JobTaskKind.PREPARATION
+          ? new NodeJobTasks(e.poolId(), e.nodeId(), run, false, n == null ? null : n.release())
+          : new NodeJobTasks(e.poolId(), e.nodeId(), n == null ? null : n.preparation(),
+              n != null && n.preparationStale(), run));
+    } else if (event instanceof JobEvent.JobTaskFinished e) {
+      NodeJobTasks n = nodeJobTasks.get(e.nodeId());
+      TaskOutcome o = e.outcome();
+      if (n != null && e.kind() == JobTaskKind.PREPARATION && n.preparation() != null && !n.preparationStale()
+          && n.preparation().isCurrent(o)) {
+        JobTaskRun r = n.preparation();
+        JobTaskRun next = preparationRetries(r, o)
+            ? JobTaskRun.started(r.attempt() + 1, r.retryCount() + 1, t, t) : r.completed(o);
+        nodeJobTasks.put(e.nodeId(), new NodeJobTasks(n.poolId(), n.nodeId(), next, false, n.release()));
+      } else if (n != null && e.kind() == JobTaskKind.RELEASE && n.release() != null && n.release().isCurrent(o)) {
+        nodeJobTasks.put(e.nodeId(), new NodeJobTasks(n.poolId(), n.nodeId(), n.preparation(), n.preparationStale(),
+            n.release().completed(o)));
+      }
+    } else if (event instanceof JobEvent.JobTaskReset e) {
+      NodeJobTasks n = nodeJobTasks.get(e.nodeId());
+      if (n != null && e.kind() == JobTaskKind.PREPARATION && n.preparation() != null) {
+        nodeJobTasks.put(e.nodeId(), new NodeJobTasks(n.poolId(), n.nodeId(), n.preparation(), true, n.release()));
+      } else if (n != null && e.kind() == JobTaskKind.RELEASE && n.release() != null && n.release().running()) {
+        nodeJobTasks.put(e.nodeId(), new NodeJobTasks(n.poolId(), n.nodeId(), n.preparation(), n.preparationStale(), null));
+      }
     } else if (event instanceof JobEvent.TaskDeleted e) {
       String key = Ids.key(e.taskId());
       TaskRecord r = tasks.remove(key);
@@ -259,6 +288,146 @@ public final class JobRecord {
       }
     }
     return this;
+  }
+
+  /** A preparation that failed on its own (non-zero exit) runs again while it has retries left; -1 is unlimited. */
+  private boolean preparationRetries(JobTaskRun r, TaskOutcome o) {
+    io.batchgrid.protocol.spec.JobTaskSpec prep = spec.getJobPreparationTask();
+    int max = prep.hasConstraints() && prep.getConstraints().hasMaxTaskRetryCount()
+        ? prep.getConstraints().getMaxTaskRetryCount() : 0;
+    return o.exitCode() != null && o.exitCode() != 0 && o.failureInfo() == null
+        && (max == -1 || r.retryCount() < max);
+  }
+
+  // ------------------------------------------------------------ job preparation and release tasks
+
+  public boolean hasPreparation() {
+    return spec.hasJobPreparationTask();
+  }
+
+  public boolean hasRelease() {
+    return spec.hasJobReleaseTask();
+  }
+
+  /** The id of the job's preparation or release task (the API fills in Azure's defaults). */
+  public String jobTaskId(JobTaskKind kind) {
+    return kind == JobTaskKind.PREPARATION ? spec.getJobPreparationTask().getId() : spec.getJobReleaseTask().getId();
+  }
+
+  /** Which job-level task an outcome is of, or null for one of the job's tasks: no task may share their ids. */
+  public JobTaskKind jobTaskKindOf(String taskId) {
+    if (hasPreparation() && Ids.key(taskId).equals(Ids.key(spec.getJobPreparationTask().getId()))) {
+      return JobTaskKind.PREPARATION;
+    }
+    if (hasRelease() && Ids.key(taskId).equals(Ids.key(spec.getJobReleaseTask().getId()))) {
+      return JobTaskKind.RELEASE;
+    }
+    return null;
+  }
+
+  /** waitForSuccess, true unless the job says otherwise. */
+  public boolean waitsForPreparation() {
+    io.batchgrid.protocol.spec.JobTaskSpec prep = spec.getJobPreparationTask();
+    return !prep.hasWaitForSuccess() || prep.getWaitForSuccess();
+  }
+
+  /** rerunOnNodeRebootAfterSuccess, true unless the job says otherwise. */
+  public boolean rerunsPreparationAfterReboot() {
+    io.batchgrid.protocol.spec.JobTaskSpec prep = spec.getJobPreparationTask();
+    return !prep.hasRerunOnNodeRebootAfterSuccess() || prep.getRerunOnNodeRebootAfterSuccess();
+  }
+
+  public NodeJobTasks nodeJobTasks(String nodeId) {
+    return nodeJobTasks.get(nodeId);
+  }
+
+  public Collection<NodeJobTasks> nodeJobTasks() {
+    return Collections.unmodifiableCollection(nodeJobTasks.values());
+  }
+
+  /**
+   * Whether the job's tasks may go to this node: always without a preparation task; with one, once
+   * it succeeded there, or (waitForSuccess false) once it started there.
+   */
+  public boolean acceptsTasksOn(String nodeId) {
+    if (!hasPreparation()) {
+      return true;
+    }
+    NodeJobTasks n = nodeJobTasks.get(nodeId);
+    if (n == null || n.preparation() == null || n.preparationStale()) {
+      return false;
+    }
+    return !waitsForPreparation() || n.preparation().succeeded();
+  }
+
+  /** The preparation task must be launched on this node before the job's tasks can go there. */
+  public boolean needsPreparation(String nodeId) {
+    if (!hasPreparation()) {
+      return false;
+    }
+    NodeJobTasks n = nodeJobTasks.get(nodeId);
+    return n == null || n.preparation() == null || n.preparationStale();
+  }
+
+  /** The preparation failed on this node after its retries, and the job waits for success: none of its tasks go there. */
+  public boolean preparationFailedOn(String nodeId) {
+    if (!hasPreparation() || !waitsForPreparation()) {
+      return false;
+    }
+    NodeJobTasks n = nodeJobTasks.get(nodeId);
+    return n != null && n.preparation() != null && !n.preparationStale() && !n.preparation().running()
+        && !n.preparation().succeeded();
+  }
+
+  public java.util.Set<String> nodesWithFailedPreparation() {
+    java.util.Set<String> out = new java.util.TreeSet<>();
+    nodeJobTasks.keySet().forEach(id -> {
+      if (preparationFailedOn(id)) {
+        out.add(id);
+      }
+    });
+    return out;
+  }
+
+  /** Nodes where this job's preparation task is running now. */
+  public List<String> preparationsRunning() {
+    List<String> out = new ArrayList<>();
+    nodeJobTasks.values().forEach(n -> {
+      if (n.preparation() != null && n.preparation().running() && !n.preparationStale()) {
+        out.add(n.nodeId());
+      }
+    });
+    return out;
+  }
+
+  /** Where the release task runs when the job ends: every node on which the preparation task completed. */
+  public List<String> nodesToRelease() {
+    List<String> out = new ArrayList<>();
+    if (!hasRelease()) {
+      return out;
+    }
+    nodeJobTasks.values().forEach(n -> {
+      if (n.preparation() != null && !n.preparation().running() && n.release() == null) {
+        out.add(n.nodeId());
+      }
+    });
+    return out;
+  }
+
+  /** Nodes where the release task runs now: the job stays terminating (or deleting) until there are none. */
+  public List<NodeJobTasks> releasesRunning() {
+    List<NodeJobTasks> out = new ArrayList<>();
+    nodeJobTasks.values().forEach(n -> {
+      if (n.release() != null && n.release().running()) {
+        out.add(n);
+      }
+    });
+    return out;
+  }
+
+  /** Restores the per-node state of a snapshot. */
+  public void restoreNodeJobTasks(Iterable<NodeJobTasks> nodes) {
+    nodes.forEach(n -> nodeJobTasks.put(n.nodeId(), n));
   }
 
   /** Whether this outcome sends the task back to the queue: only a task that failed on its own (non-zero exit) spends a retry. */

@@ -41,6 +41,14 @@ public sealed interface NodeMessage {
     }
   }
 
+  /**
+   * Run a job's preparation or release task: at once, outside the node's task slots (a release task
+   * runs after the job's tasks; a preparation task before any of them, while the job holds slots
+   * of the node that wait for it). Its outcome is reported like a task's, under its own task id.
+   */
+  record RunJobTask(String poolId, String jobId, TaskLaunch launch, ActorRef<CoordinatorMessage> reportTo)
+      implements NodeMessage {}
+
   /** Kill the attempt's process tree if it is still running; its outcome is reported as usual. */
   record TerminateTask(String jobId, String taskId, int attempt) implements NodeMessage {}
 

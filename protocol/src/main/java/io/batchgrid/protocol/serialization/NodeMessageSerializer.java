@@ -70,6 +70,7 @@ import io.batchgrid.protocol.spec.NameValue;
 public final class NodeMessageSerializer extends SerializerWithStringManifest {
   static final String REGISTERED = "NR";
   static final String RUN_TASKS = "NT";
+  static final String RUN_JOB_TASK = "NJ";
   static final String TERMINATE_TASK = "NK";
   static final String REPORT_ACCEPTED = "NA";
   static final String GET_STATUS = "NG";
@@ -106,6 +107,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         return REGISTERED;
       } else if (m instanceof NodeMessage.RunTasks) {
         return RUN_TASKS;
+      } else if (m instanceof NodeMessage.RunJobTask) {
+        return RUN_JOB_TASK;
       } else if (m instanceof NodeMessage.TerminateTask) {
         return TERMINATE_TASK;
       } else if (m instanceof NodeMessage.ReportAccepted) {
@@ -158,6 +161,9 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       RunTasksP.Builder b = RunTasksP.newBuilder().setPoolId(m.poolId()).setJobId(m.jobId()).setReportTo(ref(m.reportTo()));
       m.tasks().forEach(t -> b.addTasks(launch(t)));
       return b.build();
+    } else if (o instanceof NodeMessage.RunJobTask m) {
+      return io.batchgrid.protocol.proto.RunJobTaskP.newBuilder().setPoolId(m.poolId()).setJobId(m.jobId())
+          .setLaunch(launch(m.launch())).setReportTo(ref(m.reportTo())).build();
     } else if (o instanceof NodeMessage.TerminateTask m) {
       return TerminateTaskP.newBuilder().setJobId(m.jobId()).setTaskId(m.taskId()).setAttempt(m.attempt()).build();
     } else if (o instanceof NodeMessage.ReportAccepted m) {
@@ -240,6 +246,10 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
           List<TaskLaunch> tasks = new ArrayList<>(p.getTasksCount());
           p.getTasksList().forEach(t -> tasks.add(launch(t)));
           return new NodeMessage.RunTasks(p.getPoolId(), p.getJobId(), tasks, resolve(p.getReportTo()));
+        }
+        case RUN_JOB_TASK: {
+          io.batchgrid.protocol.proto.RunJobTaskP p = io.batchgrid.protocol.proto.RunJobTaskP.parseFrom(bytes);
+          return new NodeMessage.RunJobTask(p.getPoolId(), p.getJobId(), launch(p.getLaunch()), resolve(p.getReportTo()));
         }
         case TERMINATE_TASK: {
           TerminateTaskP p = TerminateTaskP.parseFrom(bytes);
@@ -346,11 +356,13 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
 
   private static TaskLaunchP launch(TaskLaunch t) {
     return TaskLaunchP.newBuilder().setJobId(t.jobId()).setTaskId(t.taskId()).setAttempt(t.attempt())
-        .setSpec(t.spec()).addAllJobEnvironment(t.jobEnvironment()).build();
+        .setSpec(t.spec()).addAllJobEnvironment(t.jobEnvironment()).setJobPreparationTaskId(t.jobPreparationTaskId())
+        .build();
   }
 
   private static TaskLaunch launch(TaskLaunchP p) {
-    return new TaskLaunch(p.getJobId(), p.getTaskId(), p.getAttempt(), p.getSpec(), p.getJobEnvironmentList());
+    return new TaskLaunch(p.getJobId(), p.getTaskId(), p.getAttempt(), p.getSpec(), p.getJobEnvironmentList(),
+        p.getJobPreparationTaskId());
   }
 
   private static RunningTaskP running(RunningTask r) {

@@ -203,6 +203,15 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         u.setConstraints(c.constraints());
       }
       b.setTaskUpdated(u);
+    } else if (e instanceof JobEvent.JobTaskStarted c) {
+      b.setJobTaskStarted(io.batchgrid.protocol.proto.JobTaskEventP.newBuilder().setKind(c.kind().ordinal())
+          .setPoolId(nz(c.poolId())).setNodeId(c.nodeId()).setAttempt(c.attempt()));
+    } else if (e instanceof JobEvent.JobTaskFinished c) {
+      b.setJobTaskFinished(io.batchgrid.protocol.proto.JobTaskEventP.newBuilder().setKind(c.kind().ordinal())
+          .setNodeId(c.nodeId()).setOutcome(outcome(c.outcome())));
+    } else if (e instanceof JobEvent.JobTaskReset c) {
+      b.setJobTaskReset(io.batchgrid.protocol.proto.JobTaskEventP.newBuilder().setKind(c.kind().ordinal())
+          .setNodeId(c.nodeId()));
     } else {
       throw new IllegalArgumentException("unknown job event " + e);
     }
@@ -256,6 +265,16 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       case TASK_UPDATED:
         return new JobEvent.TaskUpdated(p.getTaskUpdated().getTaskId(),
             p.getTaskUpdated().hasConstraints() ? p.getTaskUpdated().getConstraints() : null, t);
+      case JOB_TASK_STARTED: {
+        io.batchgrid.protocol.proto.JobTaskEventP x = p.getJobTaskStarted();
+        return new JobEvent.JobTaskStarted(jobTaskKind(x.getKind()), x.getPoolId(), x.getNodeId(), x.getAttempt(), t);
+      }
+      case JOB_TASK_FINISHED: {
+        io.batchgrid.protocol.proto.JobTaskEventP x = p.getJobTaskFinished();
+        return new JobEvent.JobTaskFinished(jobTaskKind(x.getKind()), x.getNodeId(), outcome(x.getOutcome()), t);
+      }
+      case JOB_TASK_RESET:
+        return new JobEvent.JobTaskReset(jobTaskKind(p.getJobTaskReset().getKind()), p.getJobTaskReset().getNodeId(), t);
       default:
         throw new NotSerializableException("job event of unknown kind " + p.getKindCase());
     }
@@ -275,7 +294,45 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     for (TaskRecord t : r.allTasks()) {
       b.addTasks(task(t));
     }
+    for (io.batchgrid.protocol.job.NodeJobTasks n : r.nodeJobTasks()) {
+      io.batchgrid.protocol.proto.NodeJobTasksP.Builder nb = io.batchgrid.protocol.proto.NodeJobTasksP.newBuilder()
+          .setPoolId(nz(n.poolId())).setNodeId(n.nodeId()).setPreparationStale(n.preparationStale());
+      if (n.preparation() != null) {
+        nb.setPreparation(jobTaskRun(n.preparation()));
+      }
+      if (n.release() != null) {
+        nb.setRelease(jobTaskRun(n.release()));
+      }
+      b.addNodeJobTasks(nb);
+    }
     return b.build();
+  }
+
+  private static io.batchgrid.protocol.job.JobTaskKind jobTaskKind(int ordinal) throws NotSerializableException {
+    io.batchgrid.protocol.job.JobTaskKind[] kinds = io.batchgrid.protocol.job.JobTaskKind.values();
+    if (ordinal < 0 || ordinal >= kinds.length) {
+      throw new NotSerializableException("job task of unknown kind " + ordinal);
+    }
+    return kinds[ordinal];
+  }
+
+  static io.batchgrid.protocol.proto.JobTaskRunP jobTaskRun(io.batchgrid.protocol.job.JobTaskRun r) {
+    io.batchgrid.protocol.proto.JobTaskRunP.Builder b = io.batchgrid.protocol.proto.JobTaskRunP.newBuilder()
+        .setRunning(r.running()).setAttempt(r.attempt()).setRetryCount(r.retryCount())
+        .setStartTimeMs(r.startTimeMs()).setEndTimeMs(r.endTimeMs()).setLastRetryTimeMs(r.lastRetryTimeMs());
+    if (r.exitCode() != null) {
+      b.setExitCode(r.exitCode());
+    }
+    if (r.failureInfo() != null) {
+      b.setFailureInfo(failure(r.failureInfo()));
+    }
+    return b.build();
+  }
+
+  static io.batchgrid.protocol.job.JobTaskRun jobTaskRun(io.batchgrid.protocol.proto.JobTaskRunP p) {
+    return new io.batchgrid.protocol.job.JobTaskRun(p.getRunning(), p.getAttempt(), p.getRetryCount(),
+        p.getStartTimeMs(), p.getEndTimeMs(), p.hasExitCode() ? p.getExitCode() : null,
+        p.hasFailureInfo() ? failure(p.getFailureInfo()) : null, p.getLastRetryTimeMs());
   }
 
   static JobRecord jobSnapshot(JobSnapshotP p) {
@@ -286,11 +343,19 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     for (TaskRecordP t : p.getTasksList()) {
       tasks.add(task(t));
     }
-    return JobRecord.restore(p.getSpec(), JobState.values()[p.getState()],
+    JobRecord r = JobRecord.restore(p.getSpec(), JobState.values()[p.getState()],
         p.getPreviousState() < 0 ? null : JobState.values()[p.getPreviousState()],
         p.getCreationTimeMs(), p.getStateTransitionTimeMs(), p.getPreviousStateTransitionTimeMs(),
         p.getLastModifiedMs(), p.getVersion(), p.getStartTimeMs(), p.getEndTimeMs(),
         emptyToNull(p.getTerminateReason()), tasks);
+    List<io.batchgrid.protocol.job.NodeJobTasks> nodes = new ArrayList<>(p.getNodeJobTasksCount());
+    for (io.batchgrid.protocol.proto.NodeJobTasksP n : p.getNodeJobTasksList()) {
+      nodes.add(new io.batchgrid.protocol.job.NodeJobTasks(n.getPoolId(), n.getNodeId(),
+          n.hasPreparation() ? jobTaskRun(n.getPreparation()) : null, n.getPreparationStale(),
+          n.hasRelease() ? jobTaskRun(n.getRelease()) : null));
+    }
+    r.restoreNodeJobTasks(nodes);
+    return r;
   }
 
   static TaskRecordP task(TaskRecord t) {
