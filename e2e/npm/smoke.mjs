@@ -263,6 +263,21 @@ describe("batchgrid through @azure/batch 10.2.0", { concurrency: false }, () => 
     assert.equal(counts.taskSlotCounts.completed, collectionSize + 1);
   });
 
+  test("job.get with $expand=stats, job.getAllLifetimeStatistics and pool.getAllLifetimeStatistics", async () => {
+    const failures = collectionIds.filter((_, i) => expectedExit(i) !== 0).length;
+    const job = await client.job.get(jobId, { jobGetOptions: { expand: "stats" } });
+    assert.equal(job.stats.numSucceededTasks, collectionSize + 1 - failures);
+    assert.equal(job.stats.numFailedTasks, failures);
+    assert.ok(job.stats.url.endsWith(`/jobs/${jobId}`), job.stats.url);
+    // Documented by 2022-10-01.16.0, the api-version this SDK speaks; this job is the only one.
+    const lifetime = await client.job.getAllLifetimeStatistics();
+    assert.equal(lifetime.numSucceededTasks, collectionSize + 1 - failures);
+    assert.equal(lifetime.numFailedTasks, failures);
+    const pools = await client.pool.getAllLifetimeStatistics();
+    assert.ok(pools.url.endsWith("/lifetimepoolstats"), pools.url);
+    assert.ok(pools.lastUpdateTime instanceof Date, `lastUpdateTime: ${pools.lastUpdateTime}`);
+  });
+
   test("a missing job is a RestError with code JobNotFound (404)", async () => {
     await assert.rejects(client.job.get("no-such-job"), (e) => {
       assert.equal(e.statusCode, 404, `statusCode: ${e.statusCode}`);
