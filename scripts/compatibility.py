@@ -120,10 +120,12 @@ STATUS = {
                                               "across restarts); the node shows schedulingState disabled and offline "
                                               "once it runs nothing; no ETag header (nodes have none)"),
     "ComputeNode_EnableScheduling": (SERVED, "no ETag header (nodes have none)"),
-    "ComputeNode_Reboot": (NO, "batchgrid does not restart machines or node processes on request: 400 FeatureNotSupported "
-                               "pointing to removenodes + resize and disablescheduling"),
-    "ComputeNode_Reimage": (NO, "nodes run on your machines' own OS, which batchgrid does not manage: 400 "
-                                "FeatureNotSupported pointing to removenodes + resize"),
+    "ComputeNode_Reboot": (SERVED, "restarts the node's agent, not the machine: tasks requeued (no retry spent), "
+                                   "terminated, or left to end (taskcompletion, retaineddata), then a new agent (a new "
+                                   "worker JVM with local-process) runs the start task again; 409 NodeBeingRebooted, "
+                                   "NodeBeingCreated"),
+    "ComputeNode_Reimage": (SERVED, "as reboot, and the node's directory is emptied (but the agent's own agent.* "
+                                    "files); the machine's OS is not touched; 409 NodeBeingReimaged"),
     "ComputeNode_Deallocate": (NO, VM_LIFECYCLE), "ComputeNode_Start": (NO, VM_LIFECYCLE),
     "ComputeNode_UploadBatchServiceLogs": (NO, "no upload to Azure Storage: 400 FeatureNotSupported naming where the "
                                                "node's log is (agent.log in its directory, or the server's log)"),

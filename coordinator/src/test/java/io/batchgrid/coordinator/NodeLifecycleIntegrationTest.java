@@ -1,6 +1,8 @@
 package io.batchgrid.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,13 +15,17 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import io.batchgrid.coordinator.autoscale.NodeDeallocationOption;
 import io.batchgrid.coordinator.job.JobEntity;
 import io.batchgrid.coordinator.node.InProcessNodeProvider;
 import io.batchgrid.coordinator.pool.PoolEntity;
+import io.batchgrid.protocol.BatchException;
+import io.batchgrid.protocol.ErrorCode;
 import io.batchgrid.protocol.job.JobSummary;
 import io.batchgrid.protocol.job.TaskCounts;
 import io.batchgrid.protocol.job.TaskRecord;
@@ -156,6 +162,102 @@ class NodeLifecycleIntegrationTest {
     assertEquals(TaskState.ACTIVE, never.state());
     assertNull(never.nodeId());
     assertEquals(0, status("st-fail").totalTasksRun());
+  }
+
+  /** A start task that counts the node's boots in shared/boots. */
+  private static final StartTaskSpec COUNT_BOOTS = StartTaskSpec.newBuilder().setWaitForSuccess(true)
+      .setCommandLine("/bin/sh -c 'echo boot >> $AZ_BATCH_NODE_SHARED_DIR/boots'").build();
+
+  private static Path nodeDir(String poolId) throws Exception {
+    return dir.resolve("nodes").resolve(onlyNode(poolId).nodeId());
+  }
+
+  private static void restart(String poolId, NodeDeallocationOption option, boolean reimage) throws Exception {
+    String nodeId = onlyNode(poolId).nodeId();
+    await(PoolEntity.ref(testKit.system(), poolId).<org.apache.pekko.Done>askWithStatus(
+        r -> new PoolEntity.RestartNode(nodeId, option, reimage, r), ASK));
+  }
+
+  /** Runs until it is requeued; its next attempt sees the mark the first left in shared/ and succeeds. */
+  private static final String SECOND_ATTEMPT_SUCCEEDS = "/bin/sh -c 'if [ -f $AZ_BATCH_NODE_SHARED_DIR/mark ]; "
+      + "then exit 0; fi; touch $AZ_BATCH_NODE_SHARED_DIR/mark; sleep 600'";
+
+  @Test
+  void aRebootWithRequeueRequeuesTheRunningTaskWithoutARetryAndRunsTheStartTaskAgain() throws Exception {
+    createPool("rb-pool", COUNT_BOOTS);
+    createJob("rb-job", "rb-pool", TaskSpec.newBuilder().setId("long").setCommandLine(SECOND_ATTEMPT_SUCCEEDS).build());
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      assertEquals(TaskState.RUNNING, task("rb-job", "long").state());
+      assertTrue(Files.exists(nodeDir("rb-pool").resolve("shared/mark")));
+    });
+    ActorRef<NodeMessage> before = onlyNode("rb-pool").agent();
+
+    restart("rb-pool", NodeDeallocationOption.REQUEUE, false);
+
+    TestCluster.eventually(testKit, Duration.ofSeconds(60), () ->
+        assertEquals(new TaskCounts(0, 0, 1, 1, 0), counts("rb-job")));
+    TaskRecord t = task("rb-job", "long");
+    assertEquals(0, t.exitCode());
+    assertEquals(0, t.retryCount(), "a reboot spends no retry");
+    assertEquals(1, t.requeueCount());
+    PoolEntity.NodeHandle node = onlyNode("rb-pool");
+    assertTrue(node.agent() != null && !node.agent().equals(before), "a new agent");
+    assertEquals(List.of("boot", "boot"), Files.readAllLines(nodeDir("rb-pool").resolve("shared/boots")),
+        "the start task ran again; the node's files stayed");
+    TestCluster.eventually(testKit, Duration.ofSeconds(10), () -> assertEquals(NodeState.IDLE, status("rb-pool").state()));
+  }
+
+  @Test
+  void aRebootWithTaskCompletionLetsTheRunningTaskEndFirst() throws Exception {
+    createPool("rd-pool", COUNT_BOOTS);
+    createJob("rd-job", "rd-pool", TaskSpec.newBuilder().setId("wait")
+        .setCommandLine("/bin/sh -c 'while [ ! -f $AZ_BATCH_NODE_SHARED_DIR/go ]; do sleep 0.1; done'").build());
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> assertEquals(TaskState.RUNNING, task("rd-job", "wait").state()));
+    ActorRef<NodeMessage> before = onlyNode("rd-pool").agent();
+
+    restart("rd-pool", NodeDeallocationOption.TASKCOMPLETION, false);
+    // The task runs until the test lets it end: until then the node is rebooting and takes no task.
+    assertEquals(NodeState.REBOOTING, onlyNode("rd-pool").state());
+    java.util.concurrent.ExecutionException again = assertThrows(java.util.concurrent.ExecutionException.class,
+        () -> restart("rd-pool", NodeDeallocationOption.REQUEUE, true));
+    assertEquals(ErrorCode.NODE_BEING_REBOOTED, ((BatchException) again.getCause()).code());
+    assertEquals(TaskState.RUNNING, task("rd-job", "wait").state());
+    assertEquals(before, onlyNode("rd-pool").agent());
+
+    Files.writeString(nodeDir("rd-pool").resolve("shared/go"), "");
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () ->
+        assertEquals(new TaskCounts(0, 0, 1, 1, 0), counts("rd-job")));
+    assertEquals(0, task("rd-job", "wait").requeueCount());
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      PoolEntity.NodeHandle node = onlyNode("rd-pool");
+      assertTrue(node.agent() != null && !node.agent().equals(before), "a new agent");
+      assertEquals(List.of("boot", "boot"), Files.readAllLines(nodeDir("rd-pool").resolve("shared/boots")));
+      assertEquals(NodeState.IDLE, status("rd-pool").state());
+    });
+  }
+
+  @Test
+  void aReimageWithTerminateFailsTheRunningTaskAndStartsTheNodeWithEmptyDirectories() throws Exception {
+    createPool("ri-pool", COUNT_BOOTS);
+    createJob("ri-job", "ri-pool", TaskSpec.newBuilder().setId("long").setCommandLine(SECOND_ATTEMPT_SUCCEEDS).build());
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      assertEquals(TaskState.RUNNING, task("ri-job", "long").state());
+      assertTrue(Files.exists(nodeDir("ri-pool").resolve("shared/mark")));
+    });
+    Path taskDir = nodeDir("ri-pool").resolve("workitems/ri-job");
+    assertTrue(Files.isDirectory(taskDir));
+
+    restart("ri-pool", NodeDeallocationOption.TERMINATE, true);
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () ->
+        assertEquals(new TaskCounts(0, 0, 1, 0, 1), counts("ri-job")));
+    TestCluster.eventually(testKit, Duration.ofSeconds(60), () -> {
+      assertEquals(StartTaskInfo.State.COMPLETED, status("ri-pool").startTask().state());
+      assertEquals(NodeState.IDLE, status("ri-pool").state());
+    });
+    assertEquals(List.of("boot"), Files.readAllLines(nodeDir("ri-pool").resolve("shared/boots")),
+        "the files went with the reimage; the start task ran on the new image");
+    assertFalse(Files.exists(nodeDir("ri-pool").resolve("shared/mark")));
+    assertFalse(Files.exists(taskDir));
   }
 
   @Test

@@ -2,6 +2,8 @@ package io.batchgrid.e2e;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 import com.microsoft.azure.batch.BatchClient;
 import com.microsoft.azure.batch.auth.BatchSharedKeyCredentials;
 import com.microsoft.azure.batch.protocol.models.AllocationState;
+import com.microsoft.azure.batch.protocol.models.BatchErrorException;
+import com.microsoft.azure.batch.protocol.models.ComputeNodeRebootOption;
+import com.microsoft.azure.batch.protocol.models.ComputeNodeReimageOption;
 import com.microsoft.azure.batch.protocol.models.CloudTask;
 import com.microsoft.azure.batch.protocol.models.ComputeNode;
 import com.microsoft.azure.batch.protocol.models.ComputeNodeState;
@@ -37,7 +42,7 @@ import com.microsoft.azure.batch.protocol.models.VirtualMachineConfiguration;
 
 /**
  * A compute node's lifecycle through the official Java SDK against the packaged server: the pool's
- * start task and its startTaskInfo.
+ * start task and its startTaskInfo, reboot and reimage.
  */
 class NodeLifecycleTest {
   @TempDir
@@ -111,6 +116,80 @@ class NodeLifecycleTest {
       // Its output is a node file under startup/, as on Azure.
       assertEquals("prepared on " + node.id() + "\n", nodeFile("st-pool", node.id(), "startup/stdout.txt"));
     }
+  }
+
+  static final StartTask COUNT_BOOTS = new StartTask().withCommandLine("/bin/sh -c 'echo boot >> $AZ_BATCH_NODE_SHARED_DIR/boots'");
+
+  /** Runs until it is requeued; its next attempt sees the mark the first left in shared/ and succeeds. */
+  static final String SECOND_ATTEMPT_SUCCEEDS = "/bin/sh -c 'if [ -f $AZ_BATCH_NODE_SHARED_DIR/mark ]; "
+      + "then exit 0; fi; touch $AZ_BATCH_NODE_SHARED_DIR/mark; sleep 600'";
+
+  static boolean nodeFileExists(String poolId, String nodeId, String path) throws Exception {
+    try {
+      client.fileOperations().getFilePropertiesFromComputeNode(poolId, nodeId, path);
+      return true;
+    } catch (BatchErrorException e) {
+      if (e.response().code() == 404) { // a HEAD: no body
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  @Test
+  void aRebootWithRequeueRequeuesTheRunningTaskWithoutARetryAndTheTaskCompletes() throws Exception {
+    createPool("rb-pool", 1, COUNT_BOOTS);
+    String nodeId = nodes("rb-pool").get(0).id();
+    client.jobOperations().createJob("rb-job", new PoolInformation().withPoolId("rb-pool"));
+    client.taskOperations().createTask("rb-job", new TaskAddParameter().withId("long").withCommandLine(SECOND_ATTEMPT_SUCCEEDS));
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        client.taskOperations().getTask("rb-job", "long").state() == TaskState.RUNNING
+            && nodeFileExists("rb-pool", nodeId, "shared/mark"));
+
+    client.computeNodeOperations().rebootComputeNode("rb-pool", nodeId, ComputeNodeRebootOption.REQUEUE);
+
+    await().atMost(Duration.ofSeconds(60)).until(() -> client.taskOperations().getTask("rb-job", "long").state() == TaskState.COMPLETED);
+    CloudTask t = client.taskOperations().getTask("rb-job", "long");
+    assertEquals(TaskExecutionResult.SUCCESS, t.executionInfo().result());
+    assertEquals(0, t.executionInfo().retryCount(), "a reboot spends no retry");
+    assertEquals(1, t.executionInfo().requeueCount());
+    assertEquals("boot\nboot\n", nodeFile("rb-pool", nodeId, "shared/boots"), "the start task ran again, the files stayed");
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        client.computeNodeOperations().getComputeNode("rb-pool", nodeId).state() == ComputeNodeState.IDLE);
+  }
+
+  @Test
+  void aReimageStartsTheNodeWithEmptyDirectoriesAndRunsTheStartTaskAgain() throws Exception {
+    createPool("ri-pool", 1, COUNT_BOOTS);
+    await().atMost(Duration.ofSeconds(60)).until(() -> nodes("ri-pool").get(0).state() == ComputeNodeState.IDLE);
+    ComputeNode before = nodes("ri-pool").get(0);
+    client.jobOperations().createJob("ri-job", new PoolInformation().withPoolId("ri-pool"));
+    client.taskOperations().createTask("ri-job", new TaskAddParameter().withId("write")
+        .withCommandLine("/bin/sh -c 'echo data > $AZ_BATCH_NODE_SHARED_DIR/data'"));
+    await().atMost(Duration.ofSeconds(60)).until(() -> client.taskOperations().getTask("ri-job", "write").state() == TaskState.COMPLETED);
+    assertTrue(nodeFileExists("ri-pool", before.id(), "shared/data"));
+
+    client.computeNodeOperations().reimageComputeNode("ri-pool", before.id(), ComputeNodeReimageOption.TASK_COMPLETION);
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      ComputeNode n = client.computeNodeOperations().getComputeNode("ri-pool", before.id());
+      return n.state() == ComputeNodeState.IDLE && n.startTaskInfo() != null
+          && n.startTaskInfo().state() == StartTaskState.COMPLETED
+          && n.startTaskInfo().startTime().isAfter(before.startTaskInfo().startTime());
+    });
+    assertEquals("boot\n", nodeFile("ri-pool", before.id(), "shared/boots"), "one boot since the reimage");
+    assertFalse(nodeFileExists("ri-pool", before.id(), "shared/data"));
+    assertFalse(nodeFileExists("ri-pool", before.id(), "workitems/ri-job"));
+  }
+
+  @Test
+  void nodeOperationsOnMissingNodesOrWithBadOptionsAnswerAzureErrors() throws Exception {
+    Pools.create(client, "err-pool", 0, 1);
+    BatchErrorException missing = assertThrows(BatchErrorException.class, () ->
+        client.computeNodeOperations().rebootComputeNode("err-pool", "tvmps_none_d", ComputeNodeRebootOption.REQUEUE));
+    assertEquals("NodeNotFound", missing.body().code());
+    BatchErrorException noPool = assertThrows(BatchErrorException.class, () ->
+        client.computeNodeOperations().reimageComputeNode("no-pool", "tvmps_none_d", ComputeNodeReimageOption.REQUEUE));
+    assertEquals("PoolNotFound", noPool.body().code());
   }
 
   @Test

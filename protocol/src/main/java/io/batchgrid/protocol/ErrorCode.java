@@ -52,6 +52,9 @@ public enum ErrorCode {
   AUTO_SCALE_ENABLED("AutoScaleEnabled", 409),
   UNSUPPORTED_HTTP_VERB("UnsupportedHttpVerb", 405),
   NODE_NOT_READY("NodeNotReady", 409),
+  NODE_BEING_CREATED("NodeBeingCreated", 409),
+  NODE_BEING_REBOOTED("NodeBeingRebooted", 409),
+  NODE_BEING_REIMAGED("NodeBeingReimaged", 409),
   /** Deleting a directory that is not empty without {@code recursive}: Azure documents no code for it. */
   DIRECTORY_NOT_EMPTY("DirectoryNotEmpty", 409),
   CONDITION_NOT_MET("ConditionNotMet", 412),

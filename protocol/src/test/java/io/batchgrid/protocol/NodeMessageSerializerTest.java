@@ -109,6 +109,7 @@ class NodeMessageSerializerTest {
     s.put(NodeMessage.DeleteFile.class, new NodeMessage.DeleteFile("workitems/j/job-1/t1/wd", true,
         coordinator.<StatusReply<org.apache.pekko.Done>>createTestProbe().ref()));
     s.put(NodeMessage.Retire.class, new NodeMessage.Retire());
+    s.put(NodeMessage.Reboot.class, new NodeMessage.Reboot(true));
     s.put(CoordinatorMessage.RegisterNode.class, new CoordinatorMessage.RegisterNode("pool1", "tvm-1", 4, agent,
         List.of(new RunningTask("job1", "t1", 2, 123), new RunningTask("job2", "t9", 1, 0)), FAILED_START,
         List.of(new RunningTask("job1", "t0", 1, 100)), List.of("gpu", "linux")));

@@ -161,6 +161,9 @@ public final class NodeAgent {
   private record FileOpened(FileContent content, Throwable failure, ActorRef<StatusReply<FileContent>> replyTo)
       implements Command {}
 
+  /** A reimage has deleted the node's files (or failed to): the agent stops now. */
+  private record Wiped(Throwable failure) implements Command {}
+
   private record StartTaskAttemptEnded(NodeTaskRunner runner, NodeTaskRunner.Attempt attempt) implements Command {}
 
   private record AttemptKey(String jobId, String taskId, int attempt) {
@@ -200,6 +203,9 @@ public final class NodeAgent {
   private final Set<ActorRef<CoordinatorMessage>> departedGateways = new HashSet<>();
   private ActorRef<CoordinatorMessage> gateway;
   private boolean registered;
+
+  /** Null, or rebooting (false) or reimaging (true): waiting for what runs to end, then stopping. */
+  private Boolean rebooting;
 
   private NodeState state = NodeState.IDLE;
   private long stateTransitionTimeMs = System.currentTimeMillis();
@@ -265,6 +271,14 @@ public final class NodeAgent {
         .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
         .onMessage(AttemptEnded.class, this::onAttemptEnded)
         .onMessage(StartTaskAttemptEnded.class, this::onStartTaskAttemptEnded)
+        .onMessage(Wiped.class, w -> {
+          if (w.failure() != null) {
+            ctx.getLog().error("Node {} of pool {} could not delete all its files: {}", config.nodeId(), config.poolId(),
+                String.valueOf(cause(w.failure())));
+          }
+          ctx.getLog().info("Node {} of pool {} stops to restart", config.nodeId(), config.poolId());
+          return Behaviors.stopped();
+        })
         .onMessage(FilesListed.class, this::onFilesListed)
         .onMessage(FileOpened.class, this::onFileOpened)
         .onMessage(FileDeleted.class, done -> {
@@ -277,6 +291,10 @@ public final class NodeAgent {
 
   private Behavior<Command> onInbound(NodeMessage message) {
     // NodeMessage is sealed: this covers it (Java 17 has no pattern switch yet).
+    if (rebooting != null && (message instanceof NodeMessage.RunTasks || message instanceof NodeMessage.RunJobTask
+        || message instanceof NodeMessage.Reboot)) {
+      return Behaviors.same(); // it is going: the pool took its slots back before it said so
+    }
     if (message instanceof NodeMessage.RunTasks m) {
       onRunTasks(m);
     } else if (message instanceof NodeMessage.RunJobTask m) {
@@ -298,6 +316,8 @@ public final class NodeAgent {
       CompletableFuture<Void> deleted = CompletableFuture.runAsync(
           () -> NodeFiles.delete(config.nodeRoot(), m.path(), m.recursive()), blocking);
       ctx.pipeToSelf(deleted, (ok, failure) -> new FileDeleted(failure, m.replyTo()));
+    } else if (message instanceof NodeMessage.Reboot m) {
+      return onReboot(m);
     } else if (message instanceof NodeMessage.Retire) {
       ctx.getLog().info("Node {} of pool {} retires", config.nodeId(), config.poolId());
       return Behaviors.stopped(); // PostStop kills what still runs
@@ -379,6 +399,35 @@ public final class NodeAgent {
     }
   }
 
+  // ---- reboot and reimage -------------------------------------------------------------------
+
+  /**
+   * Kills what runs, waits until every process has ended (so none writes into a directory a
+   * reimage deletes), then stops; the node provider starts the node again.
+   */
+  private Behavior<Command> onReboot(NodeMessage.Reboot m) {
+    ctx.getLog().info("Node {} of pool {} {}", config.nodeId(), config.poolId(), m.reimage() ? "reimages" : "reboots");
+    rebooting = m.reimage();
+    timers.cancel(RegisterTick.INSTANCE);
+    slots.clearWaiting();
+    running.values().forEach(r -> r.runner().terminate());
+    startTask.terminate();
+    return restartIfQuiet();
+  }
+
+  private Behavior<Command> restartIfQuiet() {
+    if (!running.isEmpty() || startTask.running()) {
+      return Behaviors.same();
+    }
+    if (!rebooting) {
+      ctx.getLog().info("Node {} of pool {} stops to restart", config.nodeId(), config.poolId());
+      return Behaviors.stopped();
+    }
+    ctx.pipeToSelf(CompletableFuture.runAsync(() -> NodeFiles.wipe(config.nodeRoot()), blocking),
+        (ok, failure) -> new Wiped(failure));
+    return Behaviors.same();
+  }
+
   // ---- start task ---------------------------------------------------------------------------
 
   private void awaitStartTask(NodeTaskRunner attempt) {
@@ -393,6 +442,10 @@ public final class NodeAgent {
   }
 
   private Behavior<Command> onStartTaskAttemptEnded(StartTaskAttemptEnded ended) {
+    if (rebooting != null) {
+      startTask.attemptEnded(ended.runner(), ended.attempt(), System.currentTimeMillis(), false);
+      return restartIfQuiet();
+    }
     NodeTaskRunner retry = startTask.attemptEnded(ended.runner(), ended.attempt(), System.currentTimeMillis());
     if (retry != null) {
       awaitStartTask(retry);
@@ -489,6 +542,9 @@ public final class NodeAgent {
     }
     accepted.remove(ended.key());
     slots.release(r.slots());
+    if (rebooting != null) {
+      return restartIfQuiet();
+    }
     if (!r.jobTask()) {
       totalTasksRun++;
       if (ended.outcome().succeeded()) {

@@ -92,6 +92,33 @@ final class NodeFiles {
    * @throws BatchException FileNotFound for a missing path, DirectoryNotEmpty, InvalidPropertyValue
    *     for the root itself or a path that is absolute or climbs out with '..'
    */
+  /**
+   * Reimage: deletes everything under the node's root but the agent's own files ({@code agent.*}:
+   * the worker's log, pid and cluster address), as a reimaged Azure node starts with empty
+   * directories. Links are removed, never followed. A root that does not exist yet is left alone.
+   */
+  static void wipe(Path root) {
+    List<String> names = new ArrayList<>();
+    try (java.util.stream.Stream<Path> entries = Files.list(root)) {
+      entries.forEach(e -> names.add(e.getFileName().toString()));
+    } catch (NoSuchFileException e) {
+      return;
+    } catch (IOException e) {
+      throw new BatchException(ErrorCode.INTERNAL_ERROR, "The node could not list its directory: " + e);
+    }
+    for (String name : names) {
+      if (!name.startsWith("agent.")) {
+        try {
+          delete(root, name, true);
+        } catch (BatchException e) {
+          if (e.code() != ErrorCode.FILE_NOT_FOUND) {
+            throw e;
+          }
+        }
+      }
+    }
+  }
+
   static void delete(Path root, String path, boolean recursive) {
     Path target = resolve(root, path);
     try {

@@ -62,10 +62,18 @@ final class StartTask {
 
   /** Records an attempt's end; returns the retry to await, or null when the start task has completed. */
   NodeTaskRunner attemptEnded(NodeTaskRunner ended, NodeTaskRunner.Attempt attempt, long nowMs) {
+    return attemptEnded(ended, attempt, nowMs, true);
+  }
+
+  /** As above; without {@code mayRetry} (the node is going) no retry starts. */
+  NodeTaskRunner attemptEnded(NodeTaskRunner ended, NodeTaskRunner.Attempt attempt, long nowMs, boolean mayRetry) {
     if (ended != runner) {
       return null; // an attempt of a start task this node no longer runs
     }
     runner = null;
+    if (!mayRetry) {
+      return null;
+    }
     if (attempt.succeeded()) {
       info = info.attemptEnded(attempt.exitCode(), null, attempt.endTimeMs(), true);
       return null;
@@ -84,6 +92,11 @@ final class StartTask {
   /** The attempt running now, or null. */
   NodeTaskRunner current() {
     return runner;
+  }
+
+  /** Whether an attempt runs now. */
+  boolean running() {
+    return runner != null;
   }
 
   /** Kills a running attempt (the node stops). */

@@ -59,14 +59,7 @@ final class AccountRoutes {
     r.add("PUT", "/pools/{}/nodes/{}/users/{}", Router.Body.OPTIONAL, c -> refuse("users", users));
     r.add("DELETE", "/pools/{}/nodes/{}/users/{}", Router.Body.NONE, c -> refuse("users", users));
     r.add("GET", "/pools/{}/nodes/{}/remoteloginsettings", Router.Body.NONE, c -> refuse("remoteloginsettings", users));
-    // Node lifecycle operations made for Azure VMs. A batchgrid node is a process that its node
-    // provider starts on your machine; a fresh one comes from removenodes followed by a resize.
-    r.add("POST", "/pools/{}/nodes/{}/reboot", Router.Body.OPTIONAL, c -> refuse("reboot", "Rebooting a compute node "
-        + "is not provided by batchgrid: it does not restart your machines, nor node processes on request. To replace a "
-        + "node, remove it (removenodes) and resize the pool back; to stop tasks going to it, use disablescheduling."));
-    r.add("POST", "/pools/{}/nodes/{}/reimage", Router.Body.OPTIONAL, c -> refuse("reimage", "Reimaging is not "
-        + "provided by batchgrid: nodes run on your machines' own operating system, which it does not manage. A node "
-        + "with a fresh directory comes from removenodes followed by a resize."));
+    // Node lifecycle operations made for Azure VMs that have no meaning yet on a batchgrid node.
     String vm = "Deallocating and starting compute nodes applies to Azure virtual machines kept stopped in a pool; a "
         + "batchgrid node is a process on your machine. Use removenodes and resize to shrink and grow a pool.";
     r.add("POST", "/pools/{}/nodes/{}/deallocate", Router.Body.OPTIONAL, c -> refuse("deallocate", vm));

@@ -59,6 +59,8 @@ final class PoolRoutes {
     r.add("GET", "/pools/{}/nodes/{}", Router.Body.NONE, this::getNode);
     r.add("POST", "/pools/{}/nodes/{}/disablescheduling", Router.Body.OPTIONAL, this::disableScheduling);
     r.add("POST", "/pools/{}/nodes/{}/enablescheduling", Router.Body.OPTIONAL, this::enableScheduling);
+    r.add("POST", "/pools/{}/nodes/{}/reboot", Router.Body.OPTIONAL, c -> restart(c, false));
+    r.add("POST", "/pools/{}/nodes/{}/reimage", Router.Body.OPTIONAL, c -> restart(c, true));
   }
 
   static ApiError poolNotFound() {
@@ -304,6 +306,19 @@ final class PoolRoutes {
     String nodeId = nodeId(c);
     return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.EnableScheduling(nodeId, r), ctx.timeout())
         .thenApply(done -> nodeWritten(ctx, poolId, nodeId));
+  }
+
+  /** ComputeNode_Reboot and ComputeNode_Reimage: 202 once the pool has taken the request. */
+  private CompletionStage<HttpResponse> restart(Router.Call c, boolean reimage) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    String nodeId = nodeId(c);
+    io.batchgrid.coordinator.autoscale.NodeDeallocationOption option = SpecReader.nodeOption(
+        c.body().length == 0 ? null : Json.parseObject(c.body()), reimage ? "nodeReimageOption" : "nodeRebootOption");
+    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.RestartNode(nodeId, option, reimage, r),
+            ctx.timeout())
+        .thenApply(done -> Responses.empty(ctx, 202, List.of(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+            "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId)))));
   }
 
   /** The node as the pool knows it, with its own live account when it answers in time. */

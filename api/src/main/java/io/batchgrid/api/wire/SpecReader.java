@@ -317,6 +317,16 @@ public final class SpecReader {
     return dedicated == null ? 0 : dedicated;
   }
 
+  /**
+   * The option of a node reboot, reimage or deallocate ({@code property}: nodeRebootOption,
+   * nodeReimageOption, nodeDeallocateOption); requeue when the body or the property is absent.
+   */
+  public static io.batchgrid.coordinator.autoscale.NodeDeallocationOption nodeOption(ObjectNode body, String property) {
+    String option = body == null ? null : Props.root(body).enumValue(property, DEALLOCATION);
+    return option == null ? io.batchgrid.coordinator.autoscale.NodeDeallocationOption.REQUEUE
+        : io.batchgrid.coordinator.autoscale.NodeDeallocationOption.parse(option).orElseThrow();
+  }
+
   /** Pool_RemoveNodes's body: the nodes (1 to 100, as Azure) and what becomes of their tasks (requeue by default). */
   public record RemoveNodes(List<String> nodeIds, io.batchgrid.coordinator.autoscale.NodeDeallocationOption option) {}
 

@@ -132,8 +132,12 @@ class ApiServerTest {
   @Test
   void unknownRoutesVerbsAndOperationsNotServedYet() {
     assertError(client.send("GET", "/nothing/here?" + V, null), 404, "ResourceNotFound");
-    JsonNode reboot = assertError(client.send("POST", "/pools/p1/nodes/n1/reboot?" + V, "{}"), 400, "FeatureNotSupported");
-    assertTrue(value(reboot, "Reason").contains("removenodes"), value(reboot, "Reason"));
+    JsonNode extensions = assertError(client.send("GET", "/pools/p1/nodes/n1/extensions?" + V, null), 400, "FeatureNotSupported");
+    assertTrue(value(extensions, "Reason").contains("VM extensions"), value(extensions, "Reason"));
+    assertError(client.send("POST", "/pools/nopool/nodes/n1/reboot?" + V, "{}"), 404, "PoolNotFound");
+    JsonNode option = assertError(client.send("POST", "/pools/nopool/nodes/n1/reimage?" + V,
+        "{\"nodeReimageOption\": \"later\"}"), 400, "InvalidPropertyValue");
+    assertEquals("nodeReimageOption", value(option, "PropertyName"));
     assertError(client.send("POST", "/pools/p1/nodes/n1/uploadbatchservicelogs?" + V, "{}"), 400, "FeatureNotSupported");
     JsonNode missing = assertError(client.send("POST", "/pools/p1/removenodes?" + V, "{}"), 400, "MissingRequiredProperty");
     assertEquals("nodeList", value(missing, "PropertyName"));

@@ -141,6 +141,15 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public record EnableScheduling(String nodeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /**
+   * ComputeNode_Reboot and ComputeNode_Reimage: the node's tasks are handled per {@code option}
+   * (requeue, terminate: at once; taskcompletion, retaineddata: the node takes no new task and
+   * restarts when its tasks have ended), then its agent stops and the node provider starts it
+   * again, which runs the start task again. A reimage also deletes the node's files.
+   */
+  public record RestartNode(String nodeId, NodeDeallocationOption option, boolean reimage,
+      ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   /** Pool_Patch and Pool_UpdateProperties; a null field stays as it is. */
   public record UpdateProperties(PropertiesUpdate update, Precondition precondition, ActorRef<StatusReply<PoolView>> replyTo)
       implements Command {
@@ -277,6 +286,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   // Jobs with attempts on a node that it brought along when it registered: they hold no lease there
   // (leases are per incarnation) but must hear when the node is lost.
   private final Map<String, java.util.Set<String>> carriedOverJobs = new HashMap<>();
+  // Nodes being rebooted or reimaged, from the request until their next agent registers. Live only:
+  // a restart of the service restarts in-process nodes anyway, and remote ones re-register.
+  private final Map<String, Restart> restarting = new HashMap<>();
+
+  /** A reboot or reimage under way: {@code agent} is the incarnation asked to restart; {@code sent} once it was told. */
+  private record Restart(NodeState state, ActorRef<NodeMessage> agent, boolean sent) {}
   // Nodes removenodes named with taskcompletion/retaineddata, removed once no job holds their slots.
   // Live only: after a restart they stay in the pool with scheduling disabled (that is persisted)
   // and the resize ends at its resizeTimeout.
@@ -365,17 +380,20 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         })
         .onCommand(ReturnSlots.class, (s, c) -> {
           ledger.release(c.jobId(), c.nodeId(), c.slots());
+          restartDrained();
           return removeDrained(s);
         })
         .onCommand(ReleaseJob.class, (s, c) -> {
           ledger.releaseJob(c.jobId());
           metrics.forgetJob(c.jobId());
+          restartDrained();
           return removeDrained(s);
         })
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
         .onCommand(UpdateProperties.class, this::onUpdateProperties)
         .onCommand(DisableScheduling.class, this::onDisableScheduling)
         .onCommand(EnableScheduling.class, this::onEnableScheduling)
+        .onCommand(RestartNode.class, this::onRestartNode)
         .onCommand(EnableAutoScale.class, this::onEnableAutoScale)
         .onCommand(DisableAutoScale.class, this::onDisableAutoScale)
         .onCommand(EvaluateAutoScale.class, this::onEvaluateAutoScale)
@@ -693,6 +711,53 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
+  // ------------------------------------------------------------------ reboot, reimage
+
+  private Effect<PoolEvent, PoolRecord> onRestartNode(PoolRecord s, RestartNode c) {
+    StatusReply<NodeHandle> node = getNode(s, c.nodeId());
+    if (node.isError()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(node.getError()));
+    }
+    if (s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
+          "The specified pool has been marked for deletion and is being deleted.")));
+    }
+    String nodeId = node.getValue().nodeId();
+    Restart under = restarting.get(nodeId);
+    if (under != null) {
+      boolean reimaging = under.state() == NodeState.REIMAGING;
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(
+          reimaging ? ErrorCode.NODE_BEING_REIMAGED : ErrorCode.NODE_BEING_REBOOTED,
+          "The node is being " + (reimaging ? "reimaged" : "rebooted") + ".")));
+    }
+    ActorRef<NodeMessage> agent = agents.get(nodeId);
+    if (agent == null) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.NODE_BEING_CREATED,
+          "The node has not started yet.")));
+    }
+    boolean drain = c.option() == NodeDeallocationOption.TASKCOMPLETION || c.option() == NodeDeallocationOption.RETAINEDDATA;
+    String jobOption = c.option() == NodeDeallocationOption.TERMINATE ? "terminate" : drain ? "taskcompletion" : "requeue";
+    ledger.setSchedulable(nodeId, false);
+    // The jobs stop their tasks there (requeued without a retry, or failed), or let them end.
+    Map<String, Integer> holders = drain ? ledger.leasesOn(nodeId) : ledger.revokeLeases(nodeId);
+    holders.keySet().forEach(jobId -> jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(s.id(), nodeId, jobOption)));
+    restarting.put(nodeId, new Restart(c.reimage() ? NodeState.REIMAGING : NodeState.REBOOTING, agent, false));
+    restartDrained();
+    rebalanceNow(s);
+    return Effect().reply(c.replyTo(), StatusReply.ack());
+  }
+
+  /** Tells the nodes waiting to restart that no job holds their slots any more to restart now. */
+  private void restartDrained() {
+    restarting.replaceAll((nodeId, r) -> {
+      if (r.sent() || ledger.isLeased(nodeId)) {
+        return r;
+      }
+      r.agent().tell(new NodeMessage.Reboot(r.state() == NodeState.REIMAGING));
+      return new Restart(r.state(), r.agent(), true);
+    });
+  }
+
   // ------------------------------------------------------------------ autoscale
 
   private Effect<PoolEvent, PoolRecord> onEnableAutoScale(PoolRecord s, EnableAutoScale c) {
@@ -873,6 +938,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       return Effect().none();
     }
     provider.registered(s.id(), r.nodeId(), r.agent());
+    Restart restart = restarting.get(r.nodeId());
+    if (restart != null && !restart.agent().equals(r.agent())) {
+      restarting.remove(r.nodeId()); // the node is back, a new incarnation
+    }
     ActorRef<NodeMessage> before = agents.put(r.nodeId(), r.agent());
     if (before == null || !before.equals(r.agent())) {
       ctx.watchWith(r.agent(), new NodeAgentStopped(r.nodeId(), r.agent()));
@@ -960,12 +1029,13 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   }
 
   /**
-   * Whether the node's free slots may go to jobs: its scheduling is enabled, and its start task
-   * lets tasks run (none, not waited for, or succeeded).
+   * Whether the node's free slots may go to jobs: its scheduling is enabled, it is not being
+   * rebooted or reimaged, and its start task lets tasks run (none, not waited for, or succeeded).
    */
   private boolean schedulable(PoolRecord s, String nodeId) {
     StartTaskInfo startTask = startTasks.get(nodeId);
-    return s.schedulingEnabled(nodeId) && (startTask == null || startTask.letsTasksRun());
+    return s.schedulingEnabled(nodeId) && !restarting.containsKey(nodeId)
+        && (startTask == null || startTask.letsTasksRun());
   }
 
   /** Forgets a node's live state and tells the jobs that held its slots that their tasks there are lost. */
@@ -1024,8 +1094,11 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private NodeHandle handle(PoolRecord s, String nodeId, long allocated) {
     ActorRef<NodeMessage> agent = agents.get(nodeId);
     StartTaskInfo startTask = startTasks.get(nodeId);
-    NodeState state = agent != null ? (startTask == null ? NodeState.IDLE : startTask.nodeState(NodeState.IDLE))
-        : s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL : NodeState.CREATING;
+    Restart restart = restarting.get(nodeId);
+    NodeState state = s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL
+        : restart != null ? restart.state()
+        : agent != null ? (startTask == null ? NodeState.IDLE : startTask.nodeState(NodeState.IDLE))
+        : NodeState.CREATING;
     long since = agent != null ? registeredAt.getOrDefault(nodeId, allocated) : allocated;
     return new NodeHandle(s.id(), nodeId, allocated, agent, state, since, s.taskSlotsPerNode(),
         s.schedulingEnabled(nodeId), startTask);

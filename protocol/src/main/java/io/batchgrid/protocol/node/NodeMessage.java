@@ -88,4 +88,12 @@ public sealed interface NodeMessage {
 
   /** Leave the pool: kill what runs and stop. Unreported outcomes are dropped; the job requeues their tasks. */
   record Retire() implements NodeMessage {}
+
+  /**
+   * ComputeNode_Reboot / ComputeNode_Reimage: kill what runs (the pool has already told the jobs
+   * what becomes of those tasks), with {@code reimage} delete the node's files but the agent's own
+   * ({@code agent.*}), then stop: the node provider starts the node again, and its start task runs
+   * again, as after an Azure node's reboot.
+   */
+  record Reboot(boolean reimage) implements NodeMessage {}
 }

@@ -78,6 +78,7 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
   static final String READ_FILE = "NF";
   static final String DELETE_FILE = "ND";
   static final String RETIRE = "NX";
+  static final String REBOOT = "NB";
   static final String REGISTER_NODE = "CR";
   static final String TASKS_REPORT = "CT";
   static final String FETCH_PACKAGE = "CP";
@@ -123,6 +124,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         return DELETE_FILE;
       } else if (m instanceof NodeMessage.Retire) {
         return RETIRE;
+      } else if (m instanceof NodeMessage.Reboot) {
+        return REBOOT;
       }
     } else if (o instanceof CoordinatorMessage.RegisterNode) {
       return REGISTER_NODE;
@@ -180,6 +183,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
           .setReplyTo(ref(m.replyTo())).build();
     } else if (o instanceof NodeMessage.Retire) {
       return RetireP.getDefaultInstance();
+    } else if (o instanceof NodeMessage.Reboot m) {
+      return io.batchgrid.protocol.proto.RebootP.newBuilder().setReimage(m.reimage()).build();
     } else if (o instanceof CoordinatorMessage.RegisterNode m) {
       RegisterNodeP.Builder b = RegisterNodeP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId())
           .setTaskSlots(m.taskSlots()).setAgent(ref(m.agent()));
@@ -275,6 +280,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         }
         case RETIRE:
           return new NodeMessage.Retire();
+        case REBOOT:
+          return new NodeMessage.Reboot(io.batchgrid.protocol.proto.RebootP.parseFrom(bytes).getReimage());
         case REGISTER_NODE: {
           RegisterNodeP p = RegisterNodeP.parseFrom(bytes);
           return new CoordinatorMessage.RegisterNode(p.getPoolId(), p.getNodeId(), p.getTaskSlots(),
