@@ -53,20 +53,32 @@ public final class InProcessNodeProvider implements NodeProvider {
   private static Behavior<HostCommand> host(Path nodesDir, String accountName, String accountUrl) {
     return Behaviors.setup(ctx -> {
       Map<String, ActorRef<NodeMessage>> running = new HashMap<>();
+      // Starts asked for while the node's agent was still known here. The pool asks for a start as
+      // soon as it sees an agent stop (a reboot, a crash); this host may learn of that stop later
+      // (its Stopped is queued behind the request), so the start is done when the Stopped comes.
+      Map<String, Start> pending = new HashMap<>();
+      java.util.function.Consumer<Start> spawn = m -> {
+        for (String id : m.nodeIds()) {
+          NodeConfig config = new NodeConfig(m.poolId(), id, m.taskSlots(), nodesDir.resolve(id), accountName, accountUrl);
+          ActorRef<NodeMessage> agent = ctx.spawn(NodeAgent.create(config), id);
+          ctx.watchWith(agent, new Stopped(id, agent));
+          running.put(id, agent);
+        }
+      };
       return Behaviors.receive(HostCommand.class)
           .onMessage(Start.class, m -> {
             for (String id : m.nodeIds()) {
-              if (!running.containsKey(id)) {
-                NodeConfig config = new NodeConfig(m.poolId(), id, m.taskSlots(), nodesDir.resolve(id), accountName, accountUrl);
-                ActorRef<NodeMessage> agent = ctx.spawn(NodeAgent.create(config), id);
-                ctx.watchWith(agent, new Stopped(id, agent));
-                running.put(id, agent);
+              if (running.containsKey(id)) {
+                pending.put(id, new Start(m.poolId(), List.of(id), m.taskSlots()));
+              } else {
+                spawn.accept(new Start(m.poolId(), List.of(id), m.taskSlots()));
               }
             }
             return Behaviors.same();
           })
           .onMessage(Stop.class, m -> {
             for (String id : m.nodeIds()) {
+              pending.remove(id);
               ActorRef<NodeMessage> agent = running.get(id);
               if (agent != null) {
                 agent.tell(new NodeMessage.Retire());
@@ -75,7 +87,12 @@ public final class InProcessNodeProvider implements NodeProvider {
             return Behaviors.same();
           })
           .onMessage(Stopped.class, m -> {
-            running.remove(m.nodeId(), m.agent());
+            if (running.remove(m.nodeId(), m.agent())) {
+              Start next = pending.remove(m.nodeId());
+              if (next != null) {
+                spawn.accept(next);
+              }
+            }
             return Behaviors.same();
           })
           .build();
