@@ -28,6 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
 import com.microsoft.azure.batch.BatchClient;
 import com.microsoft.azure.batch.auth.BatchSharedKeyCredentials;
 import com.microsoft.azure.batch.protocol.models.AllocationState;
+import com.microsoft.azure.batch.protocol.models.AutoUserScope;
+import com.microsoft.azure.batch.protocol.models.AutoUserSpecification;
+import com.microsoft.azure.batch.protocol.models.ElevationLevel;
+import com.microsoft.azure.batch.protocol.models.UserIdentity;
 import com.microsoft.azure.batch.protocol.models.ApplicationPackageReference;
 import com.microsoft.azure.batch.protocol.models.ApplicationSummary;
 import com.microsoft.azure.batch.protocol.models.BatchErrorException;
@@ -56,6 +60,8 @@ class ApplicationPackagesTest {
 
   @BeforeAll
   static void start() throws Exception {
+    // Reachable by the unprivileged task user (JUnit makes it private to its owner).
+    Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwxr-xr-x"));
     server = new ServerProcess(data).withArgs("--node-provider", "local-process").start();
     client = BatchClient.open(new BatchSharedKeyCredentials(server.url(), ServerProcess.ACCOUNT, ServerProcess.KEY));
   }
@@ -135,8 +141,26 @@ class ApplicationPackagesTest {
     tasks.add(new TaskAddParameter().withId("no-default")
         .withApplicationPackageReferences(List.of(new ApplicationPackageReference().withApplicationId("tools")))
         .withCommandLine("/bin/true"));
+    for (String elevation : List.of("nonadmin", "admin")) {
+      tasks.add(new TaskAddParameter().withId("id-" + elevation).withCommandLine("/bin/sh -c 'id -u'")
+          .withUserIdentity(new UserIdentity().withAutoUser(new AutoUserSpecification()
+              .withScope(AutoUserScope.TASK).withElevationLevel(ElevationLevel.fromString(elevation)))));
+    }
     client.taskOperations().createTasks("app-job", tasks);
-    await().atMost(Duration.ofSeconds(90)).until(() -> client.jobOperations().getTaskCounts("app-job").completed() == 3);
+    await().atMost(Duration.ofSeconds(90)).until(() -> client.jobOperations().getTaskCounts("app-job").completed() == 5);
+
+    // As root (here and in CI) a non-admin task runs as the unprivileged task user, an admin one as root.
+    ByteArrayOutputStream nonAdminUid = new ByteArrayOutputStream();
+    client.fileOperations().getFileFromTask("app-job", "id-nonadmin", "stdout.txt", nonAdminUid);
+    ByteArrayOutputStream adminUid = new ByteArrayOutputStream();
+    client.fileOperations().getFileFromTask("app-job", "id-admin", "stdout.txt", adminUid);
+    boolean root = new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).trim().equals("0");
+    if (root) {
+      assertEquals("0\n", adminUid.toString(StandardCharsets.UTF_8));
+      assertTrue(!nonAdminUid.toString(StandardCharsets.UTF_8).equals("0\n"), "non-admin: " + nonAdminUid);
+    } else {
+      assertEquals(adminUid.toString(StandardCharsets.UTF_8), nonAdminUid.toString(StandardCharsets.UTF_8));
+    }
 
     CloudTask both = client.taskOperations().getTask("app-job", "uses-both");
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();

@@ -120,4 +120,22 @@ public final class CommandLine {
     }
     throw new IllegalArgumentException("The command line has an unbalanced double quote at position " + open);
   }
+
+  /**
+   * True when {@code program} can be started: a path (with a '/') to an executable file, or a name
+   * found as one in a directory of {@code path}, as execvp looks it up.
+   */
+  public static boolean isRunnable(String program, String path) {
+    if (program.contains("/")) {
+      return java.nio.file.Files.isExecutable(java.nio.file.Path.of(program))
+          && !java.nio.file.Files.isDirectory(java.nio.file.Path.of(program));
+    }
+    for (String dir : (path == null || path.isEmpty() ? "/usr/bin:/bin" : path).split(":")) {
+      java.nio.file.Path candidate = java.nio.file.Path.of(dir.isEmpty() ? "." : dir, program);
+      if (java.nio.file.Files.isExecutable(candidate) && !java.nio.file.Files.isDirectory(candidate)) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

@@ -181,6 +181,8 @@ public final class NodeAgent {
   private final Executor blocking;
   private final FileStaging staging;
   private final ApplicationPackages packages;
+  /** Who non-admin tasks run as (resolved on first use, on the blocking executor). */
+  private final TaskUser taskUser;
   /** The gateway as threads outside the actor see it: package downloads ask it from the blocking pool. */
   private final AtomicReference<ActorRef<CoordinatorMessage>> currentGateway = new AtomicReference<>();
   /** The pool's application packages, from its Registered answer: every task on the node gets them. */
@@ -222,6 +224,7 @@ public final class NodeAgent {
     this.staging = new FileStaging(AutoStorage.load(ctx.getSystem().settings().config()), BlobTransfer.shared());
     this.materializer = Materializer.matFromSystem(ctx.getSystem());
     this.packages = new ApplicationPackages(config.nodeRoot(), currentGateway::get, ctx.getSystem(), blocking);
+    this.taskUser = TaskUser.configured(ctx.getSystem().settings().config().getString("batchgrid.worker.task-user"));
     this.self = ctx.getSelf().unsafeUpcast();
     if (work.slots == null) {
       work.slots = new SlotQueue<>(config.taskSlots());
@@ -524,7 +527,7 @@ public final class NodeAgent {
 
   private void start(TaskLaunch launch, int slotsTaken, boolean jobTask) {
     AttemptKey key = AttemptKey.of(launch);
-    TaskRunner runner = TaskRunner.start(launch, config, blocking, staging, packages, poolPackages);
+    TaskRunner runner = TaskRunner.start(launch, config, blocking, staging, packages, poolPackages, taskUser);
     running.put(key, new Running(runner, slotsTaken, System.currentTimeMillis(), jobTask));
     pipeOutcome(key, runner);
   }

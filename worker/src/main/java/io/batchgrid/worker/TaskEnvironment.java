@@ -98,8 +98,7 @@ final class TaskEnvironment {
   }
 
   /**
-   * Azure's name for the identity a task runs as. batchgrid runs every task as the worker's own
-   * user; the name only tells the task what it asked for.
+   * Azure's name for the identity a task runs as (which user that is on the node: {@link TaskUser}).
    */
   static String userIdentity(UserIdentity identity) {
     if (!identity.getUserName().isEmpty()) {

@@ -58,6 +58,7 @@ public final class TaskRunner {
   private final FileStaging staging;
   private final ApplicationPackages packages;
   private final List<ApplicationPackageReference> poolPackages;
+  private final TaskUser taskUser;
   private final CompletableFuture<TaskOutcome> outcome = new CompletableFuture<>();
   /** Why the node ends the process itself; the first reason wins. */
   private final AtomicReference<FailureInfo> killReason = new AtomicReference<>();
@@ -65,8 +66,9 @@ public final class TaskRunner {
   private volatile long startTimeMs;
 
   private TaskRunner(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging,
-      ApplicationPackages packages, List<ApplicationPackageReference> poolPackages) {
+      ApplicationPackages packages, List<ApplicationPackageReference> poolPackages, TaskUser taskUser) {
     this.launch = launch;
+    this.taskUser = taskUser;
     this.node = node;
     this.blocking = blocking;
     this.staging = staging;
@@ -87,7 +89,7 @@ public final class TaskRunner {
    * downloads, the process start and, after the exit, the uploads all run on {@code blocking}.
    */
   public static TaskRunner start(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging) {
-    return start(launch, node, blocking, staging, null, List.of());
+    return start(launch, node, blocking, staging, null, List.of(), TaskUser.workerOnly());
   }
 
   /**
@@ -97,7 +99,16 @@ public final class TaskRunner {
    */
   public static TaskRunner start(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging,
       ApplicationPackages packages, List<ApplicationPackageReference> poolPackages) {
-    TaskRunner runner = new TaskRunner(launch, node, blocking, staging, packages, poolPackages);
+    return start(launch, node, blocking, staging, packages, poolPackages, TaskUser.workerOnly());
+  }
+
+  /**
+   * As above, running the process as {@code taskUser} says for the task's {@code userIdentity}
+   * (non-admin tasks as the unprivileged task user when the worker is root).
+   */
+  public static TaskRunner start(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging,
+      ApplicationPackages packages, List<ApplicationPackageReference> poolPackages, TaskUser taskUser) {
+    TaskRunner runner = new TaskRunner(launch, node, blocking, staging, packages, poolPackages, taskUser);
     try {
       blocking.execute(runner::run);
     } catch (RejectedExecutionException e) {
@@ -202,6 +213,29 @@ public final class TaskRunner {
       }
     }
 
+    TaskUser.Account account;
+    try {
+      account = taskUser.accountFor(launch.spec().getUserIdentity(), node.nodeRoot());
+      if (account != null) {
+        // The task's directory (with what resource files brought) becomes the task user's; the
+        // shared directory is everyone's, as on Azure.
+        TaskUser.handOver(account, taskDir);
+        Files.setPosixFilePermissions(node.nodeRoot().resolve(NodeLayout.SHARED),
+            java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        if (!CommandLine.isRunnable(argv.get(0), WORKER_ENV.get("PATH"))) {
+          // setpriv would start and fail with 127: say what Azure says when the program is missing.
+          finishNotStarted(FailureInfo.user("CommandProgramNotFound",
+              "The specified command program could not be started: " + argv.get(0) + " was not found"));
+          return;
+        }
+        argv = TaskUser.command(account, argv);
+      }
+    } catch (IllegalStateException | IOException e) {
+      finishNotStarted(FailureInfo.server("TaskUserUnavailable",
+          "The node could not run the task as its user: " + e.getMessage()));
+      return;
+    }
+
     ProcessBuilder builder = new ProcessBuilder(argv)
         .directory(workingDir.toFile())
         .redirectInput(Redirect.from(NO_INPUT))
@@ -212,6 +246,9 @@ public final class TaskRunner {
     env.clear();
     env.putAll(TaskEnvironment.build(WORKER_ENV, launch, node, taskDir, workingDir));
     installed.forEach(p -> ApplicationPackages.putVariables(env, p));
+    if (account != null) {
+      env.put("HOME", workingDir.toString()); // the worker's home is not the task user's to write
+    }
 
     Process started;
     try {
