@@ -164,4 +164,45 @@ class JobRecordTest {
     assertEquals(List.of("a"), queuedIds(r));
     assertEquals(new TaskCounts(1, 0, 0, 0, 0), r.taskCounts());
   }
+
+  private static TaskRecord completed(TaskSpec spec, Integer exitCode, io.batchgrid.protocol.FailureInfo failure) {
+    return new TaskRecord(spec, io.batchgrid.protocol.job.TaskState.COMPLETED, null, 1, 2, 1, 2, 3, 1, 0, 0, "n1", null,
+        1, 2, exitCode, failure, 0, 0);
+  }
+
+  private static io.batchgrid.protocol.spec.ExitOptions action(String jobAction) {
+    return io.batchgrid.protocol.spec.ExitOptions.newBuilder().setJobAction(jobAction).build();
+  }
+
+  /** Azure's precedence among exitCodes, preProcessingError, fileUploadError and default. */
+  @Test
+  void exitConditionsApplyInAzuresOrder() {
+    JobRecord r = job(JobSpec.newBuilder().setId("j").setPoolId("p").setOnTaskFailure("performexitoptionsjobaction").build());
+    TaskSpec spec = TaskSpec.newBuilder().setId("t").setCommandLine("x")
+        .setExitConditions(io.batchgrid.protocol.spec.ExitConditions.newBuilder()
+            .addExitCodes(io.batchgrid.protocol.spec.ExitCodeMapping.newBuilder().setCode(3).setExitOptions(action("none")))
+            .setPreProcessingError(action("disable"))
+            .setFileUploadError(action("none"))
+            .setDefault(action("terminate")))
+        .build();
+    io.batchgrid.protocol.FailureInfo download = io.batchgrid.protocol.FailureInfo.user("BlobNotFound", "gone");
+    io.batchgrid.protocol.FailureInfo upload = io.batchgrid.protocol.FailureInfo.user("FileUploadMiscError", "403");
+    assertEquals("disable", r.jobActionFor(completed(spec, null, download)), "pre-processing error");
+    assertEquals("none", r.jobActionFor(completed(spec, 0, upload)), "upload failed after exit 0: fileUploadError");
+    assertEquals("none", r.jobActionFor(completed(spec, 3, null)), "a listed exit code");
+    assertEquals("terminate", r.jobActionFor(completed(spec, 4, null)), "anything else: default");
+    assertEquals("none", r.jobActionFor(completed(spec, 0, null)), "success");
+
+    // A listed exit code wins over fileUploadError; without their own property both failures take default.
+    TaskSpec codeWins = spec.toBuilder().setExitConditions(spec.getExitConditions().toBuilder()
+        .setExitCodes(0, io.batchgrid.protocol.spec.ExitCodeMapping.newBuilder().setCode(3).setExitOptions(action("disable"))))
+        .build();
+    assertEquals("disable", r.jobActionFor(completed(codeWins, 3, upload)));
+    TaskSpec defaultsOnly = TaskSpec.newBuilder().setId("t").setCommandLine("x")
+        .setExitConditions(io.batchgrid.protocol.spec.ExitConditions.newBuilder().setDefault(action("disable"))).build();
+    assertEquals("disable", r.jobActionFor(completed(defaultsOnly, null, download)));
+    assertEquals("disable", r.jobActionFor(completed(defaultsOnly, 0, upload)));
+    // Without exit conditions: terminate after any failure, Azure's default.
+    assertEquals("terminate", r.jobActionFor(completed(task("t"), null, download)));
+  }
 }

@@ -591,15 +591,19 @@ public final class JobRecord {
     return t.succeeded() ? "none" : "terminate";
   }
 
-  /** The exit options that match how a completed task ended, or null. */
+  /**
+   * The exit options that match how a completed task ended, or null. Azure's precedence: a
+   * pre-processing error (the process never started) takes {@code preProcessingError}; an exit
+   * code listed in {@code exitCodes} or {@code exitCodeRanges} comes next, even when the upload of
+   * output files then failed; an upload failure otherwise takes {@code fileUploadError}; any other
+   * failure (or one whose own property is absent) takes {@code default}.
+   */
   private static io.batchgrid.protocol.spec.ExitOptions exitOptionsFor(TaskRecord t) {
     io.batchgrid.protocol.spec.ExitConditions c = t.spec().getExitConditions();
     io.batchgrid.protocol.spec.ExitOptions options = null;
     FailureInfoView failure = new FailureInfoView(t);
-    if (failure.preProcessing() && c.hasPreProcessingError()) {
-      options = c.getPreProcessingError();
-    } else if (failure.fileUpload() && c.hasFileUploadError()) {
-      options = c.getFileUploadError();
+    if (failure.preProcessing()) {
+      options = c.hasPreProcessingError() ? c.getPreProcessingError() : null;
     } else if (t.exitCode() != null) {
       for (io.batchgrid.protocol.spec.ExitCodeMapping m : c.getExitCodesList()) {
         if (m.getCode() == t.exitCode()) {
@@ -614,6 +618,9 @@ public final class JobRecord {
             break;
           }
         }
+      }
+      if (options == null && failure.fileUpload() && c.hasFileUploadError()) {
+        options = c.getFileUploadError();
       }
     }
     if (options == null && c.hasDefault() && !(t.succeeded())) {
