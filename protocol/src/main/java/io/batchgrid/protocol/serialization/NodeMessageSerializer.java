@@ -37,6 +37,7 @@ import io.batchgrid.protocol.proto.FileContentP;
 import io.batchgrid.protocol.proto.GetStatusP;
 import io.batchgrid.protocol.proto.ListFilesP;
 import io.batchgrid.protocol.proto.NodeFileListP;
+import io.batchgrid.protocol.proto.PayloadListP;
 import io.batchgrid.protocol.proto.NodeFileP;
 import io.batchgrid.protocol.proto.NodeStatusP;
 import io.batchgrid.protocol.proto.PackageContentP;
@@ -62,7 +63,8 @@ import io.batchgrid.protocol.spec.NameValue;
  * {@link NodeMessage.FileContent} (its {@code SourceRef} by Pekko's stream-ref serializer), a
  * {@link NodeMessage.PackageContent} (likewise) and a
  * {@link BatchException}. Pekko serializes the {@code StatusReply} wrapper itself and hands its value or
- * error to the serializer bound here.
+ * error to the serializer bound here. Any other list (an entity's reply to the API: task results,
+ * nodes, ids) is written element by element, each by the serializer Pekko binds to it.
  *
  * <p>The manifest names the message kind, not a Java class. Actor references are written with
  * {@link ActorRefResolver}, so they resolve to remote references on the other side.
@@ -86,6 +88,7 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
   static final String NODE_STATUS = "RS";
   static final String NODE_FILES = "RL";
   static final String FILE_CONTENT = "RF";
+  static final String ANY_LIST = "RA";
   static final String BATCH_ERROR = "RE";
 
   private final ExtendedActorSystem system;
@@ -139,6 +142,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       return NODE_STATUS;
     } else if (o instanceof List<?> list && isNodeFiles(list)) {
       return NODE_FILES;
+    } else if (o instanceof List<?>) {
+      return ANY_LIST;
     } else if (o instanceof NodeMessage.FileContent) {
       return FILE_CONTENT;
     } else if (o instanceof BatchException) {
@@ -223,6 +228,10 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
     } else if (o instanceof List<?> list && isNodeFiles(list)) {
       NodeFileListP.Builder b = NodeFileListP.newBuilder();
       list.forEach(f -> b.addFiles(file((NodeFile) f)));
+      return b.build();
+    } else if (o instanceof List<?> list) {
+      PayloadListP.Builder b = PayloadListP.newBuilder();
+      list.forEach(item -> b.addItems(nested(item)));
       return b.build();
     } else if (o instanceof NodeMessage.FileContent c) {
       return FileContentP.newBuilder().setFile(file(c.file())).setData(payload(c.data())).build();
@@ -319,6 +328,12 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
           List<NodeFile> files = new ArrayList<>(p.getFilesCount());
           p.getFilesList().forEach(f -> files.add(file(f)));
           return List.copyOf(files);
+        }
+        case ANY_LIST: {
+          PayloadListP p = PayloadListP.parseFrom(bytes);
+          List<Object> items = new ArrayList<>(p.getItemsCount());
+          p.getItemsList().forEach(item -> items.add(nested(item)));
+          return java.util.Collections.unmodifiableList(items);
         }
         case FILE_CONTENT: {
           FileContentP p = FileContentP.parseFrom(bytes);
@@ -419,11 +434,21 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
 
   /** The stream reference goes by Pekko's own stream-ref serializer, nested here. */
   private PayloadP payload(SourceRef<ByteString> ref) {
+    return nested(ref);
+  }
+
+  /** Anything, by the serializer Pekko binds to it. */
+  private PayloadP nested(Object o) {
     Serialization serialization = SerializationExtension.get(system);
-    Serializer serializer = serialization.findSerializerFor(ref);
+    Serializer serializer = serialization.findSerializerFor(o);
     return PayloadP.newBuilder().setSerializerId(serializer.identifier())
-        .setManifest(Serializers.manifestFor(serializer, ref))
-        .setBytes(UnsafeByteOperations.unsafeWrap(serializer.toBinary(ref))).build();
+        .setManifest(Serializers.manifestFor(serializer, o))
+        .setBytes(UnsafeByteOperations.unsafeWrap(serializer.toBinary(o))).build();
+  }
+
+  private Object nested(PayloadP p) {
+    return SerializationExtension.get(system)
+        .deserialize(p.getBytes().toByteArray(), p.getSerializerId(), p.getManifest()).get();
   }
 
   @SuppressWarnings("unchecked")
