@@ -12,7 +12,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Self-hosted batch compute service speaking the Azure Batch REST API.",
-    subcommands = {ServerCommand.class, WorkerCommand.class, AppCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServerCommand.class, CoordinatorCommand.class, ApiCommand.class, WorkerCommand.class,
+        AppCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
 
   /** Exit code for bad command lines and bad settings. */

@@ -5,6 +5,8 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.batchgrid.api.ApiServer;
 import io.batchgrid.config.AccountKeys;
+import io.batchgrid.config.JournalSettings;
+import io.batchgrid.config.ManagementSettings;
 import io.batchgrid.config.Settings;
 import io.batchgrid.config.SettingsException;
 import io.batchgrid.config.TlsSettings;
@@ -20,16 +22,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,9 +46,6 @@ import picocli.CommandLine.Option;
       "Options win over HOCON config and BATCHGRID_* environment variables, which win over defaults."
     })
 public final class ServerCommand implements Callable<Integer> {
-
-  /** How long the cluster of one may take to come up. */
-  private static final Duration CLUSTER_UP_TIMEOUT = Duration.ofSeconds(60);
 
   /** How long the API may take to bind. */
   private static final Duration BIND_TIMEOUT = Duration.ofSeconds(30);
@@ -96,6 +91,16 @@ public final class ServerCommand implements Callable<Integer> {
           + " default 0 = any free port).")
   Integer clusterPort;
 
+  @Option(names = "--journal", paramLabel = "KIND",
+      description = "leveldb (default, under --data) or postgres (batchgrid.journal, BATCHGRID_JOURNAL;"
+          + " the database from batchgrid.postgres.url/user/password, BATCHGRID_POSTGRES_*).")
+  String journal;
+
+  @Option(names = "--management-port", paramLabel = "PORT",
+      description = "Port of /alive, /ready and /cluster/members (batchgrid.management.port,"
+          + " BATCHGRID_MANAGEMENT_PORT; default 0 = any free port).")
+  Integer managementPort;
+
   /** Held until the process ends; static so that nothing can collect it and release the lock. */
   private static volatile FileLock heldLock;
 
@@ -139,6 +144,12 @@ public final class ServerCommand implements Callable<Integer> {
       o.put(ServerConfig.CLUSTER_PORT, clusterPort);
       o.put(ServerConfig.ARTERY_PORT, clusterPort); // the base config is resolved already
     }
+    if (journal != null) {
+      o.put(JournalSettings.KIND, journal);
+    }
+    if (managementPort != null) {
+      o.put(ManagementSettings.PORT, managementPort);
+    }
     return o;
   }
 
@@ -165,10 +176,15 @@ public final class ServerCommand implements Callable<Integer> {
     Config base;
     Settings settings;
     AccountKeys.Resolved keys;
+    JournalSettings journalSettings;
+    ManagementSettings management;
     try {
       base = ConfigFactory.load();
       settings = settings(base);
       tls = tls(base);
+      Config given = ConfigFactory.parseMap(overrides(), "command line").withFallback(base);
+      journalSettings = JournalSettings.load(given);
+      management = ManagementSettings.load(given);
       Optional<FileLock> lock = DataDirLock.tryAcquire(settings.dataDir());
       if (lock.isEmpty()) {
         err.println("batchgrid: data directory " + settings.dataDir()
@@ -192,15 +208,25 @@ public final class ServerCommand implements Callable<Integer> {
       return Main.EXIT_USAGE;
     }
 
+    if (journalSettings.postgres()) {
+      try {
+        PostgresSchema.create(journalSettings);
+      } catch (java.sql.SQLException e) {
+        err.println("batchgrid: cannot use the PostgreSQL journal at " + journalSettings.url() + ": " + e.getMessage());
+        return 1;
+      }
+    }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "batchgrid",
         ServerConfig.forServer(settings, ConfigFactory.parseMap(overrides(), "command line").withFallback(base)));
     ServerBinding binding;
+    Optional<String> managementUrl;
     try {
-      joinSelf(system);
+      Member.joinAndAwaitUp(system, true);
       CoordinatorRole.start(system, settings);
       binding = ApiServer.start(system, settings, tls)
           .toCompletableFuture()
           .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      managementUrl = Member.startManagement(system, management);
     } catch (ExecutionException e) {
       return failStart(system, "cannot serve the API on " + settings.bind() + ":" + settings.port()
           + ": " + e.getCause().getMessage());
@@ -214,6 +240,7 @@ public final class ServerCommand implements Callable<Integer> {
     }
 
     out.println(readyLine(settings, tls.enabled(), binding.localAddress()));
+    managementUrl.ifPresent(u -> out.println("management: " + u + " (/alive, /ready, /cluster/members)"));
     if (keys.generated()) {
       printKeyHint(settings, binding.localAddress(), keys.keyFile().orElseThrow());
     } else {
@@ -230,22 +257,7 @@ public final class ServerCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Forms the cluster of one and waits until this member is Up. */
-  private static void joinSelf(ActorSystem<Void> system)
-      throws InterruptedException, ExecutionException, TimeoutException {
-    Cluster cluster = Cluster.get(system);
-    CompletableFuture<Void> up = new CompletableFuture<>();
-    org.apache.pekko.cluster.Cluster.get(Adapter.toClassic(system))
-        .registerOnMemberUp(() -> up.complete(null));
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    try {
-      up.get(CLUSTER_UP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw new TimeoutException(CLUSTER_UP_TIMEOUT.toSeconds() + "s waiting for the cluster");
-    }
-  }
-
-  private int failStart(ActorSystem<Void> system, String message) {
+  int failStart(ActorSystem<Void> system, String message) {
     err.println("batchgrid: " + message);
     system.terminate();
     system.getWhenTerminated().toCompletableFuture().join();

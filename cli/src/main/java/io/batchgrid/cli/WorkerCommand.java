@@ -134,6 +134,7 @@ public final class WorkerCommand implements Callable<Integer> {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("pekko.cluster.roles", List.of("worker"));
     o.put("pekko.cluster.seed-nodes", List.of(seedAddress(seedNow)));
+    o.putAll(ServerConfig.downing(io.batchgrid.config.JournalSettings.load(base)));
     // One join attempt ends after this; the command then starts another incarnation, with the seed
     // read again, until reconnect-timeout.
     o.put("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes",

@@ -3,6 +3,9 @@ package io.batchgrid.coordinator;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 
 import io.batchgrid.config.Settings;
 import io.batchgrid.coordinator.catalog.Catalog;
@@ -55,6 +58,25 @@ public final class CoordinatorRole {
     JobEntity.init(system, gateway);
     io.batchgrid.coordinator.schedule.JobScheduleEntity.init(system);
     return new CoordinatorRole(gateway, provider);
+  }
+
+  /**
+   * On a member without the coordinator role (an API node): sharding proxies for every entity type,
+   * through which {@code ref(...)} reaches the entities on the coordinators. Sharding is confined to
+   * the role "coordinator" ({@code pekko.cluster.sharding.role}), so {@code init} here starts a proxy
+   * and never creates an entity.
+   */
+  public static void startProxies(ActorSystem<?> system) {
+    proxy(system, Catalog.ENTITY_KEY);
+    proxy(system, PoolEntity.ENTITY_KEY);
+    proxy(system, JobEntity.ENTITY_KEY);
+    proxy(system, io.batchgrid.coordinator.schedule.JobScheduleEntity.ENTITY_KEY);
+  }
+
+  private static <M> void proxy(ActorSystem<?> system, EntityTypeKey<M> key) {
+    ClusterSharding.get(system).init(Entity.of(key, ctx -> {
+      throw new IllegalStateException(key.name() + " entities live on coordinators, not on " + ctx.getEntityId());
+    }));
   }
 
   public ActorRef<CoordinatorMessage> gateway() {

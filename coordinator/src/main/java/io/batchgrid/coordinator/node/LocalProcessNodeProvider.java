@@ -102,6 +102,11 @@ public final class LocalProcessNodeProvider implements NodeProvider {
       if (home != null) {
         cmd.add("-Dbatchgrid.home=" + home);
       }
+      // Split-brain resolution derives from the journal (one coordinator or several), and every member
+      // must decide alike: the workers get the coordinator's, however it was configured.
+      if (config.hasPath("batchgrid.journal")) {
+        cmd.add("-Dbatchgrid.journal=" + config.getString("batchgrid.journal"));
+      }
       cmd.addAll(lp.getStringList("java-options"));
       Path code = codeSource();
       if (code != null && Files.isRegularFile(code) && code.toString().endsWith(".jar")) {

@@ -1,0 +1,194 @@
+package io.batchgrid.e2e;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.microsoft.azure.batch.BatchClient;
+import com.microsoft.azure.batch.auth.BatchSharedKeyCredentials;
+import com.microsoft.azure.batch.protocol.models.CloudTask;
+import com.microsoft.azure.batch.protocol.models.PoolInformation;
+import com.microsoft.azure.batch.protocol.models.TaskAddParameter;
+import com.microsoft.azure.batch.protocol.models.TaskCounts;
+import com.microsoft.azure.batch.protocol.models.TaskState;
+
+import io.batchgrid.testing.PostgresServer;
+
+/**
+ * Two {@code batchgrid coordinator} JVMs on one PostgreSQL journal, one {@code batchgrid api} JVM,
+ * driven by the official Java SDK. While the job runs, the coordinator that hosts the job's entity
+ * (found through Pekko Management's {@code /cluster/shards/Job}) is killed with SIGKILL. The
+ * survivor downs it, takes over its entities from the shared journal, and the job completes through
+ * the same API node: every task added is there, each completes once in the job's counts, and each
+ * ran (the ledger holds every id; an attempt cut off by the kill may have run twice).
+ */
+class MultiCoordinatorFailoverTest {
+  private static final int TASKS = 60;
+
+  @TempDir Path tmp;
+  private final List<AutoCloseable> closing = new ArrayList<>();
+
+  @AfterEach
+  void stopAll() throws Exception {
+    for (int i = closing.size() - 1; i >= 0; i--) {
+      closing.get(i).close();
+    }
+  }
+
+  @Test
+  void theJobCompletesOnTheSurvivingCoordinatorCountingEveryTaskOnce() throws Exception {
+    PostgresServer pg = PostgresServer.start();
+    closing.add(pg);
+    String url = pg.createDatabase("failover");
+    Map<String, String> env = new HashMap<>(Map.of(
+        "BATCHGRID_ACCOUNT_NAME", ServerProcess.ACCOUNT, "BATCHGRID_ACCOUNT_KEY", ServerProcess.KEY,
+        "BATCHGRID_JOURNAL", "postgres", "BATCHGRID_POSTGRES_URL", url,
+        "BATCHGRID_POSTGRES_USER", PostgresServer.USER));
+
+    int artA = MemberProcess.freePort();
+    int artB = MemberProcess.freePort();
+    List<String> seeds = List.of("--seed", "127.0.0.1:" + artA, "--seed", "127.0.0.1:" + artB);
+    Map<String, Integer> management = new HashMap<>();
+    Map<String, MemberProcess> coordinators = new HashMap<>();
+    for (String name : List.of("a", "b")) {
+      int mgmt = MemberProcess.freePort();
+      management.put(name, mgmt);
+      List<String> args = new ArrayList<>(List.of("coordinator", "--data", tmp.resolve(name).toString(),
+          "--cluster-port", Integer.toString(name.equals("a") ? artA : artB), "--management-port", Integer.toString(mgmt)));
+      args.addAll(seeds);
+      MemberProcess p = new MemberProcess("coordinator-" + name, args, env, "batchgrid coordinator ready").launch();
+      closing.add(p);
+      coordinators.put(name, p);
+    }
+    for (MemberProcess p : coordinators.values()) {
+      p.awaitReady();
+    }
+    int apiPort = MemberProcess.freePort();
+    int apiManagement = MemberProcess.freePort();
+    List<String> apiArgs = new ArrayList<>(List.of("api", "--port", Integer.toString(apiPort),
+        "--data", tmp.resolve("api").toString(), "--management-port", Integer.toString(apiManagement)));
+    apiArgs.addAll(seeds);
+    MemberProcess api = new MemberProcess("api", apiArgs, env, "batchgrid ready").launch();
+    closing.add(api);
+    api.awaitReady();
+
+    assertEquals(200, get(apiManagement, "/ready").statusCode());
+    assertEquals(200, get(apiManagement, "/alive").statusCode());
+    String members = get(management.get("a"), "/cluster/members").body();
+    assertEquals(3, count(members, "\"node\""), members);
+    assertEquals(3, count(members, "\"Up\""), members);
+    assertTrue(members.contains("\"api\"") && members.contains("\"coordinator\""), members);
+
+    BatchClient client = BatchClient.open(new BatchSharedKeyCredentials("http://127.0.0.1:" + apiPort,
+        ServerProcess.ACCOUNT, ServerProcess.KEY));
+    Path ledger = tmp.resolve("ledger.txt");
+    Files.createFile(ledger);
+    Pools.create(client, "fo-pool", 2, 2);
+    client.jobOperations().createJob("fo-job", new PoolInformation().withPoolId("fo-pool"));
+    List<TaskAddParameter> tasks = new ArrayList<>();
+    for (int i = 0; i < TASKS; i++) {
+      tasks.add(new TaskAddParameter().withId("t" + i)
+          .withCommandLine("/bin/sh -c 'sleep 0.3; echo $AZ_BATCH_TASK_ID >> " + ledger + "'"));
+    }
+    client.taskOperations().createTasks("fo-job", tasks); // acknowledged: all 60 are in PostgreSQL
+    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200)).until(() ->
+        client.jobOperations().getTaskCounts("fo-job").completed() >= 8);
+
+    String host = await("the job's entity hosted").atMost(Duration.ofSeconds(30)).until(() -> jobHost(management),
+        h -> h != null);
+    MemberProcess victim = coordinators.get(host);
+    String survivor = host.equals("a") ? "b" : "a";
+    TaskCounts before = client.jobOperations().getTaskCounts("fo-job");
+    assertTrue(before.completed() < TASKS, "the job must still be running when its coordinator dies: " + before.completed());
+    victim.kill9();
+
+    // The survivor downs the dead coordinator and starts the job (and whatever else it hosted) again.
+    await("the job completes on the survivor").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500))
+        .ignoreExceptions().until(() -> client.jobOperations().getTaskCounts("fo-job").completed() == TASKS);
+    assertTrue(coordinators.get(survivor).isAlive(), coordinators.get(survivor).output());
+    assertEquals(survivor, jobHost(Map.of(survivor, management.get(survivor))), "the survivor hosts the job now");
+    // The dead coordinator was downed and removed: the survivor and the API node are left.
+    await().atMost(Duration.ofSeconds(30)).until(() -> count(get(management.get(survivor), "/cluster/members").body(), "\"node\""),
+        n -> n == 2);
+    assertEquals(200, get(management.get(survivor), "/ready").statusCode());
+
+    TaskCounts counts = client.jobOperations().getTaskCounts("fo-job");
+    assertEquals(TASKS, counts.completed());
+    assertEquals(TASKS, counts.succeeded());
+    assertEquals(0, counts.failed());
+    assertEquals(0, counts.active());
+    assertEquals(0, counts.running());
+    List<CloudTask> listed = client.taskOperations().listTasks("fo-job");
+    assertEquals(TASKS, listed.size(), "every acknowledged task is there");
+    for (CloudTask t : listed) {
+      assertEquals(TaskState.COMPLETED, t.state(), t.id());
+      assertEquals(0, t.executionInfo().exitCode(), t.id());
+      assertEquals(0, t.executionInfo().retryCount(), t.id() + " spent no retry");
+    }
+    Set<String> ran = new TreeSet<>(Files.readAllLines(ledger));
+    Set<String> expected = new TreeSet<>();
+    for (int i = 0; i < TASKS; i++) {
+      expected.add("t" + i);
+    }
+    assertEquals(expected, ran, "every task ran");
+    int lines = Files.readAllLines(ledger).size();
+    System.out.println("multi-coordinator failover: killed coordinator-" + host + " with " + before.completed()
+        + " of " + TASKS + " completed; " + (lines - TASKS) + " task(s) ran twice");
+  }
+
+  private static HttpResponse<String> get(int port, String path) throws Exception {
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static int count(String text, String what) {
+    int n = 0;
+    for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+      n++;
+    }
+    return n;
+  }
+
+  private static final Pattern ENTITIES = Pattern.compile("\"numEntities\"\\s*:\\s*(\\d+)");
+
+  /** The coordinator whose Job shard region holds an entity (the test has one job), or null. */
+  private static String jobHost(Map<String, Integer> management) {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    for (Map.Entry<String, Integer> e : management.entrySet()) {
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + e.getValue() + "/cluster/shards/Job")).timeout(Duration.ofSeconds(5)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        Matcher m = ENTITIES.matcher(r.body());
+        while (m.find()) {
+          if (Integer.parseInt(m.group(1)) > 0) {
+            return e.getKey();
+          }
+        }
+      } catch (Exception ex) {
+        // not answering: not the host
+      }
+    }
+    return null;
+  }
+}
