@@ -56,7 +56,9 @@ class PostgresJournalTest {
     return ConfigFactory.parseMap(Map.of(
         JournalSettings.KIND, "postgres",
         JournalSettings.URL, url,
-        JournalSettings.USER, PostgresServer.USER), "test").withFallback(ConfigFactory.load());
+        JournalSettings.USER, PostgresServer.USER,
+        // A busy machine may take longer than the default 10 s to stop a coordinator.
+        "pekko.actor.testkit.typed.system-shutdown-default", "60s"), "test").withFallback(ConfigFactory.load());
   }
 
   private ActorTestKit coordinator(Config base, Path data) throws Exception {
