@@ -86,9 +86,16 @@ class EntityMessageSerializerTest {
     EntityMessageTypes types = EntityMessageSerializer.types(serialization);
     assertTrue(types.replies().contains(JobEntity.TaskPage.class));
     assertTrue(types.replies().contains(List.class));
+    List<String> unbound = new ArrayList<>();
     for (Class<?> reply : types.replies()) {
       Object value = reply == List.class ? List.of() : sample(reply, 0);
-      Serializer s = serialization.findSerializerFor(value);
+      Serializer s;
+      try {
+        s = serialization.findSerializerFor(value);
+      } catch (Exception e) { // Pekko throws NotSerializableException without declaring it
+        unbound.add(reply.getName()); // all of them named at once, below
+        continue;
+      }
       assertFalse(s instanceof org.apache.pekko.serialization.JavaSerializer, reply.getName());
       assertEquals(canon(value), canon(roundTrip(value)), reply.getName());
       @SuppressWarnings("unchecked")
@@ -96,6 +103,7 @@ class EntityMessageSerializerTest {
       assertTrue(back.isSuccess(), reply.getName());
       assertEquals(canon(value), canon(back.getValue()), reply.getName());
     }
+    assertEquals(List.of(), unbound, "replies without a serialization binding (coordinator's reference.conf)");
   }
 
   @Test
