@@ -91,7 +91,7 @@ class ExitConditionsTest {
             .withFilePath("missing.txt")))
         .withExitConditions(new ExitConditions()
             .withPreProcessingError(new ExitOptions().withJobAction(JobAction.TERMINATE))
-            .withDefault(new ExitOptions().withJobAction(JobAction.NONE))));
+            .withDefaultProperty(new ExitOptions().withJobAction(JobAction.NONE))));
 
     await().atMost(Duration.ofSeconds(60)).until(() -> client.jobOperations().getJob("pre-job").state() == JobState.COMPLETED);
     assertEquals("TaskFailed", client.jobOperations().getJob("pre-job").executionInfo().terminateReason());
@@ -117,7 +117,7 @@ class ExitConditionsTest {
             .withExitConditions(new ExitConditions()
                 .withFileUploadError(new ExitOptions().withJobAction(JobAction.NONE)
                     .withDependencyAction(DependencyAction.SATISFY))
-                .withDefault(new ExitOptions().withJobAction(JobAction.TERMINATE))),
+                .withDefaultProperty(new ExitOptions().withJobAction(JobAction.TERMINATE))),
         new TaskAddParameter().withId("consumes").withCommandLine("/bin/true")
             .withDependsOn(new TaskDependencies().withTaskIds(List.of("produces")))));
 
