@@ -20,8 +20,6 @@ NOT_YET = "not yet"
 
 CERT = "certificates do not exist on self-hosted nodes: 400 FeatureNotSupported saying so"
 USERS = "remote login users are not managed by batchgrid (nodes are your machines): 400 FeatureNotSupported"
-VM_LIFECYCLE = ("deallocating and starting apply to Azure VMs kept stopped in a pool; a node is a process on your "
-                "machine: 400 FeatureNotSupported pointing to removenodes and resize")
 EXT = "nodes are processes on your machines, not Azure VMs, so they have no VM extensions: 400 FeatureNotSupported"
 
 STATUS = {
@@ -126,7 +124,10 @@ STATUS = {
                                    "NodeBeingCreated"),
     "ComputeNode_Reimage": (SERVED, "as reboot, and the node's directory is emptied (but the agent's own agent.* "
                                     "files); the machine's OS is not touched; 409 NodeBeingReimaged"),
-    "ComputeNode_Deallocate": (NO, VM_LIFECYCLE), "ComputeNode_Start": (NO, VM_LIFECYCLE),
+    "ComputeNode_Deallocate": (SERVED, "tasks handled as for reboot, then the node's process stops; the node stays in "
+                                       "the pool, deallocating then deallocated, persisted across restarts"),
+    "ComputeNode_Start": (SERVED, "a deallocated node gets a process again and runs the start task; a node that is "
+                                  "not deallocated is left as it is"),
     "ComputeNode_UploadBatchServiceLogs": (NO, "no upload to Azure Storage: 400 FeatureNotSupported naming where the "
                                                "node's log is (agent.log in its directory, or the server's log)"),
     "ComputeNodeExtension_Get": (NO, EXT), "ComputeNodeExtension_List": (NO, EXT),

@@ -261,6 +261,39 @@ class NodeLifecycleIntegrationTest {
   }
 
   @Test
+  void aDeallocatedNodeKeepsItsPlaceWithoutAProcessUntilItIsStarted() throws Exception {
+    createPool("da-pool", COUNT_BOOTS);
+    createJob("da-job", "da-pool", TaskSpec.newBuilder().setId("long").setCommandLine(SECOND_ATTEMPT_SUCCEEDS).build());
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      assertEquals(TaskState.RUNNING, task("da-job", "long").state());
+      assertTrue(Files.exists(nodeDir("da-pool").resolve("shared/mark")));
+    });
+    String nodeId = onlyNode("da-pool").nodeId();
+
+    await(PoolEntity.ref(testKit.system(), "da-pool").<org.apache.pekko.Done>askWithStatus(
+        r -> new PoolEntity.DeallocateNode(nodeId, NodeDeallocationOption.REQUEUE, r), ASK));
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      PoolEntity.NodeHandle node = onlyNode("da-pool");
+      assertEquals(NodeState.DEALLOCATED, node.state());
+      assertNull(node.agent(), "no process");
+    });
+    assertTrue(await(PoolEntity.ref(testKit.system(), "da-pool").<PoolEntity.PoolView>askWithStatus(PoolEntity.Get::new, ASK))
+        .record().deallocated(nodeId), "persisted");
+    // Its task went back to the queue without a retry, and waits: the pool has no other node.
+    TaskRecord waiting = task("da-job", "long");
+    assertEquals(TaskState.ACTIVE, waiting.state());
+    assertEquals(1, waiting.requeueCount());
+    assertEquals(0, waiting.retryCount());
+
+    await(PoolEntity.ref(testKit.system(), "da-pool").<org.apache.pekko.Done>askWithStatus(
+        r -> new PoolEntity.StartNode(nodeId, r), ASK));
+    TestCluster.eventually(testKit, Duration.ofSeconds(60), () ->
+        assertEquals(new TaskCounts(0, 0, 1, 1, 0), counts("da-job")));
+    assertEquals(List.of("boot", "boot"), Files.readAllLines(nodeDir("da-pool").resolve("shared/boots")),
+        "the start task ran when the node started again; its files stayed");
+  }
+
+  @Test
   void aNodeThatDoesNotWaitRunsTasksWhileItsStartTaskRuns() throws Exception {
     // The start task outlives the test (the node kills it when it stops).
     createPool("st-nowait", StartTaskSpec.newBuilder().setWaitForSuccess(false)

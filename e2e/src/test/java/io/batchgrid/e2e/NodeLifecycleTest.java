@@ -23,6 +23,7 @@ import com.microsoft.azure.batch.BatchClient;
 import com.microsoft.azure.batch.auth.BatchSharedKeyCredentials;
 import com.microsoft.azure.batch.protocol.models.AllocationState;
 import com.microsoft.azure.batch.protocol.models.BatchErrorException;
+import com.microsoft.azure.batch.protocol.models.ComputeNodeDeallocateOption;
 import com.microsoft.azure.batch.protocol.models.ComputeNodeRebootOption;
 import com.microsoft.azure.batch.protocol.models.ComputeNodeReimageOption;
 import com.microsoft.azure.batch.protocol.models.CloudTask;
@@ -42,7 +43,7 @@ import com.microsoft.azure.batch.protocol.models.VirtualMachineConfiguration;
 
 /**
  * A compute node's lifecycle through the official Java SDK against the packaged server: the pool's
- * start task and its startTaskInfo, reboot and reimage.
+ * start task and its startTaskInfo, reboot, reimage, deallocate and start.
  */
 class NodeLifecycleTest {
   @TempDir
@@ -179,6 +180,30 @@ class NodeLifecycleTest {
     assertEquals("boot\n", nodeFile("ri-pool", before.id(), "shared/boots"), "one boot since the reimage");
     assertFalse(nodeFileExists("ri-pool", before.id(), "shared/data"));
     assertFalse(nodeFileExists("ri-pool", before.id(), "workitems/ri-job"));
+  }
+
+  @Test
+  void aDeallocatedNodeHasNoProcessUntilItIsStartedAgain() throws Exception {
+    createPool("da-pool", 1, COUNT_BOOTS);
+    String nodeId = nodes("da-pool").get(0).id();
+    client.jobOperations().createJob("da-job", new PoolInformation().withPoolId("da-pool"));
+    client.taskOperations().createTask("da-job", new TaskAddParameter().withId("long").withCommandLine(SECOND_ATTEMPT_SUCCEEDS));
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        client.taskOperations().getTask("da-job", "long").state() == TaskState.RUNNING
+            && nodeFileExists("da-pool", nodeId, "shared/mark"));
+
+    client.computeNodeOperations().deallocateComputeNode("da-pool", nodeId, ComputeNodeDeallocateOption.REQUEUE);
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        client.computeNodeOperations().getComputeNode("da-pool", nodeId).state() == ComputeNodeState.DEALLOCATED);
+    CloudTask waiting = client.taskOperations().getTask("da-job", "long");
+    assertEquals(TaskState.ACTIVE, waiting.state(), "requeued, and no node to run it");
+    assertEquals(1, waiting.executionInfo().requeueCount());
+    assertEquals(1, client.poolOperations().getPool("da-pool").currentDedicatedNodes(), "it keeps its place");
+
+    client.computeNodeOperations().startComputeNode("da-pool", nodeId);
+    await().atMost(Duration.ofSeconds(60)).until(() -> client.taskOperations().getTask("da-job", "long").state() == TaskState.COMPLETED);
+    assertEquals(TaskExecutionResult.SUCCESS, client.taskOperations().getTask("da-job", "long").executionInfo().result());
+    assertEquals("boot\nboot\n", nodeFile("da-pool", nodeId, "shared/boots"));
   }
 
   @Test

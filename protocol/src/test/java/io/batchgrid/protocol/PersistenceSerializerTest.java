@@ -99,18 +99,23 @@ class PersistenceSerializerTest {
             .setTargetNodeCommunicationMode("simplified").build(), 7),
         new PoolEvent.NodesAllocated(List.of("c", "d"), 7), new PoolEvent.NodeSchedulingDisabled("c", 7),
         new PoolEvent.NodeSchedulingDisabled("d", 7), new PoolEvent.NodeSchedulingEnabled("d", 7),
+        new PoolEvent.NodeDeallocated("c", 7), new PoolEvent.NodeDeallocated("d", 7), new PoolEvent.NodeStarted("d", 7),
         new PoolEvent.PoolDeleting(8), new PoolEvent.PoolDeleted(9));
     for (PoolEvent e : events) {
       assertEquals(e, roundTrip(e));
     }
     PoolRecord pool = PoolRecord.EMPTY;
-    for (PoolEvent e : events.subList(0, 14)) {
+    for (PoolEvent e : events.subList(0, 17)) {
       pool = pool.apply(e);
     }
     assertEquals("simplified", pool.spec().getTargetNodeCommunicationMode());
     assertEquals(java.util.Set.of("c"), pool.schedulingDisabled());
     assertTrue(pool.schedulingEnabled("d"));
+    assertEquals(java.util.Set.of("c"), pool.deallocated());
+    assertTrue(pool.deallocated("c"));
     assertEquals(pool, roundTrip(pool));
+    assertEquals(java.util.Set.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("c"), 10)).deallocated(),
+        "a removed node's deallocation goes with it");
     assertEquals(java.util.Set.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("c"), 10)).schedulingDisabled(),
         "a removed node's setting goes with it");
     assertEquals(PoolRecord.EMPTY, roundTrip(PoolRecord.EMPTY));

@@ -60,10 +60,6 @@ final class AccountRoutes {
     r.add("DELETE", "/pools/{}/nodes/{}/users/{}", Router.Body.NONE, c -> refuse("users", users));
     r.add("GET", "/pools/{}/nodes/{}/remoteloginsettings", Router.Body.NONE, c -> refuse("remoteloginsettings", users));
     // Node lifecycle operations made for Azure VMs that have no meaning yet on a batchgrid node.
-    String vm = "Deallocating and starting compute nodes applies to Azure virtual machines kept stopped in a pool; a "
-        + "batchgrid node is a process on your machine. Use removenodes and resize to shrink and grow a pool.";
-    r.add("POST", "/pools/{}/nodes/{}/deallocate", Router.Body.OPTIONAL, c -> refuse("deallocate", vm));
-    r.add("POST", "/pools/{}/nodes/{}/start", Router.Body.OPTIONAL, c -> refuse("start", vm));
     r.add("POST", "/pools/{}/nodes/{}/uploadbatchservicelogs", Router.Body.OPTIONAL, c -> refuse("uploadbatchservicelogs",
         "batchgrid does not upload logs to Azure Storage: a node's log is on its machine (agent.log in the node's "
         + "directory with the local-process provider, the server's log for in-process nodes)."));

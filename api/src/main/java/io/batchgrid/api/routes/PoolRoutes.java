@@ -61,6 +61,8 @@ final class PoolRoutes {
     r.add("POST", "/pools/{}/nodes/{}/enablescheduling", Router.Body.OPTIONAL, this::enableScheduling);
     r.add("POST", "/pools/{}/nodes/{}/reboot", Router.Body.OPTIONAL, c -> restart(c, false));
     r.add("POST", "/pools/{}/nodes/{}/reimage", Router.Body.OPTIONAL, c -> restart(c, true));
+    r.add("POST", "/pools/{}/nodes/{}/deallocate", Router.Body.OPTIONAL, this::deallocate);
+    r.add("POST", "/pools/{}/nodes/{}/start", Router.Body.OPTIONAL, this::startNode);
   }
 
   static ApiError poolNotFound() {
@@ -308,6 +310,10 @@ final class PoolRoutes {
         .thenApply(done -> nodeWritten(ctx, poolId, nodeId));
   }
 
+  /** States the pool's view shows even while the node's agent answers (it is about to stop). */
+  private static final java.util.Set<NodeState> POOL_DECIDES = java.util.EnumSet.of(NodeState.REBOOTING,
+      NodeState.REIMAGING, NodeState.DEALLOCATING, NodeState.DEALLOCATED);
+
   /** ComputeNode_Reboot and ComputeNode_Reimage: 202 once the pool has taken the request. */
   private CompletionStage<HttpResponse> restart(Router.Call c, boolean reimage) {
     RequestContext ctx = c.ctx();
@@ -321,6 +327,29 @@ final class PoolRoutes {
             "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId)))));
   }
 
+  /** ComputeNode_Deallocate: 202 once the deallocation is persisted; the process stops after. */
+  private CompletionStage<HttpResponse> deallocate(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    String nodeId = nodeId(c);
+    io.batchgrid.coordinator.autoscale.NodeDeallocationOption option = SpecReader.nodeOption(
+        c.body().length == 0 ? null : Json.parseObject(c.body()), "nodeDeallocateOption");
+    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.DeallocateNode(nodeId, option, r),
+            ctx.timeout())
+        .thenApply(done -> Responses.empty(ctx, 202, List.of(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+            "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId)))));
+  }
+
+  /** ComputeNode_Start: 202 once persisted; a node that is not deallocated is left as it is. */
+  private CompletionStage<HttpResponse> startNode(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    String nodeId = nodeId(c);
+    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.StartNode(nodeId, r), ctx.timeout())
+        .thenApply(done -> Responses.empty(ctx, 202, List.of(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+            "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId)))));
+  }
+
   /** The node as the pool knows it, with its own live account when it answers in time. */
   private CompletionStage<ObjectNode> node(RequestContext ctx, PoolSpec pool, PoolEntity.NodeHandle h) {
     String vmSize = pool.getVmSize();
@@ -330,7 +359,7 @@ final class PoolRoutes {
         ? CompletableFuture.completedFuture(Optional.empty())
         : coordinator.nodeStatus(h.agent(), NODE_STATUS_TIMEOUT).thenApply(Optional::of).exceptionally(e -> Optional.empty());
     return status.thenApply(s -> ctx.writer().node(s.map(st -> new WireWriter.NodeView(h.poolId(), h.nodeId(), vmSize,
-            h.state() == NodeState.REBOOTING || h.state() == NodeState.REIMAGING ? h.state() : st.state(),
+            POOL_DECIDES.contains(h.state()) ? h.state() : st.state(),
             st.stateTransitionTimeMs() > 0 ? st.stateTransitionTimeMs() : h.stateTransitionTimeMs(),
             h.allocationTimeMs(), h.stateTransitionTimeMs(), st.taskSlots(), st.running(), st.totalTasksRun(),
             st.totalTasksSucceeded(), st.runningTaskSlots(), h.schedulingEnabled(), startTask,

@@ -150,6 +150,16 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   public record RestartNode(String nodeId, NodeDeallocationOption option, boolean reimage,
       ActorRef<StatusReply<Done>> replyTo) implements Command {}
 
+  /**
+   * ComputeNode_Deallocate: the node's tasks are handled per {@code option} as for a reboot, then
+   * its process stops; the node stays in the pool, deallocated (persisted), until {@link StartNode}.
+   */
+  public record DeallocateNode(String nodeId, NodeDeallocationOption option, ActorRef<StatusReply<Done>> replyTo)
+      implements Command {}
+
+  /** ComputeNode_Start: a deallocated node gets a process again (and runs the start task). */
+  public record StartNode(String nodeId, ActorRef<StatusReply<Done>> replyTo) implements Command {}
+
   /** Pool_Patch and Pool_UpdateProperties; a null field stays as it is. */
   public record UpdateProperties(PropertiesUpdate update, Precondition precondition, ActorRef<StatusReply<PoolView>> replyTo)
       implements Command {
@@ -289,6 +299,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   // Nodes being rebooted or reimaged, from the request until their next agent registers. Live only:
   // a restart of the service restarts in-process nodes anyway, and remote ones re-register.
   private final Map<String, Restart> restarting = new HashMap<>();
+  // Deallocated nodes whose process the provider was asked to stop (live: after a restart the
+  // provider does not start them, and stopping one that does not run is a no-op).
+  private final java.util.Set<String> stopAsked = new java.util.HashSet<>();
 
   /** A reboot or reimage under way: {@code agent} is the incarnation asked to restart; {@code sent} once it was told. */
   private record Restart(NodeState state, ActorRef<NodeMessage> agent, boolean sent) {}
@@ -339,7 +352,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
             return;
           }
           // Nodes come back with the ids (and so the directories) they had.
-          provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
+          provider.start(state.id(), running(state), state.taskSlotsPerNode());
           startTimers(state);
           if (state.allocationState() == AllocationState.RESIZING) {
             timers.startSingleTimer(Tick.RESIZE_TIMEOUT, resizeTimeout(state));
@@ -381,12 +394,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .onCommand(ReturnSlots.class, (s, c) -> {
           ledger.release(c.jobId(), c.nodeId(), c.slots());
           restartDrained();
+          stopDeallocated(s);
           return removeDrained(s);
         })
         .onCommand(ReleaseJob.class, (s, c) -> {
           ledger.releaseJob(c.jobId());
           metrics.forgetJob(c.jobId());
           restartDrained();
+          stopDeallocated(s);
           return removeDrained(s);
         })
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
@@ -394,6 +409,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .onCommand(DisableScheduling.class, this::onDisableScheduling)
         .onCommand(EnableScheduling.class, this::onEnableScheduling)
         .onCommand(RestartNode.class, this::onRestartNode)
+        .onCommand(DeallocateNode.class, this::onDeallocateNode)
+        .onCommand(StartNode.class, this::onStartNode)
         .onCommand(EnableAutoScale.class, this::onEnableAutoScale)
         .onCommand(DisableAutoScale.class, this::onDisableAutoScale)
         .onCommand(EvaluateAutoScale.class, this::onEvaluateAutoScale)
@@ -443,7 +460,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       events.add(new PoolEvent.NodesAllocated(newNodeIds(target), now));
     }
     return Effect().persist(events).thenRun(state -> {
-      provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
+      provider.start(state.id(), running(state), state.taskSlotsPerNode());
       startTimers(state);
       if (state.allocationState() == AllocationState.RESIZING) {
         timers.startSingleTimer(Tick.RESIZE_TIMEOUT, resizeTimeout(state));
@@ -518,7 +535,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     }
     return Effect().persist(events).thenRun(state -> {
       if (target > current) {
-        provider.start(state.id(), List.copyOf(state.nodes().keySet()), state.taskSlotsPerNode());
+        provider.start(state.id(), running(state), state.taskSlotsPerNode());
         timers.startSingleTimer(Tick.RESIZE_TIMEOUT, resizeTimeout(state));
       }
       removed.forEach(id -> nodeGone(state, id));
@@ -747,6 +764,79 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     return Effect().reply(c.replyTo(), StatusReply.ack());
   }
 
+  /** The pool's nodes that should have a process: all but the deallocated ones. */
+  private static List<String> running(PoolRecord s) {
+    return s.nodes().keySet().stream().filter(id -> !s.deallocated(id)).toList();
+  }
+
+  // ------------------------------------------------------------------ deallocate, start
+
+  private Effect<PoolEvent, PoolRecord> onDeallocateNode(PoolRecord s, DeallocateNode c) {
+    StatusReply<NodeHandle> node = getNode(s, c.nodeId());
+    if (node.isError()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(node.getError()));
+    }
+    if (s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
+          "The specified pool has been marked for deletion and is being deleted.")));
+    }
+    String nodeId = node.getValue().nodeId();
+    if (s.deallocated(nodeId)) {
+      return Effect().reply(c.replyTo(), StatusReply.ack());
+    }
+    Restart under = restarting.get(nodeId);
+    if (under != null) {
+      boolean reimaging = under.state() == NodeState.REIMAGING;
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(
+          reimaging ? ErrorCode.NODE_BEING_REIMAGED : ErrorCode.NODE_BEING_REBOOTED,
+          "The node is being " + (reimaging ? "reimaged" : "rebooted") + ".")));
+    }
+    boolean drain = c.option() == NodeDeallocationOption.TASKCOMPLETION || c.option() == NodeDeallocationOption.RETAINEDDATA;
+    String jobOption = c.option() == NodeDeallocationOption.TERMINATE ? "terminate" : drain ? "taskcompletion" : "requeue";
+    return Effect().persist(new PoolEvent.NodeDeallocated(nodeId, System.currentTimeMillis()))
+        .thenRun(state -> {
+          ledger.setSchedulable(nodeId, false);
+          Map<String, Integer> holders = drain ? ledger.leasesOn(nodeId) : ledger.revokeLeases(nodeId);
+          holders.keySet().forEach(jobId -> jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(state.id(), nodeId, jobOption)));
+          stopDeallocated(state);
+          rebalanceNow(state);
+        })
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
+  /** Stops the process of deallocated nodes that no job holds slots on any more (once each). */
+  private void stopDeallocated(PoolRecord s) {
+    if (!s.exists()) {
+      return;
+    }
+    List<String> now = s.deallocated().stream()
+        .filter(id -> !ledger.isLeased(id) && stopAsked.add(id)).toList();
+    if (!now.isEmpty()) {
+      provider.stop(s.id(), now);
+    }
+  }
+
+  private Effect<PoolEvent, PoolRecord> onStartNode(PoolRecord s, StartNode c) {
+    StatusReply<NodeHandle> node = getNode(s, c.nodeId());
+    if (node.isError()) {
+      return Effect().reply(c.replyTo(), StatusReply.error(node.getError()));
+    }
+    if (s.state() == PoolState.DELETING) {
+      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
+          "The specified pool has been marked for deletion and is being deleted.")));
+    }
+    String nodeId = node.getValue().nodeId();
+    if (!s.deallocated(nodeId)) {
+      return Effect().reply(c.replyTo(), StatusReply.ack()); // it runs already
+    }
+    return Effect().persist(new PoolEvent.NodeStarted(nodeId, System.currentTimeMillis()))
+        .thenRun(state -> {
+          stopAsked.remove(nodeId);
+          provider.start(state.id(), List.of(nodeId), state.taskSlotsPerNode());
+        })
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
+  }
+
   /** Tells the nodes waiting to restart that no job holds their slots any more to restart now. */
   private void restartDrained() {
     restarting.replaceAll((nodeId, r) -> {
@@ -937,6 +1027,11 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       r.agent().tell(new NodeMessage.Retire());
       return Effect().none();
     }
+    if (s.deallocated(r.nodeId()) && !r.agent().equals(agents.get(r.nodeId()))) {
+      // A process of a deallocated node (started before the deallocation, or by an operator): not wanted now.
+      r.agent().tell(new NodeMessage.Retire());
+      return Effect().none();
+    }
     provider.registered(s.id(), r.nodeId(), r.agent());
     Restart restart = restarting.get(r.nodeId());
     if (restart != null && !restart.agent().equals(r.agent())) {
@@ -1021,7 +1116,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       return Effect().none(); // an older incarnation
     }
     nodeGone(s, c.nodeId());
-    if (s.exists() && s.state() == PoolState.ACTIVE && s.nodes().containsKey(c.nodeId())) {
+    if (s.exists() && s.state() == PoolState.ACTIVE && s.nodes().containsKey(c.nodeId()) && !s.deallocated(c.nodeId())) {
       // The node should be there: have the provider bring it back.
       provider.start(s.id(), List.of(c.nodeId()), s.taskSlotsPerNode());
     }
@@ -1034,7 +1129,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
    */
   private boolean schedulable(PoolRecord s, String nodeId) {
     StartTaskInfo startTask = startTasks.get(nodeId);
-    return s.schedulingEnabled(nodeId) && !restarting.containsKey(nodeId)
+    return s.schedulingEnabled(nodeId) && !restarting.containsKey(nodeId) && !s.deallocated(nodeId)
         && (startTask == null || startTask.letsTasksRun());
   }
 
@@ -1097,6 +1192,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     Restart restart = restarting.get(nodeId);
     NodeState state = s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL
         : restart != null ? restart.state()
+        : s.deallocated(nodeId) ? (agent != null ? NodeState.DEALLOCATING : NodeState.DEALLOCATED)
         : agent != null ? (startTask == null ? NodeState.IDLE : startTask.nodeState(NodeState.IDLE))
         : NodeState.CREATING;
     long since = agent != null ? registeredAt.getOrDefault(nodeId, allocated) : allocated;

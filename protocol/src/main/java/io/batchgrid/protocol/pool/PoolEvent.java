@@ -56,6 +56,15 @@ public sealed interface PoolEvent {
 
   record NodeSchedulingEnabled(String nodeId, long timeMs) implements PoolEvent {}
 
+  /**
+   * ComputeNode_Deallocate: the node stays in the pool without a process (deallocating until its
+   * agent has stopped, then deallocated) until {@link NodeStarted}. Persisted, so a restart of the
+   * service does not start it.
+   */
+  record NodeDeallocated(String nodeId, long timeMs) implements PoolEvent {}
+
+  record NodeStarted(String nodeId, long timeMs) implements PoolEvent {}
+
   record PoolDeleting(long timeMs) implements PoolEvent {}
 
   record PoolDeleted(long timeMs) implements PoolEvent {}

@@ -25,7 +25,8 @@ public record PoolRecord(
     int targetDedicatedNodes,
     Map<String, Long> nodes,
     ResizeError resizeError,
-    Set<String> schedulingDisabled) {
+    Set<String> schedulingDisabled,
+    Set<String> deallocated) {
 
   /** Why the last resize did not reach its target (Azure's {@code resizeErrors}); null when it did. */
   public record ResizeError(String code, String message) {}
@@ -34,6 +35,14 @@ public record PoolRecord(
     nodes = Collections.unmodifiableMap(new LinkedHashMap<>(nodes));
     schedulingDisabled = schedulingDisabled == null ? Set.of()
         : Collections.unmodifiableSet(new LinkedHashSet<>(schedulingDisabled));
+    deallocated = deallocated == null ? Set.of() : Collections.unmodifiableSet(new LinkedHashSet<>(deallocated));
+  }
+
+  public PoolRecord(PoolSpec spec, PoolState state, AllocationState allocationState, long creationTimeMs,
+      long stateTransitionTimeMs, long allocationStateTransitionTimeMs, long lastModifiedMs, long version,
+      int targetDedicatedNodes, Map<String, Long> nodes, ResizeError resizeError, Set<String> schedulingDisabled) {
+    this(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs, allocationStateTransitionTimeMs,
+        lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, schedulingDisabled, Set.of());
   }
 
   public PoolRecord(PoolSpec spec, PoolState state, AllocationState allocationState, long creationTimeMs,
@@ -51,7 +60,7 @@ public record PoolRecord(
   }
 
   public static final PoolRecord EMPTY =
-      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of(), null, Set.of());
+      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of(), null, Set.of(), Set.of());
 
   public boolean exists() {
     return spec != null;
@@ -70,8 +79,28 @@ public record PoolRecord(
     return !schedulingDisabled.contains(nodeId);
   }
 
+  /** Whether the node is deallocated (ComputeNode_Deallocate): it stays in the pool, with no process, until started. */
+  public boolean deallocated(String nodeId) {
+    return deallocated.contains(nodeId);
+  }
+
   public PoolRecord apply(PoolEvent event) {
-    if (event instanceof PoolEvent.NodeSchedulingDisabled e) {
+    if (event instanceof PoolEvent.NodeDeallocated e) {
+      // Like its scheduling, a node's allocation is not a property of the pool: its ETag stays.
+      Set<String> d = new LinkedHashSet<>(deallocated);
+      if (nodes.containsKey(e.nodeId())) {
+        d.add(e.nodeId());
+      }
+      return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
+          allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError,
+          schedulingDisabled, d);
+    } else if (event instanceof PoolEvent.NodeStarted e) {
+      Set<String> d = new LinkedHashSet<>(deallocated);
+      d.remove(e.nodeId());
+      return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
+          allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError,
+          schedulingDisabled, d);
+    } else if (event instanceof PoolEvent.NodeSchedulingDisabled e) {
       // A node's scheduling is not a property of the pool: its ETag stays.
       Set<String> d = new LinkedHashSet<>(schedulingDisabled);
       if (nodes.containsKey(e.nodeId())) {
@@ -88,13 +117,18 @@ public record PoolRecord(
       return next;
     }
     Set<String> d = new LinkedHashSet<>(schedulingDisabled);
-    d.retainAll(next.nodes().keySet()); // a removed node's setting goes with it
-    return next.withSchedulingDisabled(d);
+    d.retainAll(next.nodes().keySet()); // a removed node's settings go with it
+    Set<String> off = new LinkedHashSet<>(deallocated);
+    off.retainAll(next.nodes().keySet());
+    return new PoolRecord(next.spec, next.state, next.allocationState, next.creationTimeMs, next.stateTransitionTimeMs,
+        next.allocationStateTransitionTimeMs, next.lastModifiedMs, next.version, next.targetDedicatedNodes, next.nodes,
+        next.resizeError, d, off);
   }
 
   private PoolRecord withSchedulingDisabled(Set<String> d) {
     return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
-        allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, d);
+        allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, d,
+        deallocated);
   }
 
   private PoolRecord applyToPool(PoolEvent event) {

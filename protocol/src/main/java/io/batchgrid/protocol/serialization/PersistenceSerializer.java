@@ -444,6 +444,10 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       b.setNodeSchedulingDisabled(c.nodeId());
     } else if (e instanceof PoolEvent.NodeSchedulingEnabled c) {
       b.setNodeSchedulingEnabled(c.nodeId());
+    } else if (e instanceof PoolEvent.NodeDeallocated c) {
+      b.setNodeDeallocated(c.nodeId());
+    } else if (e instanceof PoolEvent.NodeStarted c) {
+      b.setNodeStarted(c.nodeId());
     } else if (e instanceof PoolEvent.PoolDeleting) {
       b.setDeleting(true);
     } else if (e instanceof PoolEvent.PoolDeleted) {
@@ -483,6 +487,10 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         return new PoolEvent.NodeSchedulingDisabled(p.getNodeSchedulingDisabled(), t);
       case NODE_SCHEDULING_ENABLED:
         return new PoolEvent.NodeSchedulingEnabled(p.getNodeSchedulingEnabled(), t);
+      case NODE_DEALLOCATED:
+        return new PoolEvent.NodeDeallocated(p.getNodeDeallocated(), t);
+      case NODE_STARTED:
+        return new PoolEvent.NodeStarted(p.getNodeStarted(), t);
       case DELETING:
         return new PoolEvent.PoolDeleting(t);
       case DELETED:
@@ -504,6 +512,7 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         .setTargetDedicatedNodes(r.targetDedicatedNodes());
     r.nodes().forEach((id, time) -> b.addNodeIds(id).addNodeAllocationTimesMs(time));
     b.addAllSchedulingDisabledNodeIds(r.schedulingDisabled());
+    b.addAllDeallocatedNodeIds(r.deallocated());
     if (r.resizeError() != null) {
       b.setResizeError(io.batchgrid.protocol.proto.ResizeErrorP.newBuilder().setCode(nz(r.resizeError().code()))
           .setMessage(nz(r.resizeError().message())));
@@ -524,7 +533,7 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         p.getStateTransitionTimeMs(), p.getAllocationStateTransitionTimeMs(), p.getLastModifiedMs(),
         p.getVersion(), p.getTargetDedicatedNodes(), nodes,
         p.hasResizeError() ? new PoolRecord.ResizeError(p.getResizeError().getCode(), p.getResizeError().getMessage()) : null,
-        java.util.Set.copyOf(p.getSchedulingDisabledNodeIdsList()));
+        java.util.Set.copyOf(p.getSchedulingDisabledNodeIdsList()), java.util.Set.copyOf(p.getDeallocatedNodeIdsList()));
   }
 
   // ------------------------------------------------------------------------------- catalog
