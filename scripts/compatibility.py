@@ -32,7 +32,8 @@ STATUS = {
     "Account_ListPoolNodeCounts": (SERVED, "dedicated counts by node state; lowPriority always zero"),
     "Certificate_Add": (NO, CERT), "Certificate_List": (NO, CERT), "Certificate_CancelDeletion": (NO, CERT),
     "Certificate_Delete": (NO, CERT), "Certificate_Get": (NO, CERT),
-    "File_GetFromTask": (SERVED, "ocp-range supported"),
+    "File_GetFromTask": (SERVED, "ocp-range supported; 409 TaskFilesUnavailable once the task's retentionTime has "
+                                 "passed and its directory was removed"),
     "File_GetPropertiesFromTask": (SERVED, ""),
     "File_ListFromComputeNode": (SERVED, "paths relative to the node's root (shared/, startup/, workitems/...); "
                                          "`recursive`, `$filter` on name; 409 NodeNotReady while the node is not registered"),
@@ -42,7 +43,8 @@ STATUS = {
                                     "a code of batchgrid's: Azure documents none)"),
     "File_DeleteFromComputeNode": (SERVED, "paths relative to the node's root; `recursive` as for task files; links "
                                            "are deleted, never followed; the root itself cannot be deleted"),
-    "File_ListFromTask": (SERVED, "`recursive`; `$filter` on name (e.g. startswith(name,'wd/'))"),
+    "File_ListFromTask": (SERVED, "`recursive`; `$filter` on name (e.g. startswith(name,'wd/')); 409 "
+                                  "TaskFilesUnavailable after the task's retentionTime"),
     "Job_Delete": (SERVED, "conditional headers"),
     "Job_Get": (SERVED, "conditional headers (304 on If-None-Match / If-Modified-Since), nested $select, $expand=stats"),
     "Job_Patch": (PARTIAL, "moving a job to another pool is FeatureNotSupported; conditional headers"),

@@ -41,6 +41,8 @@ public enum ErrorCode {
   TASK_DEPENDENCY_LIST_TOO_LONG("TaskDependencyListTooLong", 400),
   /** A pool references an application package that does not exist (or an application without a default version). */
   INVALID_APPLICATION_PACKAGE_REFERENCES("InvalidApplicationPackageReferences", 409),
+  /** The task's files are gone: its retention time passed. */
+  TASK_FILES_UNAVAILABLE("TaskFilesUnavailable", 409),
   APPLICATION_NOT_FOUND("ApplicationNotFound", 404),
   APPLICATION_PACKAGE_NOT_FOUND("ApplicationPackageNotFound", 404),
   APPLICATION_PACKAGE_EXISTS("ApplicationPackageExists", 409),

@@ -175,12 +175,18 @@ public final class NodeAgent {
   /** {@code jobTask}: a job preparation or release task, which takes no slot and is not one of the node's tasks run. */
   private record Running(TaskRunner runner, int slots, long startTimeMs, boolean jobTask) {}
 
+  /** A task's retention time is up (also the timer's key: one per task). */
+  private record RetentionDue(String jobId, String taskId) implements Command {}
+
+  private record RetentionsPending(List<Retention.Due> due) implements Command {}
+
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final NodeConfig config;
   private final Executor blocking;
   private final FileStaging staging;
   private final ApplicationPackages packages;
+  private final Retention retention;
   /** Who non-admin tasks run as (resolved on first use, on the blocking executor). */
   private final TaskUser taskUser;
   /** The gateway as threads outside the actor see it: package downloads ask it from the blocking pool. */
@@ -224,6 +230,7 @@ public final class NodeAgent {
     this.staging = new FileStaging(AutoStorage.load(ctx.getSystem().settings().config()), BlobTransfer.shared());
     this.materializer = Materializer.matFromSystem(ctx.getSystem());
     this.packages = new ApplicationPackages(config.nodeRoot(), currentGateway::get, ctx.getSystem(), blocking);
+    this.retention = new Retention(config.nodeRoot());
     this.taskUser = TaskUser.configured(ctx.getSystem().settings().config().getString("batchgrid.worker.task-user"));
     this.self = ctx.getSelf().unsafeUpcast();
     if (work.slots == null) {
@@ -258,6 +265,9 @@ public final class NodeAgent {
     updateState();
     // A report waits at most resendAfter plus a third of it before it goes again.
     timers.startTimerWithFixedDelay(ResendTick.INSTANCE, resendAfter.dividedBy(3));
+    // Deadlines set before a restart of the worker: due ones go now, the others when they are due.
+    ctx.pipeToSelf(CompletableFuture.supplyAsync(retention::pending, blocking),
+        (due, failure) -> new RetentionsPending(due == null ? List.of() : due));
 
     ctx.getSystem().receptionist().tell(Receptionist.subscribe(CoordinatorMessage.GATEWAY_KEY,
         ctx.messageAdapter(Receptionist.Listing.class, GatewaysChanged::new)));
@@ -273,6 +283,13 @@ public final class NodeAgent {
         .onMessageEquals(RegisterTick.INSTANCE, this::onRegisterTick)
         .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
         .onMessage(AttemptEnded.class, this::onAttemptEnded)
+        .onMessage(RetentionDue.class, this::onRetentionDue)
+        .onMessage(RetentionsPending.class, p -> {
+          long now = System.currentTimeMillis();
+          p.due().forEach(d -> timers.startSingleTimer(new RetentionDue(d.jobId(), d.taskId()),
+              Duration.ofMillis(Math.max(0, d.deadlineMs() - now))));
+          return Behaviors.same();
+        })
         .onMessage(StartTaskAttemptEnded.class, this::onStartTaskAttemptEnded)
         .onMessage(Wiped.class, w -> {
           if (w.failure() != null) {
@@ -527,6 +544,12 @@ public final class NodeAgent {
 
   private void start(TaskLaunch launch, int slotsTaken, boolean jobTask) {
     AttemptKey key = AttemptKey.of(launch);
+    if (!jobTask) {
+      timers.cancel(new RetentionDue(launch.jobId(), launch.taskId()));
+      String job = launch.jobId();
+      String task = launch.taskId();
+      CompletableFuture.runAsync(() -> retention.forget(job, task), blocking);
+    }
     TaskRunner runner = TaskRunner.start(launch, config, blocking, staging, packages, poolPackages, taskUser);
     running.put(key, new Running(runner, slotsTaken, System.currentTimeMillis(), jobTask));
     pipeOutcome(key, runner);
@@ -553,9 +576,42 @@ public final class NodeAgent {
       if (ended.outcome().succeeded()) {
         totalTasksSucceeded++;
       }
+      retain(r.runner().launch(), ended.outcome());
     }
     reports.add(ended.key().jobId(), ended.outcome(), System.nanoTime());
     startWhatFits();
+    return Behaviors.same();
+  }
+
+  /** Sets the task's retention deadline (persisted) and its timer. */
+  private void retain(TaskLaunch launch, TaskOutcome outcome) {
+    var c = launch.spec().getConstraints();
+    long keep = c.hasRetentionTimeMs() ? c.getRetentionTimeMs() : Retention.DEFAULT_MS;
+    long end = outcome.endTimeMs() > 0 ? outcome.endTimeMs() : System.currentTimeMillis();
+    String job = launch.jobId();
+    String task = launch.taskId();
+    CompletableFuture.runAsync(() -> retention.retain(job, task, end + keep), blocking).whenComplete((ok, e) -> {
+      if (e != null) {
+        ctx.getSystem().log().warn("Node {} could not record the retention of {}/{}: {}", config.nodeId(), job, task, e);
+      }
+    });
+    timers.startSingleTimer(new RetentionDue(job, task),
+        Duration.ofMillis(Math.max(0, end + keep - System.currentTimeMillis())));
+  }
+
+  private Behavior<Command> onRetentionDue(RetentionDue due) {
+    boolean again = accepted.stream().anyMatch(k -> k.jobId().equals(due.jobId()) && k.taskId().equals(due.taskId()));
+    if (again) {
+      return Behaviors.same(); // it runs again: its completion sets a new deadline
+    }
+    long now = System.currentTimeMillis();
+    CompletableFuture.supplyAsync(() -> retention.expire(due.jobId(), due.taskId(), now), blocking)
+        .whenComplete((removed, e) -> {
+          if (e != null) {
+            ctx.getSystem().log().warn("Node {} could not remove the directory of {}/{}: {}", config.nodeId(),
+                due.jobId(), due.taskId(), String.valueOf(e));
+          }
+        });
     return Behaviors.same();
   }
 
@@ -629,7 +685,8 @@ public final class NodeAgent {
 
   private void onListFiles(NodeMessage.ListFiles m) {
     CompletableFuture<List<NodeFile>> listing =
-        CompletableFuture.supplyAsync(() -> NodeFiles.list(config.nodeRoot(), m.path(), m.recursive()), blocking);
+        CompletableFuture.supplyAsync(() -> unlessRetained(m.path(),
+            () -> NodeFiles.list(config.nodeRoot(), m.path(), m.recursive())), blocking);
     ctx.pipeToSelf(listing, (files, failure) -> new FilesListed(files, failure, m.replyTo()));
   }
 
@@ -640,7 +697,8 @@ public final class NodeAgent {
 
   private void onReadFile(NodeMessage.ReadFile m) {
     CompletableFuture<FileContent> opened = CompletableFuture.supplyAsync(() -> {
-      Pair<java.nio.file.Path, NodeFile> file = NodeFiles.regularFile(config.nodeRoot(), m.path());
+      Pair<java.nio.file.Path, NodeFile> file = unlessRetained(m.path(),
+          () -> NodeFiles.regularFile(config.nodeRoot(), m.path()));
       SourceRef<ByteString> data = NodeFiles.read(file.first(), m.offset(), m.length())
           .runWith(StreamRefs.sourceRef(), materializer);
       return new FileContent(file.second(), data);
@@ -651,6 +709,24 @@ public final class NodeAgent {
   private Behavior<Command> onFileOpened(FileOpened done) {
     done.replyTo().tell(done.failure() == null ? StatusReply.success(done.content()) : StatusReply.error(cause(done.failure())));
     return Behaviors.same();
+  }
+
+  /**
+   * {@code files}, but a file missing because its task's retention time removed the directory is
+   * Azure's 409 {@code TaskFilesUnavailable}.
+   */
+  private <T> T unlessRetained(String path, java.util.function.Supplier<T> files) {
+    try {
+      return files.get();
+    } catch (io.batchgrid.protocol.BatchException e) {
+      String[] task = e.code() == io.batchgrid.protocol.ErrorCode.FILE_NOT_FOUND ? retention.removedTaskOf(path) : null;
+      if (task != null) {
+        throw io.batchgrid.protocol.BatchException.of(io.batchgrid.protocol.ErrorCode.TASK_FILES_UNAVAILABLE,
+            "The files of the specified task are unavailable.", "JobId", task[0], "TaskId", task[1],
+            "Reason", "The task's retention time has passed: its directory was removed");
+      }
+      throw e;
+    }
   }
 
   private static Throwable cause(Throwable failure) {

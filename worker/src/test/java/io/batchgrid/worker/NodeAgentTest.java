@@ -331,4 +331,53 @@ class NodeAgentTest {
     BatchException e = assertInstanceOf(BatchException.class, reply.getError());
     assertEquals(code, e.code());
   }
+
+  @Test
+  void aTasksDirectoryGoesAfterItsRetentionTimeAndItsFilesAreThenUnavailable() throws Exception {
+    registerNode();
+    TaskLaunch shortLived = new TaskLaunch("job1", "short", 1, Launches.spec("short", "echo bye")
+        .setConstraints(io.batchgrid.protocol.spec.TaskConstraints.newBuilder().setRetentionTimeMs(300)).build(), List.of());
+    TaskLaunch kept = launch("job1", "kept", 1, "echo stay"); // Azure's default: 7 days
+    run("job1", shortLived, kept);
+    TasksReport report = nextReport();
+    agent.tell(new NodeMessage.ReportAccepted("job1", report.seq()));
+    Path shortDir = root.resolve("workitems/job1/job-1/short");
+    jobs.awaitAssert(WAIT, () -> {
+      assertFalse(java.nio.file.Files.exists(shortDir), "removed after its retention time");
+      return null;
+    });
+    assertTrue(java.nio.file.Files.exists(root.resolve("workitems/job1/job-1/kept/stdout.txt")));
+
+    TestProbe<org.apache.pekko.pattern.StatusReply<List<io.batchgrid.protocol.node.NodeFile>>> listed =
+        testKit.createTestProbe();
+    agent.tell(new NodeMessage.ListFiles("workitems/job1/job-1/short", true, listed.ref()));
+    io.batchgrid.protocol.BatchException gone = assertInstanceOf(io.batchgrid.protocol.BatchException.class,
+        listed.receiveMessage(WAIT).getError());
+    assertEquals(io.batchgrid.protocol.ErrorCode.TASK_FILES_UNAVAILABLE, gone.code());
+    TestProbe<org.apache.pekko.pattern.StatusReply<NodeMessage.FileContent>> read = testKit.createTestProbe();
+    agent.tell(new NodeMessage.ReadFile("workitems/job1/job-1/short/stdout.txt", 0, -1, read.ref()));
+    assertEquals(io.batchgrid.protocol.ErrorCode.TASK_FILES_UNAVAILABLE,
+        ((io.batchgrid.protocol.BatchException) read.receiveMessage(WAIT).getError()).code());
+    agent.tell(new NodeMessage.ListFiles("workitems/job1/job-1/never-ran", true, listed.ref()));
+    assertEquals(io.batchgrid.protocol.ErrorCode.FILE_NOT_FOUND,
+        ((io.batchgrid.protocol.BatchException) listed.receiveMessage(WAIT).getError()).code());
+  }
+
+  @Test
+  void aDeadlineThatPassedWhileTheWorkerWasDownIsActedOnAtStart() throws Exception {
+    // What an earlier incarnation left: a finished task whose deadline has passed, one still to come.
+    Path old = java.nio.file.Files.createDirectories(root.resolve("workitems/job9/job-1/old/wd"));
+    Path later = java.nio.file.Files.createDirectories(root.resolve("workitems/job9/job-1/later/wd"));
+    Retention retention = new Retention(root);
+    retention.retain("job9", "old", System.currentTimeMillis() - 1000);
+    retention.retain("job9", "later", System.currentTimeMillis() + 3_600_000);
+    testKit.spawn(NodeAgent.create(new NodeConfig("pool1", "node2", 1, root, "acct", null)));
+    jobs.awaitAssert(WAIT, () -> {
+      assertFalse(java.nio.file.Files.exists(old.getParent()), "swept at start");
+      return null;
+    });
+    assertTrue(java.nio.file.Files.exists(later));
+    assertTrue(retention.removed("job9", "old"));
+    assertFalse(retention.removed("job9", "later"));
+  }
 }

@@ -146,4 +146,26 @@ class TaskFilesTest {
     SignedClient.Reply climbs = client.send("DELETE", "/pools/del-pool/nodes/" + nodeId + "/files/workitems/..%2F..%2Fx?" + V, null);
     assertTrue(climbs.status() == 400 || climbs.status() == 404, climbs.text());
   }
+
+  /** After its retention time a task's directory is gone, and its files API says so as Azure does. */
+  @Test
+  void afterItsRetentionTimeATasksFilesAreUnavailable() {
+    assertEquals(201, client.send("POST", "/pools?" + V,
+        "{\"id\":\"retain-pool\",\"vmSize\":\"local\",\"targetDedicatedNodes\":1,\"taskSlotsPerNode\":1}").status());
+    assertEquals(201, client.send("POST", "/jobs?" + V, "{\"id\":\"retain-job\",\"poolInfo\":{\"poolId\":\"retain-pool\"}}").status());
+    assertEquals(201, client.send("POST", "/jobs/retain-job/tasks?" + V,
+        "{\"id\":\"brief\",\"commandLine\":\"/bin/echo hi\",\"constraints\":{\"retentionTime\":\"PT1S\"}}").status());
+    assertEquals("PT1S", client.send("GET", "/jobs/retain-job/tasks/brief?" + V, null).json()
+        .at("/constraints/retentionTime").textValue());
+    TestProbe<Object> probe = server.testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(30), Duration.ofMillis(200), () -> {
+      SignedClient.Reply r = client.send("GET", "/jobs/retain-job/tasks/brief/files/stdout.txt?" + V, null);
+      assertEquals(409, r.status(), r.text());
+      assertEquals("TaskFilesUnavailable", r.json().get("code").textValue());
+      return r;
+    });
+    SignedClient.Reply list = client.send("GET", "/jobs/retain-job/tasks/brief/files?" + V, null);
+    assertEquals(409, list.status(), list.text());
+    assertEquals("TaskFilesUnavailable", list.json().get("code").textValue());
+  }
 }
