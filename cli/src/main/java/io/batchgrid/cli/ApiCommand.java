@@ -140,6 +140,7 @@ public final class ApiCommand implements Callable<Integer> {
       tls = TlsSettings.load(given);
       management = ManagementSettings.load(given);
       seedAddresses = Member.seedAddresses(seeds);
+      ClusterTls.apply(given.resolve()); // a missing cluster TLS store is named here, before anything starts
       keys = AccountKeys.resolve(settings);
       settings = keys.settings();
     } catch (SettingsException e) {

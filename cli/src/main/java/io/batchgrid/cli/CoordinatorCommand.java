@@ -133,6 +133,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
       journalSettings = JournalSettings.load(given);
       management = ManagementSettings.load(given);
       seedAddresses = Member.seedAddresses(seeds);
+      ClusterTls.apply(given.resolve()); // a missing cluster TLS store is named here, before anything starts
       Optional<FileLock> lock = DataDirLock.tryAcquire(settings.dataDir());
       if (lock.isEmpty()) {
         err.println("batchgrid: data directory " + settings.dataDir() + " is in use by another batchgrid process");

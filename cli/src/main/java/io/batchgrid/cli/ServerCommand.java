@@ -216,8 +216,14 @@ public final class ServerCommand implements Callable<Integer> {
         return 1;
       }
     }
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "batchgrid",
-        ServerConfig.forServer(settings, ConfigFactory.parseMap(overrides(), "command line").withFallback(base)));
+    Config systemConfig;
+    try {
+      systemConfig = ServerConfig.forServer(settings, ConfigFactory.parseMap(overrides(), "command line").withFallback(base));
+    } catch (ConfigException e) {
+      err.println("batchgrid: bad configuration: " + e.getMessage());
+      return Main.EXIT_USAGE;
+    }
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "batchgrid", systemConfig);
     ServerBinding binding;
     Optional<String> managementUrl;
     try {

@@ -93,7 +93,8 @@ public final class ServerConfig {
     if (journal.postgres()) {
       c = c.withFallback(ConfigFactory.parseResources(ServerConfig.class.getClassLoader(), "postgres.conf"));
     }
-    return c.withFallback(base).resolve();
+    // Artery over TLS when batchgrid.cluster.tls is on, for every role alike.
+    return ClusterTls.apply(c.withFallback(base).resolve());
   }
 
   /**

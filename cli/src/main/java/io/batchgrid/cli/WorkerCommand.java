@@ -91,6 +91,11 @@ public final class WorkerCommand implements Callable<Integer> {
       description = "Artery port of this node (batchgrid.cluster.port; default 0 = any free port).")
   Integer clusterPort;
 
+  @Option(names = "--advertise-port", paramLabel = "PORT",
+      description = "Artery port other members reach this node at, when it differs from the --cluster-port it binds"
+          + " (behind NAT or a port-forwarding proxy). Needs --cluster-port.")
+  Integer advertisePort;
+
   @Option(names = "--account-name", paramLabel = "NAME",
       description = "Batch account name tasks see as AZ_BATCH_ACCOUNT_NAME (batchgrid.account.name).")
   String accountName;
@@ -152,10 +157,17 @@ public final class WorkerCommand implements Callable<Integer> {
       o.put(ServerConfig.CLUSTER_PORT, clusterPort);
       o.put(ServerConfig.ARTERY_PORT, clusterPort); // the base config is resolved already
     }
+    if (advertisePort != null) {
+      if (clusterPort == null) {
+        throw new IllegalArgumentException("--advertise-port needs --cluster-port (the port to bind)");
+      }
+      o.put(ServerConfig.ARTERY_PORT, advertisePort);
+      o.put("pekko.remote.artery.bind.port", clusterPort);
+    }
     if (accountName != null) {
       o.put(Settings.ACCOUNT_NAME, accountName);
     }
-    return ConfigFactory.parseMap(o, "batchgrid worker command line").withFallback(base).resolve();
+    return ClusterTls.apply(ConfigFactory.parseMap(o, "batchgrid worker command line").withFallback(base).resolve());
   }
 
   /** The seed to join through now: the seed file's content when there is one, else {@code --seed}. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.File;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -111,18 +110,9 @@ class StaticWorkersTest {
     }
   }
 
-  /** A worker JVM from the packaged jar, as an operator would run it on a machine of its own. */
   private Process worker(int clusterPort, String name, String labels) throws Exception {
-    Path root = Path.of(System.getProperty("batchgrid.root", "..")).toAbsolutePath().normalize();
-    Path dir = machines.resolve(name);
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx192m",
-        "-jar", root.resolve("cli/target/batchgrid.jar").toString(), "worker",
-        "--seed", "127.0.0.1:" + clusterPort, "--pool", "static-pool", "--node", name, "--labels", labels,
-        "--slots", "2", "--data", dir.toString());
-    dir.toFile().mkdirs();
-    return new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(dir.toFile(), "worker.log")))
-        .start();
+    return WorkerJvm.start(machines.resolve(name), "--seed", "127.0.0.1:" + clusterPort, "--pool", "static-pool",
+        "--node", name, "--labels", labels, "--slots", "2");
   }
 
   private static Set<String> usable(BatchClient client) throws Exception {

@@ -1,0 +1,25 @@
+package io.batchgrid.e2e;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A {@code batchgrid worker} JVM from the packaged jar, started as an operator would on a machine of its own. */
+final class WorkerJvm {
+  private WorkerJvm() {}
+
+  /** Runs {@code worker ARGS --data DIR}, logging to {@code DIR/worker.log}. */
+  static Process start(Path dir, String... args) throws IOException {
+    Path root = Path.of(System.getProperty("batchgrid.root", "..")).toAbsolutePath().normalize();
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx192m", "-jar", root.resolve("cli/target/batchgrid.jar").toString(), "worker"));
+    cmd.addAll(List.of(args));
+    cmd.addAll(List.of("--data", dir.toString()));
+    dir.toFile().mkdirs();
+    return new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(dir.toFile(), "worker.log")))
+        .start();
+  }
+}
