@@ -46,7 +46,9 @@ class JobEntityTest {
     try {
       // A restarted job waits this long for its nodes to say what they still run.
       testKit = ActorTestKit.create("JobEntityTest",
-          com.typesafe.config.ConfigFactory.parseString("batchgrid.coordinator.node-return-timeout = 5s")
+          com.typesafe.config.ConfigFactory.parseString("batchgrid.coordinator.node-return-timeout = 5s\n"
+                  // Sharding's regions hand off gracefully at shutdown: on a busy machine that outlasts 10 s.
+                  + "pekko.actor.testkit.typed.system-shutdown-default = 60s")
               .withFallback(EventSourcedBehaviorTestKit.config())
               .withFallback(TestCluster.config(Files.createTempDirectory("snap"))));
     } catch (java.io.IOException e) {
