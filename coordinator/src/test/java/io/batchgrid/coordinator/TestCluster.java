@@ -24,7 +24,10 @@ public final class TestCluster {
         "pekko.persistence.journal.inmem.test-serialization = on",
         "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.snapshot-store.local\"",
         "pekko.persistence.snapshot-store.local.dir = \"" + snapshots.toAbsolutePath() + "\"",
-        "pekko.loglevel = INFO"));
+        "pekko.loglevel = INFO",
+        // Stopping a system with sharding and real processes can take more than the default 10 s on a
+        // loaded machine; that is not what these tests check.
+        "pekko.actor.testkit.typed.system-shutdown-default = 60s"));
   }
 
   /** A check that may throw (asks that fail, assertions). */
