@@ -95,15 +95,18 @@ STATUS = {
     "JobSchedule_Enable": (SERVED, ""),
     "JobSchedule_Terminate": (SERVED, ""),
     "Job_ListFromJobSchedule": (SERVED, "the jobs `<scheduleId>:job-<n>` it created; $expand=stats"),
-    "Task_ListSubtasks": (SERVED, "always empty: batchgrid has no multi-instance tasks"),
+    "Task_ListSubtasks": (SERVED, "instances 1..n-1 of a multi-instance task (the primary is the task): node, state, "
+                                  "start/end, the coordination command's exit code and result; empty for other tasks"),
     "Job_ListPreparationAndReleaseTaskStatus": (SERVED, "one entry per node the preparation task ran on (nodes that "
                                                         "left the pool included); $filter on the node and both tasks' "
                                                         "state, result, exitCode, retryCount and times, $select, "
                                                         "maxresults and paging; 409 JobPreparationTaskNotSpecified for "
                                                         "a job without one"),
-    "Task_Add": (PARTIAL, "containers, multi-instance tasks, authentication tokens and userIdentity.username (no pool "
-                          "user accounts on batchgrid nodes) are FeatureNotSupported; applicationPackageReferences "
-                          "are installed on the node (a missing one is the task's pre-processing error)"),
+    "Task_Add": (PARTIAL, "containers, authentication tokens and userIdentity.username (no pool user accounts on "
+                          "batchgrid nodes) are FeatureNotSupported; applicationPackageReferences are installed on the "
+                          "node (a missing one is the task's pre-processing error); multi-instance tasks run as gangs on "
+                          "distinct nodes (pool with enableInterNodeCommunication and taskSlotsPerNode 1, else they fail "
+                          "with MultiInstanceTaskNotSchedulable rather than wait forever)"),
     "Task_List": (SERVED, "$filter (full grammar), nested $select, $expand=stats; at most 10,000 tasks examined per request"),
     "Task_AddCollection": (SERVED, "at most 100 tasks / 1 MiB; per-task clienterror results"),
     "Task_Delete": (SERVED, "conditional headers"),

@@ -190,4 +190,71 @@ class SchedulingIntegrationTest {
     TaskRecord big = await(JobEntity.ref(testKit.system(), "job-big").<TaskRecord>askWithStatus(r -> new JobEntity.GetTask("big", r), ASK));
     assertEquals("TaskRequiredSlotsExceedNodeSlots", big.failureInfo().code());
   }
+
+  private static TaskRecord task(String jobId, String taskId) throws Exception {
+    return await(JobEntity.ref(testKit.system(), jobId).<TaskRecord>askWithStatus(r -> new JobEntity.GetTask(taskId, r), ASK));
+  }
+
+  private static void createJob(String id, String pool, int priority, boolean allowPreemption, TaskSpec... tasks) throws Exception {
+    await(JobEntity.ref(testKit.system(), id).<JobSummary>askWithStatus(r -> new JobEntity.Create(JobSpec.newBuilder()
+        .setId(id).setPoolId(pool).setPriority(priority).setAllowTaskPreemption(allowPreemption).build(), r), ASK));
+    await(JobEntity.ref(testKit.system(), id).<List<JobEntity.AddTaskResult>>askWithStatus(
+        r -> new JobEntity.AddTasks(List.of(tasks), r), ASK));
+  }
+
+  /** Waits until the task's process has really started (it creates {@code ran} in its working directory). */
+  private static void awaitStarted(String jobId, String taskId) {
+    TestCluster.eventually(testKit, Duration.ofSeconds(30), () -> {
+      TaskRecord t = task(jobId, taskId);
+      assertNotNull(t.nodeId());
+      assertTrue(Files.exists(dir.resolve("nodes").resolve(t.nodeId()).resolve(t.taskRootDirectory()).resolve("wd/ran")));
+    });
+  }
+
+  /** Its first attempt runs for ten minutes; a later one (the working directory is kept) ends at once. */
+  private static TaskSpec longFirstAttempt(String id) {
+    return TaskSpec.newBuilder().setId(id).setCommandLine(
+        "/bin/sh -c 'if [ -e ran ]; then echo again; exit 0; fi; touch ran; echo first; exec sleep 600'").build();
+  }
+
+  @Test
+  void aHigherPriorityJobPreemptsTheTaskOfAJobThatAllowsIt() throws Exception {
+    createPool("pool-preempt", 1, 1);
+    createJob("job-lenient", "pool-preempt", -100, true, longFirstAttempt("long"));
+    awaitStarted("job-lenient", "long");
+    createJob("job-urgent", "pool-preempt", 100, false, TaskSpec.newBuilder().setId("now").setCommandLine("/bin/true").build());
+
+    // The urgent task runs on the only slot; the preempted one runs again after it, without
+    // spending a retry, and is counted once.
+    TestCluster.eventually(testKit, Duration.ofSeconds(60), () -> {
+      assertEquals(new TaskCounts(0, 0, 1, 1, 0), counts("job-urgent"));
+      assertEquals(new TaskCounts(0, 0, 1, 1, 0), counts("job-lenient"));
+    });
+    TaskRecord preempted = task("job-lenient", "long");
+    assertEquals(1, preempted.requeueCount());
+    assertEquals(0, preempted.retryCount());
+    assertEquals(2, preempted.attempt());
+    assertEquals(0, preempted.exitCode());
+    assertEquals("again\n", Files.readString(
+        dir.resolve("nodes").resolve(preempted.nodeId()).resolve(preempted.taskRootDirectory()).resolve("stdout.txt")));
+    TaskRecord urgent = task("job-urgent", "now");
+    assertTrue(urgent.startTimeMs() <= preempted.startTimeMs(), "the preempted task ran again after the urgent one");
+  }
+
+  @Test
+  void aJobThatDoesNotAllowPreemptionKeepsItsSlotUntilItsTaskEnds() throws Exception {
+    createPool("pool-keep", 1, 1);
+    createJob("job-strict", "pool-keep", -100, false, TaskSpec.newBuilder().setId("short")
+        .setCommandLine("/bin/sh -c 'touch ran; sleep 2'").build());
+    awaitStarted("job-strict", "short");
+    createJob("job-waits", "pool-keep", 100, false, TaskSpec.newBuilder().setId("next").setCommandLine("/bin/true").build());
+    TestCluster.eventually(testKit, Duration.ofSeconds(60), () -> {
+      assertEquals(new TaskCounts(0, 0, 1, 1, 0), counts("job-waits"));
+      assertEquals(new TaskCounts(0, 0, 1, 1, 0), counts("job-strict"));
+    });
+    TaskRecord strict = task("job-strict", "short");
+    assertEquals(0, strict.requeueCount());
+    assertEquals(1, strict.attempt());
+    assertTrue(task("job-waits", "next").startTimeMs() >= strict.endTimeMs(), "the urgent task waited for the slot");
+  }
 }

@@ -95,7 +95,9 @@ class NodeMessageSerializerTest {
         ApplicationPackageReference.newBuilder().setApplicationId("ffmpeg").build())));
     s.put(NodeMessage.RunTasks.class, new NodeMessage.RunTasks("pool1", "job1", List.of(
         new TaskLaunch("job1", "t1", 3, TASK, List.of(NameValue.newBuilder().setName("J").setValue("v").build())),
-        new TaskLaunch("job1", "t2", 1, TaskSpec.newBuilder().setId("t2").setCommandLine("/bin/true").build(), List.of())),
+        new TaskLaunch("job1", "t2", 1, TaskSpec.newBuilder().setId("t2").setCommandLine("/bin/true").build(), List.of()),
+        new TaskLaunch("job1", "mpi", 2, TaskSpec.newBuilder().setId("mpi").setCommandLine("mpiexec ./a.out").build(), List.of(), "",
+            new TaskLaunch.Instance(1, List.of("127.0.0.1", "127.0.0.1"), "127.0.0.1:6000", false))),
         gateway));
     s.put(NodeMessage.RunJobTask.class, new NodeMessage.RunJobTask("pool1", "job1",
         new TaskLaunch("job1", "jobpreparation", 2, TASK, List.of(), "jobpreparation"), gateway));
@@ -116,7 +118,8 @@ class NodeMessageSerializerTest {
     s.put(CoordinatorMessage.TasksReport.class, new CoordinatorMessage.TasksReport("pool1", "tvm-1", "job1", 5, List.of(
         new TaskOutcome("t1", 2, 0, 100, 200, null),
         new TaskOutcome("t2", 1, null, 100, 100, FailureInfo.user("InsufficientTaskSlots", "too many")),
-        new TaskOutcome("t3", 1, 137, 100, 300, FailureInfo.server("TaskEnded", "killed"))), agent));
+        new TaskOutcome("t3", 1, 137, 100, 300, FailureInfo.server("TaskEnded", "killed")),
+        new TaskOutcome("mpi", 2, 0, 100, 300, null, 1)), agent));
     s.put(CoordinatorMessage.FetchPackage.class, new CoordinatorMessage.FetchPackage("blender", "", true,
         coordinator.<StatusReply<NodeMessage.PackageContent>>createTestProbe().ref()));
     return s;

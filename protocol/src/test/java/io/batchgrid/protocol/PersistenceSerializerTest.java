@@ -80,10 +80,39 @@ class PersistenceSerializerTest {
         new JobEvent.JobTaskStarted(io.batchgrid.protocol.job.JobTaskKind.PREPARATION, "pool", "n1", 2, 17),
         new JobEvent.JobTaskFinished(io.batchgrid.protocol.job.JobTaskKind.RELEASE, "n1",
             new TaskOutcome("jobrelease", 1, null, 10, 20, failure), 18),
-        new JobEvent.JobTaskReset(io.batchgrid.protocol.job.JobTaskKind.PREPARATION, "n1", 19));
+        new JobEvent.JobTaskReset(io.batchgrid.protocol.job.JobTaskKind.PREPARATION, "n1", 19),
+        new JobEvent.TasksFinished("n2", List.of(new TaskOutcome("mpi", 1, 0, 10, 20, null, 2),
+            new TaskOutcome("mpi", 1, 7, 10, 20, null, 0)), 17),
+        new JobEvent.SubtasksRecorded("mpi", List.of(
+            new io.batchgrid.protocol.job.SubtaskRecord(1, "n2", true, 10, 30, 0, null, 30),
+            new io.batchgrid.protocol.job.SubtaskRecord(2, "n3", true, 10, 30, null, failure, 30)), 18));
     for (JobEvent e : events) {
       assertEquals(e, roundTrip(e));
     }
+  }
+
+  @Test
+  void aJobSnapshotKeepsTheSubtasksOfMultiInstanceTasks() throws Exception {
+    TaskSpec mpi = TaskSpec.newBuilder().setId("mpi").setCommandLine("mpiexec ./a.out")
+        .setMultiInstanceSettings(io.batchgrid.protocol.spec.MultiInstanceSettings.newBuilder()
+            .setNumberOfInstances(3).setCoordinationCommandLine("/bin/true")).build();
+    List<io.batchgrid.protocol.job.SubtaskRecord> subtasks = List.of(
+        new io.batchgrid.protocol.job.SubtaskRecord(1, "n2", true, 10, 30, 0, null, 30),
+        new io.batchgrid.protocol.job.SubtaskRecord(2, "n3", true, 10, 30, 0, null, 30));
+    io.batchgrid.protocol.job.JobRecord r = io.batchgrid.protocol.job.JobRecord.empty()
+        .apply(new JobEvent.JobCreated(JOB, 1))
+        .apply(new JobEvent.TasksAdded(List.of(mpi, TASK), 2));
+    assertEquals("mpi", r.gangsQueued(16).get(0).id(), "a multi-instance task waits for a gang, apart");
+    assertEquals(1, r.activeMultiInstanceCount());
+    r = r.apply(new JobEvent.TasksDispatched(List.of(new TaskDispatch("mpi", "n1", 1, "workitems/Job-1/job-1/mpi")), 3))
+        .apply(new JobEvent.TasksFinished("n1", List.of(new TaskOutcome("mpi", 1, 0, 3, 30, null)), 30))
+        .apply(new JobEvent.SubtasksRecorded("mpi", subtasks, 30));
+    assertEquals(0, r.activeMultiInstanceCount());
+    io.batchgrid.protocol.job.JobRecord back = io.batchgrid.protocol.serialization.Snapshots.fromJournal(
+        roundTrip(io.batchgrid.protocol.serialization.Snapshots.toJournal(r)));
+    assertEquals(subtasks, back.subtasks("MPI"));
+    assertEquals(List.of(), back.subtasks("t1"));
+    assertTrue(back.task("mpi").succeeded());
   }
 
   @Test

@@ -96,6 +96,12 @@ public final class NodeAgent {
     private final Executor blocking;
     private final boolean survivesMembership;
     private final Map<AttemptKey, Running> running = new HashMap<>();
+    /**
+     * Instances of multi-instance tasks whose coordination command succeeded: they keep their slot
+     * (and what the command started) until the task ends, or — the primary — until told to run the
+     * task's command line.
+     */
+    private final Map<AttemptKey, Running> holding = new HashMap<>();
     /** Running and waiting attempts, so a RunTasks delivered twice does not run an attempt twice. */
     private final Set<AttemptKey> accepted = new HashSet<>();
     private SlotQueue<TaskLaunch> slots;
@@ -120,7 +126,7 @@ public final class NodeAgent {
 
     /** Attempts running or waiting for a slot. Call only while no agent runs. */
     public int attempts() {
-      return running.size() + (slots == null ? 0 : slots.waiting());
+      return running.size() + holding.size() + (slots == null ? 0 : slots.waiting());
     }
 
     /** Outcomes not yet acknowledged by their jobs. Call only while no agent runs. */
@@ -131,6 +137,8 @@ public final class NodeAgent {
     /** Kills every running attempt and forgets the waiting ones: the process is about to exit. Call only while no agent runs. */
     public void killAll() {
       running.values().forEach(r -> r.runner().terminate());
+      running.values().stream().filter(r -> r.coordination() != null).forEach(r -> r.coordination().killLeftovers());
+      holding.values().forEach(r -> r.runner().killLeftovers());
       if (slots != null) {
         slots.clearWaiting();
       }
@@ -172,8 +180,15 @@ public final class NodeAgent {
     }
   }
 
-  /** {@code jobTask}: a job preparation or release task, which takes no slot and is not one of the node's tasks run. */
-  private record Running(TaskRunner runner, int slots, long startTimeMs, boolean jobTask) {}
+  /**
+   * An attempt in a slot. {@code jobTask}: a job preparation or release task, which takes no slot and
+   * is not one of the node's tasks run. {@code coordination} is the runner of a multi-instance task's
+   * coordination command that ran before in this slot (null otherwise): what it left in the
+   * background goes when the attempt ends.
+   */
+  private record Running(TaskRunner runner, int slots, long startTimeMs, boolean jobTask, TaskRunner coordination) {}
+
+  private record LeftoversKilled(Running released) implements Command {}
 
   /** A task's retention time is up (also the timer's key: one per task). */
   private record RetentionDue(String jobId, String taskId) implements Command {}
@@ -201,6 +216,7 @@ public final class NodeAgent {
   private final Work work;
   private final SlotQueue<TaskLaunch> slots;
   private final Map<AttemptKey, Running> running;
+  private final Map<AttemptKey, Running> holding;
   /** Running and waiting attempts, so a RunTasks delivered twice does not run an attempt twice. */
   private final Set<AttemptKey> accepted;
   private final ReportBook reports;
@@ -238,6 +254,7 @@ public final class NodeAgent {
     }
     this.slots = work.slots;
     this.running = work.running;
+    this.holding = work.holding;
     this.accepted = work.accepted;
     this.totalTasksRun = work.totalTasksRun;
     this.totalTasksSucceeded = work.totalTasksSucceeded;
@@ -288,6 +305,11 @@ public final class NodeAgent {
           long now = System.currentTimeMillis();
           p.due().forEach(d -> timers.startSingleTimer(new RetentionDue(d.jobId(), d.taskId()),
               Duration.ofMillis(Math.max(0, d.deadlineMs() - now))));
+          return Behaviors.same();
+        })
+        .onMessage(LeftoversKilled.class, done -> {
+          slots.release(done.released().slots());
+          startWhatFits();
           return Behaviors.same();
         })
         .onMessage(StartTaskAttemptEnded.class, this::onStartTaskAttemptEnded)
@@ -489,6 +511,7 @@ public final class NodeAgent {
   private List<RunningTask> attempts() {
     List<RunningTask> list = new ArrayList<>(running.size() + slots.waiting());
     running.forEach((key, r) -> list.add(new RunningTask(key.jobId(), key.taskId(), key.attempt(), r.startTimeMs())));
+    holding.forEach((key, r) -> list.add(new RunningTask(key.jobId(), key.taskId(), key.attempt(), r.startTimeMs())));
     slots.forEachWaiting(l -> list.add(new RunningTask(l.jobId(), l.taskId(), l.attempt(), 0)));
     return list;
   }
@@ -502,6 +525,10 @@ public final class NodeAgent {
         reports.route(launch.jobId(), m.reportTo()); // its reports go where the message says, whatever its job
       }
       AttemptKey key = AttemptKey.of(launch);
+      if (launch.instance() != null && launch.instance().application()) {
+        runApplication(key, launch);
+        continue;
+      }
       if (!accepted.add(key)) {
         continue; // already running or waiting
       }
@@ -551,14 +578,39 @@ public final class NodeAgent {
       CompletableFuture.runAsync(() -> retention.forget(job, task), blocking);
     }
     TaskRunner runner = TaskRunner.start(launch, config, blocking, staging, packages, poolPackages, taskUser);
-    running.put(key, new Running(runner, slotsTaken, System.currentTimeMillis(), jobTask));
+    running.put(key, new Running(runner, slotsTaken, System.currentTimeMillis(), jobTask, null));
     pipeOutcome(key, runner);
   }
 
   private void pipeOutcome(AttemptKey key, TaskRunner runner) {
     ctx.pipeToSelf(runner.outcome(), (outcome, failure) -> new AttemptEnded(key, outcome != null ? outcome
         : new TaskOutcome(key.taskId(), key.attempt(), null, 0, System.currentTimeMillis(),
-            FailureInfo.server("InternalError", String.valueOf(failure)))));
+            FailureInfo.server("InternalError", String.valueOf(failure)),
+            runner.launch().instance() != null && !runner.launch().instance().application()
+                ? runner.launch().instance().index() : TaskOutcome.TASK)));
+  }
+
+  /** Every instance has coordinated: the primary runs the task's command line in the slot it holds. */
+  private void runApplication(AttemptKey key, TaskLaunch launch) {
+    Running held = holding.remove(key);
+    if (held == null) {
+      return; // already running it, or the attempt has ended meanwhile
+    }
+    TaskRunner runner = TaskRunner.start(launch, config, blocking, staging, packages, poolPackages, taskUser);
+    running.put(key, new Running(runner, held.slots(), held.startTimeMs(), false, held.runner()));
+    pipeOutcome(key, runner);
+  }
+
+  /** Frees a slot once what the multi-instance instance left in the background is killed (blocking). */
+  private void releaseWithLeftovers(Running r) {
+    TaskRunner coordination = r.coordination() != null ? r.coordination()
+        : r.runner().launch().instance() != null ? r.runner() : null;
+    if (coordination == null) {
+      slots.release(r.slots());
+      return;
+    }
+    ctx.pipeToSelf(CompletableFuture.runAsync(coordination::killLeftovers, blocking),
+        (ok, failure) -> new LeftoversKilled(r));
   }
 
   private Behavior<Command> onAttemptEnded(AttemptEnded ended) {
@@ -566,8 +618,25 @@ public final class NodeAgent {
     if (r == null) {
       return Behaviors.same();
     }
+    TaskLaunch launch = r.runner().launch();
+    if (launch.instance() != null && !launch.instance().application()) {
+      // A coordination command ended: reported as such; the instance keeps its slot if it succeeded.
+      reports.add(ended.key().jobId(), ended.outcome(), System.nanoTime());
+      if (ended.outcome().succeeded()) {
+        holding.put(ended.key(), r);
+      } else {
+        accepted.remove(ended.key());
+        releaseWithLeftovers(r);
+      }
+      updateState();
+      return Behaviors.same();
+    }
     accepted.remove(ended.key());
-    slots.release(r.slots());
+    if (r.coordination() != null) {
+      releaseWithLeftovers(r);
+    } else {
+      slots.release(r.slots());
+    }
     if (rebooting != null) {
       return restartIfQuiet();
     }
@@ -617,6 +686,14 @@ public final class NodeAgent {
 
   private void onTerminateTask(NodeMessage.TerminateTask m) {
     AttemptKey key = new AttemptKey(m.jobId(), m.taskId(), m.attempt());
+    Running held = holding.remove(key);
+    if (held != null) {
+      // A multi-instance task ended: this instance's coordination was reported; it only goes.
+      accepted.remove(key);
+      releaseWithLeftovers(held);
+      updateState();
+      return;
+    }
     Running r = running.get(key);
     if (r != null) {
       r.runner().terminate(); // its outcome arrives as AttemptEnded
@@ -640,7 +717,7 @@ public final class NodeAgent {
   }
 
   private void updateState() {
-    NodeState busy = running.isEmpty() && slots.waiting() == 0 ? NodeState.IDLE : NodeState.RUNNING;
+    NodeState busy = running.isEmpty() && holding.isEmpty() && slots.waiting() == 0 ? NodeState.IDLE : NodeState.RUNNING;
     NodeState now = startTask.info() == null ? busy : startTask.info().nodeState(busy);
     if (now != state) {
       state = now;
@@ -655,6 +732,7 @@ public final class NodeAgent {
         list.add(new RunningTask(key.jobId(), key.taskId(), key.attempt(), r.startTimeMs()));
       }
     });
+    holding.forEach((key, r) -> list.add(new RunningTask(key.jobId(), key.taskId(), key.attempt(), r.startTimeMs())));
     return new NodeStatus(config.poolId(), config.nodeId(), state, config.taskSlots(), list, totalTasksRun,
         totalTasksSucceeded, slots.used(), stateTransitionTimeMs, config.nodeRoot().toString(), startTask.info());
   }

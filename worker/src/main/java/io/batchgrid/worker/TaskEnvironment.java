@@ -61,6 +61,14 @@ final class TaskEnvironment {
       env.put("AZ_BATCH_JOB_PREP_DIR", prepDir.toString());
       env.put("AZ_BATCH_JOB_PREP_WORKING_DIR", prepDir.resolve(TaskPaths.WORKING_DIR).toString());
     }
+    if (launch.instance() != null) {
+      // Multi-instance tasks, as on Azure: the coordination and application commands see them all.
+      env.put("AZ_BATCH_HOST_LIST", String.join(",", launch.instance().hosts()));
+      env.put("AZ_BATCH_NODE_LIST", String.join(";", launch.instance().hosts()));
+      env.put("AZ_BATCH_MASTER_NODE", launch.instance().masterNode());
+      env.put("AZ_BATCH_IS_CURRENT_NODE_MASTER", Boolean.toString(launch.instance().primary()));
+      env.put("AZ_BATCH_TASK_SHARED_DIR", taskDir.toString());
+    }
     return env;
   }
 

@@ -64,6 +64,8 @@ public final class TaskRunner {
   private final AtomicReference<FailureInfo> killReason = new AtomicReference<>();
   private volatile Process process;
   private volatile long startTimeMs;
+  /** The process group of a coordination command (its pid): what it leaves in the background is killed with it. */
+  private volatile long coordinationGroup = -1;
 
   private TaskRunner(TaskLaunch launch, NodeConfig node, Executor blocking, FileStaging staging,
       ApplicationPackages packages, List<ApplicationPackageReference> poolPackages, TaskUser taskUser) {
@@ -138,6 +140,22 @@ public final class TaskRunner {
     kill(ENDED_BY_USER);
   }
 
+  /**
+   * For a multi-instance coordination command that has ended: kills what it left running in the
+   * background (its process group). Blocking; call it on the blocking executor.
+   */
+  public void killLeftovers() {
+    long group = coordinationGroup;
+    if (group > 0) {
+      ProcessTrees.killGroup(group);
+    }
+  }
+
+  /** A multi-instance task's coordination command, not a task's own command line. */
+  private boolean coordination() {
+    return launch.instance() != null && !launch.instance().application();
+  }
+
   private void run() {
     startTimeMs = System.currentTimeMillis();
     try {
@@ -176,10 +194,22 @@ public final class TaskRunner {
 
     List<String> argv;
     try {
-      argv = CommandLine.split(launch.spec().getCommandLine());
+      argv = CommandLine.split(coordination()
+          ? launch.spec().getMultiInstanceSettings().getCoordinationCommandLine() : launch.spec().getCommandLine());
     } catch (IllegalArgumentException e) {
       finishNotStarted(FailureInfo.user("InvalidCommandLine", e.getMessage()));
       return;
+    }
+    // Common resource files go to the task directory (AZ_BATCH_TASK_SHARED_DIR) on every instance;
+    // the task's own, to the working directory of the primary when it runs the command line.
+    List<io.batchgrid.protocol.spec.ResourceFile> downloads = coordination()
+        ? launch.spec().getMultiInstanceSettings().getCommonResourceFilesList() : launch.spec().getResourceFilesList();
+    Path downloadTo = coordination() ? taskDir : workingDir;
+    if (coordination() && !argv.isEmpty()) {
+      // Its own session and process group, so that what it starts in the background can be found
+      // (and killed) when the task ends, after the command itself has exited.
+      argv = new java.util.ArrayList<>(argv);
+      argv.add(0, "setsid");
     }
 
     // Packages before resource files, as Azure: a failure is a pre-processing error either way.
@@ -200,8 +230,8 @@ public final class TaskRunner {
       }
     }
 
-    if (launch.spec().getResourceFilesCount() > 0) {
-      FailureInfo downloadFailed = staging.download(launch.spec().getResourceFilesList(), workingDir);
+    if (!downloads.isEmpty()) {
+      FailureInfo downloadFailed = staging.download(downloads, downloadTo);
       if (downloadFailed != null) {
         finishNotStarted(downloadFailed);
         return;
@@ -239,9 +269,12 @@ public final class TaskRunner {
     ProcessBuilder builder = new ProcessBuilder(argv)
         .directory(workingDir.toFile())
         .redirectInput(Redirect.from(NO_INPUT))
-        // Redirect.to truncates: a retry starts with empty output files.
-        .redirectOutput(Redirect.to(taskDir.resolve(TaskPaths.STDOUT).toFile()))
-        .redirectError(Redirect.to(taskDir.resolve(TaskPaths.STDERR).toFile()));
+        // Redirect.to truncates: a retry starts with empty output files. The primary of a
+        // multi-instance task appends its command line's output to its coordination command's.
+        .redirectOutput(application() ? Redirect.appendTo(taskDir.resolve(TaskPaths.STDOUT).toFile())
+            : Redirect.to(taskDir.resolve(TaskPaths.STDOUT).toFile()))
+        .redirectError(application() ? Redirect.appendTo(taskDir.resolve(TaskPaths.STDERR).toFile())
+            : Redirect.to(taskDir.resolve(TaskPaths.STDERR).toFile()));
     Map<String, String> env = builder.environment();
     env.clear();
     env.putAll(TaskEnvironment.build(WORKER_ENV, launch, node, taskDir, workingDir));
@@ -259,6 +292,9 @@ public final class TaskRunner {
       return;
     }
     process = started;
+    if (coordination()) {
+      coordinationGroup = started.pid();
+    }
     ScheduledFuture<?> wallClock = scheduleWallClock(started);
     started.onExit().whenComplete((p, error) -> {
       if (wallClock != null) {
@@ -306,7 +342,7 @@ public final class TaskRunner {
 
   /** Uploads the output files (on the blocking executor) when there are any, then finishes. */
   private void afterExit(int exitCode) {
-    if (launch.spec().getOutputFilesCount() == 0) {
+    if (launch.spec().getOutputFilesCount() == 0 || coordination()) {
       finish(exitCode, null);
       return;
     }
@@ -332,13 +368,23 @@ public final class TaskRunner {
   private void finish(int exitCode, FailureInfo uploadFailed) {
     FailureInfo killed = killReason.get();
     outcome.complete(new TaskOutcome(launch.taskId(), launch.attempt(), exitCode, startTimeMs,
-        System.currentTimeMillis(), killed != null ? killed : uploadFailed));
+        System.currentTimeMillis(), killed != null ? killed : uploadFailed, instance()));
   }
 
   private void finishNotStarted(FailureInfo why) {
     long now = System.currentTimeMillis();
     long start = startTimeMs == 0 ? now : startTimeMs;
-    outcome.complete(new TaskOutcome(launch.taskId(), launch.attempt(), null, start, now, why));
+    outcome.complete(new TaskOutcome(launch.taskId(), launch.attempt(), null, start, now, why, instance()));
+  }
+
+  /** The primary of a multi-instance task running the task's command line. */
+  private boolean application() {
+    return launch.instance() != null && launch.instance().application();
+  }
+
+  /** Which outcome this is: a coordination command's (its instance) or the task's own. */
+  private int instance() {
+    return coordination() ? launch.instance().index() : TaskOutcome.TASK;
   }
 
   /**

@@ -277,18 +277,22 @@ final class TaskRoutes {
         .thenApply(t -> Responses.empty(ctx, 200, written(ctx, jobId, t)));
   }
 
-  /** Only multi-instance tasks have subtasks, and batchgrid has none: an empty list for a task that exists. */
+  /** The subtasks of a multi-instance task (instances 1..n-1; the primary is the task): empty for any other task. */
   private CompletionStage<HttpResponse> subtasks(Router.Call c) {
     RequestContext ctx = c.ctx();
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
-    return jobs.summary(jobId, ctx.timeout()).thenCompose(j -> task(jobId, taskId, ctx.timeout()))
-        .thenApply(t -> {
-          ObjectNode body = Json.object();
-          body.put("odata.metadata", ctx.writer().metadata("Microsoft.Azure.Batch.Protocol.Entities.CloudTaskListSubtasksResult"));
-          body.putArray("value");
-          return Responses.json(ctx, 200, body, List.of());
-        });
+    return jobs.summary(jobId, ctx.timeout()).thenCompose(j -> coordinator
+            .<List<io.batchgrid.protocol.job.SubtaskRecord>>job(jobId, r -> new JobEntity.GetSubtasks(taskId, r), ctx.timeout())
+            .thenApply(list -> {
+              ObjectNode body = Json.object();
+              body.put("odata.metadata", ctx.writer().metadata("Microsoft.Azure.Batch.Protocol.Entities.CloudTaskListSubtasksResult"));
+              com.fasterxml.jackson.databind.node.ArrayNode value = body.putArray("value");
+              for (io.batchgrid.protocol.job.SubtaskRecord r : list) {
+                value.add(ctx.writer().subtask(j.spec().getId(), j.spec().getPoolId(), taskId, r));
+              }
+              return Responses.json(ctx, 200, body, List.of());
+            }));
   }
 
   private CompletionStage<HttpResponse> reactivate(Router.Call c) {

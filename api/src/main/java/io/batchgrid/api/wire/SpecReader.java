@@ -576,9 +576,17 @@ public final class SpecReader {
     if (user != null) {
       b.setUserIdentity(user);
     }
-    if (p.has("multiInstanceSettings")) {
-      p.object("multiInstanceSettings");
-      throw ApiError.notSupported("multiInstanceSettings", "Multi-instance (MPI) tasks are not supported yet");
+    Props multi = p.object("multiInstanceSettings");
+    if (multi != null) {
+      Integer instances = multi.integer("numberOfInstances", 1, 1000);
+      io.batchgrid.protocol.spec.MultiInstanceSettings.Builder m = io.batchgrid.protocol.spec.MultiInstanceSettings.newBuilder()
+          .setNumberOfInstances(instances == null ? 1 : instances)
+          .setCoordinationCommandLine(multi.requiredText("coordinationCommandLine"))
+          .addAllCommonResourceFiles(resourceFiles(multi, "commonResourceFiles"));
+      if (slots != null && slots != 1) {
+        throw p.invalid("requiredSlots", "A multi-instance task must require exactly 1 slot");
+      }
+      b.setMultiInstanceSettings(m);
     }
     TaskDependencies deps = dependencies(p.object("dependsOn"));
     if (deps != null) {

@@ -608,6 +608,59 @@ public record WireWriter(String baseUrl) {
     if (s.hasDependsOn()) {
       o.set("dependsOn", dependencies(s.getDependsOn()));
     }
+    if (s.hasMultiInstanceSettings()) {
+      ObjectNode m = o.putObject("multiInstanceSettings");
+      m.put("numberOfInstances", Math.max(1, s.getMultiInstanceSettings().getNumberOfInstances()));
+      m.put("coordinationCommandLine", s.getMultiInstanceSettings().getCoordinationCommandLine());
+      if (s.getMultiInstanceSettings().getCommonResourceFilesCount() > 0) {
+        m.set("commonResourceFiles", resourceFiles(s.getMultiInstanceSettings().getCommonResourceFilesList()));
+      }
+    }
+    return o;
+  }
+
+  /** A subtask of a multi-instance task (SubtaskInformation). */
+  public ObjectNode subtask(String jobId, String poolId, String taskId, io.batchgrid.protocol.job.SubtaskRecord r) {
+    ObjectNode o = Json.object();
+    o.put("id", r.id());
+    if (r.nodeId() != null) {
+      ObjectNode n = o.putObject("nodeInfo");
+      n.put("affinityId", "TVM:" + r.nodeId());
+      n.put("nodeUrl", nodeUrl(poolId, r.nodeId()));
+      n.put("poolId", poolId);
+      n.put("nodeId", r.nodeId());
+      String root = io.batchgrid.protocol.node.NodeLayout.taskDirectory(jobId, taskId);
+      root = root.startsWith("/") ? root.substring(1) : root;
+      n.put("taskRootDirectory", root);
+      n.put("taskRootDirectoryUrl", nodeUrl(poolId, r.nodeId()) + "/files/" + Paths.encodePath(root));
+    }
+    if (r.startTimeMs() > 0) {
+      o.put("startTime", WireTime.iso(r.startTimeMs()));
+    }
+    if (r.completed() && r.endTimeMs() > 0) {
+      o.put("endTime", WireTime.iso(r.endTimeMs()));
+    }
+    if (r.exitCode() != null) {
+      o.put("exitCode", r.exitCode());
+    }
+    FailureInfo f = r.failureInfo();
+    if (f != null && r.completed()) {
+      ObjectNode fi = o.putObject("failureInfo");
+      fi.put("category", f.category());
+      if (f.code() != null) {
+        fi.put("code", f.code());
+      }
+      if (f.message() != null) {
+        fi.put("message", f.message());
+      }
+    }
+    o.put("state", r.completed() ? "completed" : "running");
+    o.put("stateTransitionTime", WireTime.iso(r.stateTransitionTimeMs()));
+    if (r.completed()) {
+      o.put("previousState", "running");
+      o.put("previousStateTransitionTime", WireTime.iso(r.startTimeMs()));
+      o.put("result", "success".equals(r.result()) ? "success" : "failure");
+    }
     return o;
   }
 

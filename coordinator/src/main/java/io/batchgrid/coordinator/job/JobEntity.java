@@ -197,13 +197,32 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       List<io.batchgrid.protocol.node.RunningTask> running, List<io.batchgrid.protocol.node.RunningTask> ended)
       implements Command {}
 
+  /** A node of a multi-instance task's gang: its agent is null when the node is gone meanwhile. */
+  public record GangMember(String nodeId, ActorRef<NodeMessage> agent) {}
+
+  /** One slot on each of these distinct nodes for the multi-instance task {@code taskId}, the primary's first. */
+  public record GangGranted(String poolId, String taskId, List<GangMember> members) implements Command {}
+
+  /** The pool can never run the multi-instance task: {@code reason} says why. */
+  public record GangNotSchedulable(String poolId, String taskId, String reason) implements Command {}
+
+  /**
+   * A job of higher priority waits and this job allows preemption: stop running tasks worth
+   * {@code slots} slots now, requeue them (no retry spent) and give the slots back.
+   */
+  public record PreemptSlots(String poolId, int slots) implements Command {}
+
+  /** The subtasks of a multi-instance task: live while it runs, as recorded once it ended. */
+  public record GetSubtasks(String taskId, ActorRef<StatusReply<List<io.batchgrid.protocol.job.SubtaskRecord>>> replyTo)
+      implements Command {}
+
   /** The pool's nodes have only {@code slotsPerNode} slots: queued tasks that need more can never run. */
   public record SlotsTooFew(String poolId, int slotsPerNode) implements Command {}
 
   // ------------------------------------------------------------------ internal
 
   private enum Internal implements Command {
-    DISPATCH, CHECK_COMPLETION, REQUEUE_ORPHANS, FINISH_DELETION, REASSERT_DEMAND, WALL_CLOCK_EXPIRED,
+    DISPATCH, CHECK_COMPLETION, REQUEUE_ORPHANS, REQUEUE_GANGS, FINISH_DELETION, REASSERT_DEMAND, WALL_CLOCK_EXPIRED,
     /** The release tasks have had their maximum wall clock time and more: those that did not report end as failed. */
     RELEASE_DEADLINE,
     /** No release task runs any more: a terminating job completes, a deleting one goes. */
@@ -276,6 +295,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private static final FailureInfo ENDED_WITH_JOB = FailureInfo.user("TaskEnded", "The task was ended because its job was terminated");
   private static final FailureInfo ENDED_WITH_NODE_DISABLED = FailureInfo.user("TaskEnded",
       "The task was ended because scheduling was disabled on its compute node");
+  private static final String PREEMPTED = "Preempted";
   private static final FailureInfo ENDED_WITH_JOB_DISABLED = FailureInfo.user("TaskEnded", "The task was ended because its job was disabled");
   /** Azure's default maxWallClockTime of a job release task. */
   static final Duration RELEASE_WALL_CLOCK_DEFAULT = Duration.ofMinutes(15);
@@ -299,6 +319,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private final Map<String, ActorRef<NodeMessage>> nodeAgents = new HashMap<>();
   // The nodes last told to the pool to avoid (the preparation task failed there).
   private Set<String> avoidSent = Set.of();
+  private final MultiInstanceRuns gangs = new MultiInstanceRuns();
+  // The multi-instance tasks whose gangs were last asked of the pool.
+  private List<PoolEntity.Gang> gangsAsked = List.of();
   private int demandSent;
   private boolean dispatchScheduled;
   // Moving average of how long this job's attempts run, from the nodes' reports (live, not persisted).
@@ -380,6 +403,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
             // they still run before requeueing anything (preparation tasks included).
             running(state, null).forEach(t -> awaitedNodes.add(t.nodeId()));
             awaitedNodes.addAll(state.preparationsRunning());
+            // Which instance of a multi-instance task had coordinated died with the old
+            // incarnation: such tasks start again (their nodes stop the old instances on rejoining).
+            ctx.getSelf().tell(Internal.REQUEUE_GANGS);
             pool(state).tell(new PoolEntity.AwaitNodes(state.id(), List.copyOf(awaitedNodes)));
             timers.startSingleTimer(Internal.REQUEUE_ORPHANS, ctx.getSystem().settings().config()
                 .getDuration("batchgrid.coordinator.node-return-timeout"));
@@ -434,6 +460,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(NodeSchedulingDisabled.class, this::onNodeSchedulingDisabled)
         .onCommand(Report.class, this::onReport)
         .onCommand(SlotsTooFew.class, this::onSlotsTooFew)
+        .onCommand(GangGranted.class, this::onGangGranted)
+        .onCommand(GangNotSchedulable.class, this::onGangNotSchedulable)
+        .onCommand(PreemptSlots.class, this::onPreemptSlots)
+        .onCommand(GetSubtasks.class, (s, c) -> {
+          StatusReply<TaskRecord> found = getTask(s, c.taskId());
+          return Effect().reply(c.replyTo(), found.isError() ? StatusReply.error(found.getError())
+              : StatusReply.success(gangs.isRunning(c.taskId()) ? gangs.subtasks(c.taskId()) : s.subtasks(c.taskId())));
+        })
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
         .onCommand(Internal.class, this::onInternal)
         .build();
@@ -831,6 +865,123 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Effect().none();
   }
 
+  // ------------------------------------------------------------------ multi-instance tasks and preemption
+
+  /** How many waiting multi-instance tasks a job offers the pool at once: one that can never fit does not hide the next. */
+  private static final int GANGS_ASKED = 16;
+
+  /**
+   * Asks the pool for nodes for the first queued multi-instance tasks when they changed (or again,
+   * on the periodic tick: the pool may have restarted); withdraws the request when there are none.
+   */
+  private void askGang(JobRecord s, boolean again) {
+    List<PoolEntity.Gang> want = canDispatch(s) && parallelismLeft(s) > 0
+        ? s.gangsQueued(GANGS_ASKED).stream().map(t -> new PoolEntity.Gang(t.id(), t.instances())).toList()
+        : List.of();
+    if (want.equals(gangsAsked) && !(again && !want.isEmpty())) {
+      return;
+    }
+    gangsAsked = want;
+    pool(s).tell(new PoolEntity.RequestGangs(s.id(), s.spec().getPriority(), want));
+  }
+
+  /** A gang of nodes for a multi-instance task: dispatch it there (one write), or give the slots back. */
+  private Effect<JobEvent, JobRecord> onGangGranted(JobRecord s, GangGranted c) {
+    // The pool has forgotten this one: it is asked again if it still waits.
+    gangsAsked = gangsAsked.stream().filter(g -> !g.taskId().equals(c.taskId())).toList();
+    TaskRecord t = s.exists() ? s.task(c.taskId()) : null;
+    boolean usable = t != null && canDispatch(s) && t.state() == TaskState.ACTIVE && t.multiInstance()
+        && !s.isBlocked(t.id()) && parallelismLeft(s) > 0 && c.members().size() == t.instances()
+        && c.members().stream().allMatch(m -> m.agent() != null);
+    if (!usable) {
+      c.members().forEach(m -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), m.nodeId(), 1)));
+      afterChange(s);
+      return Effect().none();
+    }
+    TaskDispatch d = new TaskDispatch(t.id(), c.members().get(0).nodeId(), t.attempt() + 1,
+        io.batchgrid.protocol.node.NodeLayout.taskDirectory(s.id(), t.id()));
+    return Effect().persist(new JobEvent.TasksDispatched(List.of(d), System.currentTimeMillis()))
+        .thenRun(state -> {
+          List<String> nodes = c.members().stream().map(GangMember::nodeId).toList();
+          List<ActorRef<NodeMessage>> agents = c.members().stream().map(GangMember::agent).toList();
+          List<TaskLaunch> launches = gangs.start(state.id(), t.id(), d.attempt(), t.spec(),
+              state.spec().getCommonEnvironmentSettingsList(),
+              state.hasPreparation() ? state.jobTaskId(JobTaskKind.PREPARATION) : "", nodes, agents, System.currentTimeMillis());
+          for (int i = 0; i < nodes.size(); i++) {
+            leases.grant(nodes.get(i), agents.get(i), 1);
+            leases.use(nodes.get(i), 1);
+            // Only this instance runs there (taskSlotsPerNode is 1): no single task is sent after
+            // it, and the slot goes back to the pool when the instance ends.
+            leases.drain(nodes.get(i));
+            agents.get(i).tell(new NodeMessage.RunTasks(state.spec().getPoolId(), state.id(), List.of(launches.get(i)), gateway));
+          }
+          afterChange(state);
+        });
+  }
+
+  private Effect<JobEvent, JobRecord> onGangNotSchedulable(JobRecord s, GangNotSchedulable c) {
+    gangsAsked = gangsAsked.stream().filter(g -> !g.taskId().equals(c.taskId())).toList();
+    TaskRecord t = s.exists() ? s.task(c.taskId()) : null;
+    if (t == null || t.state() != TaskState.ACTIVE) {
+      return Effect().none();
+    }
+    return Effect().persist(new JobEvent.TaskTerminated(t.id(),
+            FailureInfo.user("MultiInstanceTaskNotSchedulable", c.reason()), System.currentTimeMillis()))
+        .thenRun(this::afterChange);
+  }
+
+  /**
+   * Stops the instances of multi-instance tasks whose attempt ended (or was ended): each node kills
+   * what the instance still runs, including what its coordination command left in the background.
+   * The subtasks' slots are freed here, the primary's too unless the task's outcome freed it.
+   */
+  private void stopSubtasks(JobRecord s, List<TaskRecord> tasks, boolean primaryFreed) {
+    for (TaskRecord t : tasks) {
+      List<Map.Entry<String, ActorRef<NodeMessage>>> members = gangs.members(t.id());
+      for (int i = 0; i < members.size(); i++) {
+        Map.Entry<String, ActorRef<NodeMessage>> m = members.get(i);
+        m.getValue().tell(new NodeMessage.TerminateTask(s.id(), t.id(), t.attempt()));
+        if (i > 0 || !primaryFreed) {
+          leases.free(m.getKey(), 1);
+        }
+      }
+      gangs.end(t.id(), System.currentTimeMillis());
+    }
+  }
+
+  /**
+   * The pool takes slots back for a job of higher priority: the newest running tasks worth that many
+   * slots are stopped and requeued without spending a retry (their next attempt starts afresh).
+   */
+  private Effect<JobEvent, JobRecord> onPreemptSlots(JobRecord s, PreemptSlots c) {
+    leases.owe(c.slots());
+    if (!s.exists() || !s.spec().getAllowTaskPreemption()) {
+      afterChange(s);
+      return Effect().none();
+    }
+    List<TaskRecord> running = running(s, null);
+    running.sort(java.util.Comparator.comparingLong(TaskRecord::stateTransitionTimeMs).reversed());
+    List<TaskRecord> stop = new ArrayList<>();
+    int slots = 0;
+    for (TaskRecord t : running) {
+      if (slots >= c.slots()) {
+        break;
+      }
+      stop.add(t);
+      slots += t.multiInstance() ? t.instances() : t.requiredSlots();
+    }
+    if (stop.isEmpty()) {
+      afterChange(s);
+      return Effect().none();
+    }
+    return Effect().persist(new JobEvent.TasksRequeued(stop.stream().map(TaskRecord::id).toList(), PREEMPTED,
+            System.currentTimeMillis()))
+        .thenRun(state -> {
+          killAll(state, stop);
+          afterChange(state);
+        });
+  }
+
   private Effect<JobEvent, JobRecord> onSlotsTooFew(JobRecord s, SlotsTooFew c) {
     if (!s.exists() || s.state() == JobState.COMPLETED || s.state() == JobState.DELETING) {
       return Effect().none();
@@ -904,7 +1055,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     long now = System.currentTimeMillis();
     List<JobEvent> events = new ArrayList<>();
-    List<String> lost = running(s, c.nodeId()).stream().map(TaskRecord::id).toList();
+    List<TaskRecord> there = running(s, c.nodeId());
+    List<String> lost = there.stream().map(TaskRecord::id).toList();
     if (!lost.isEmpty()) {
       events.add(new JobEvent.TasksRequeued(lost, "NodeLost", now));
     }
@@ -919,7 +1071,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       afterChange(s);
       return Effect().none();
     }
-    return Effect().persist(events).thenRun(this::afterChange);
+    return Effect().persist(events).thenRun(state -> {
+      // A multi-instance task lost one node: its instances on the others stop too.
+      stopSubtasks(state, there.stream().filter(TaskRecord::multiInstance).toList(), false);
+      afterChange(state);
+    });
   }
 
   private Effect<JobEvent, JobRecord> onNodeSchedulingDisabled(JobRecord s, NodeSchedulingDisabled c) {
@@ -971,15 +1127,27 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     List<JobEvent.JobTaskFinished> jobTasks = new ArrayList<>();
     Map<String, Integer> freed = new HashMap<>();
     Set<String> seen = new HashSet<>();
-    for (TaskOutcome o : r.outcomes()) {
-      JobTaskKind kind = s.jobTaskKindOf(o.taskId());
+    for (TaskOutcome reported : r.outcomes()) {
+      JobTaskKind kind = s.jobTaskKindOf(reported.taskId());
       if (kind != null) {
-        if (isCurrentRun(s, kind, r.nodeId(), o.attempt()) && seen.add(kind + "\0" + o.attempt())) {
-          jobTasks.add(new JobEvent.JobTaskFinished(kind, r.nodeId(), o, now));
+        if (isCurrentRun(s, kind, r.nodeId(), reported.attempt()) && seen.add(kind + "\0" + reported.attempt())) {
+          jobTasks.add(new JobEvent.JobTaskFinished(kind, r.nodeId(), reported, now));
         }
         continue;
       }
-      TaskRecord t = s.task(o.taskId());
+      TaskRecord t = s.task(reported.taskId());
+      TaskOutcome o = reported;
+      if (o.coordination()) {
+        // A multi-instance task's coordination command ended: the task ends only if it failed.
+        MultiInstanceRuns.Next next = s.isCurrentAttempt(t, o) ? gangs.coordinated(o) : new MultiInstanceRuns.Wait();
+        if (next instanceof MultiInstanceRuns.StartApplication start) {
+          start.primary().tell(new NodeMessage.RunTasks(s.spec().getPoolId(), s.id(), List.of(start.launch()), gateway));
+        }
+        if (!(next instanceof MultiInstanceRuns.Fail fail)) {
+          continue;
+        }
+        o = fail.outcome();
+      }
       if (s.isCurrentAttempt(t, o) && seen.add(Ids.key(o.taskId()))) {
         current.add(o);
         freed.merge(t.nodeId(), t.requiredSlots(), Integer::sum);
@@ -991,8 +1159,21 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     List<JobEvent> events = new ArrayList<>(jobTasks);
     List<TaskDispatch> dispatches = List.of();
+    List<TaskRecord> gangsEnded = new ArrayList<>();
     if (!current.isEmpty()) {
       events.add(new JobEvent.TasksFinished(r.nodeId(), current, now));
+      for (TaskOutcome o : current) {
+        TaskRecord t = s.task(o.taskId());
+        if (t.multiInstance()) {
+          gangsEnded.add(t);
+          events.add(new JobEvent.SubtasksRecorded(t.id(), gangs.subtasks(t.id()).stream()
+              .map(x -> new io.batchgrid.protocol.job.SubtaskRecord(x.id(), x.nodeId(), true, x.startTimeMs(), now,
+                  x.exitCode(), x.failureInfo() == null && x.exitCode() != null && x.exitCode() != 0
+                      ? FailureInfo.user("FailureExitCode", "The task exited with an exit code representing a failure")
+                      : x.failureInfo(), now))
+              .toList(), now));
+        }
+      }
       Map<String, Integer> capacity = leases.roomByNode(prefetchPerSlot());
       freed.forEach((node, n) -> {
         if (leases.accepts(node)) {
@@ -1007,6 +1188,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     List<TaskDispatch> launched = dispatches;
     return Effect().persist(events).thenRun(state -> {
       freed.forEach(leases::free);
+      stopSubtasks(state, gangsEnded, true);
       launch(state, launched);
       r.replyTo().tell(ack);
       current.forEach(this::observeDuration);
@@ -1077,6 +1259,15 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           return endJob(s, "AllTasksComplete");
         }
         return Effect().none();
+      case REQUEUE_GANGS: {
+        List<String> gangsRunning = s.exists() ? running(s, null).stream().filter(TaskRecord::multiInstance)
+            .map(TaskRecord::id).toList() : List.of();
+        if (gangsRunning.isEmpty()) {
+          return Effect().none();
+        }
+        return Effect().persist(new JobEvent.TasksRequeued(gangsRunning, "CoordinatorRestart", System.currentTimeMillis()))
+            .thenRun(this::afterChange);
+      }
       case REQUEUE_ORPHANS: {
         // Running tasks recorded before a restart on nodes that did not come back in time.
         List<String> orphans = s.exists() ? running(s, null).stream().filter(t -> awaitedNodes.contains(t.nodeId()))
@@ -1141,9 +1332,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         }
         return Effect().none();
       case REASSERT_DEMAND:
-        if (s.exists() && demandSent > 0) {
+        if (s.exists() && (demandSent > 0 || leases.totalRoom(0) > 0 || s.runningCount() > 0)) {
           pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demandSent, s.maxRequiredSlots(),
-              avoidSent));
+              avoidSent, s.spec().getAllowTaskPreemption()));
+        }
+        if (s.exists()) {
+          askGang(s, true);
         }
         if (s.exists()) {
           tellCounts(s, true);
@@ -1170,7 +1364,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     leases.takeDraining().forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), node, n)));
     boolean active = canDispatch(s);
-    long wanted = active ? Math.min(s.taskSlotCounts().active(), parallelismLeft(s)) : 0;
+    long wanted = active ? Math.min(s.taskSlotCounts().active() - s.activeMultiInstanceCount(), parallelismLeft(s)) : 0;
+    askGang(s, false);
     int free = leases.totalFree();
     int room = readyRoom(s);
     int giveBack = wanted == 0 ? free : Math.min(free, leases.owed());
@@ -1187,7 +1382,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (demand != demandSent || !avoid.equals(avoidSent)) {
       demandSent = demand;
       avoidSent = avoid;
-      pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demand, s.maxRequiredSlots(), avoid));
+      pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demand, s.maxRequiredSlots(), avoid,
+          s.spec().getAllowTaskPreemption()));
     }
     if (s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
       ctx.getSelf().tell(Internal.CHECK_COMPLETION);
@@ -1396,7 +1592,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     long finishing = freedNow.values().stream().mapToInt(Integer::intValue).sum();
     long parallel = parallelismLeft(s);
     long limit = Math.min(usable, parallel == Long.MAX_VALUE ? parallel : parallel + finishing);
-    return DispatchPlanner.plan(s, capacity, (int) Math.max(0, limit), released);
+    // Multi-instance tasks are placed as gangs (onGangGranted), never on single slots.
+    List<TaskRecord> single = released.stream().filter(t -> !t.multiInstance()).toList();
+    return DispatchPlanner.plan(s, capacity, (int) Math.max(0, limit), single);
   }
 
   private void launch(JobRecord s, List<TaskDispatch> dispatches) {
@@ -1421,7 +1619,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private void killAll(JobRecord s, List<TaskRecord> tasks) {
+    stopSubtasks(s, tasks.stream().filter(t -> t.multiInstance()).toList(), false);
     for (TaskRecord t : tasks) {
+      if (t.multiInstance()) {
+        continue; // every instance, the primary's too, was stopped just above
+      }
       ActorRef<NodeMessage> agent = t.nodeId() == null ? null : leases.agent(t.nodeId());
       if (agent != null) {
         agent.tell(new NodeMessage.TerminateTask(s.id(), t.id(), t.attempt()));
@@ -1432,6 +1634,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private void releaseAll(JobRecord s) {
     leases.clear();
+    gangs.clear();
+    gangsAsked = List.of();
     demandSent = 0;
     pool(s).tell(new PoolEntity.ReleaseJob(s.id()));
   }
@@ -1451,13 +1655,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Math.max(0, s.spec().getMaxParallelTasks() - s.runningCount());
   }
 
-  private static List<TaskRecord> running(JobRecord s, String nodeId) {
+  private List<TaskRecord> running(JobRecord s, String nodeId) {
     List<TaskRecord> out = new ArrayList<>();
     if (s.runningCount() == 0) {
       return out;
     }
     for (TaskRecord t : s.allTasks()) {
-      if (t.state() == TaskState.RUNNING && (nodeId == null || nodeId.equals(t.nodeId()))) {
+      if (t.state() == TaskState.RUNNING
+          && (nodeId == null || nodeId.equals(t.nodeId()) || (t.multiInstance() && gangs.involves(t.id(), nodeId)))) {
         out.add(t);
       }
     }

@@ -193,18 +193,32 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   /**
    * A job could use {@code demand} more slots now (0: none), on any node but {@code avoidNodes}
-   * (where its preparation task failed). Replaces what it said before.
+   * (where its preparation task failed); {@code allowPreemption}: its running tasks may be preempted
+   * for jobs of higher priority. Replaces what it said before.
    */
-  public record RequestSlots(String jobId, int priority, int demand, int maxRequiredSlots, java.util.Set<String> avoidNodes)
-      implements Command {
+  public record RequestSlots(String jobId, int priority, int demand, int maxRequiredSlots, java.util.Set<String> avoidNodes,
+      boolean allowPreemption) implements Command {
     public RequestSlots {
       avoidNodes = avoidNodes == null ? java.util.Set.of() : java.util.Set.copyOf(avoidNodes);
     }
 
+    public RequestSlots(String jobId, int priority, int demand, int maxRequiredSlots, java.util.Set<String> avoidNodes) {
+      this(jobId, priority, demand, maxRequiredSlots, avoidNodes, false);
+    }
+
     public RequestSlots(String jobId, int priority, int demand, int maxRequiredSlots) {
-      this(jobId, priority, demand, maxRequiredSlots, java.util.Set.of());
+      this(jobId, priority, demand, maxRequiredSlots, java.util.Set.of(), false);
     }
   }
+
+  /**
+   * A job's first waiting multi-instance tasks, each needing one slot on each of {@code instances}
+   * distinct nodes at once (answered with {@link JobEntity.GangGranted}). Replaces the job's earlier
+   * request; an empty list withdraws it.
+   */
+  public record RequestGangs(String jobId, int priority, List<Gang> gangs) implements Command {}
+
+  public record Gang(String taskId, int instances) {}
 
   public record ReturnSlots(String jobId, String nodeId, int slots) implements Command {}
 
@@ -388,7 +402,24 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
             // No node of this pool can ever run such a task: the job fails it instead of waiting forever.
             jobRef(c.jobId()).tell(new JobEntity.SlotsTooFew(s.id(), s.taskSlotsPerNode()));
           }
-          ledger.want(c.jobId(), c.priority(), c.demand(), c.avoidNodes());
+          ledger.want(c.jobId(), c.priority(), c.demand(), c.allowPreemption(), c.avoidNodes());
+          return rebalance(s);
+        })
+        .onCommand(RequestGangs.class, (s, c) -> {
+          if (!s.exists() || s.state() != PoolState.ACTIVE) {
+            return Effect().none();
+          }
+          if (!c.gangs().isEmpty() && (!s.spec().getEnableInterNodeCommunication() || s.taskSlotsPerNode() > 1)) {
+            // Azure leaves such tasks active forever; batchgrid says why they can never run.
+            String why = "Multi-instance tasks need a pool with enableInterNodeCommunication set and taskSlotsPerNode 1; pool "
+                + s.id() + " has enableInterNodeCommunication " + s.spec().getEnableInterNodeCommunication()
+                + " and taskSlotsPerNode " + s.taskSlotsPerNode() + ": the task can never run.";
+            c.gangs().forEach(g -> jobRef(c.jobId()).tell(new JobEntity.GangNotSchedulable(s.id(), g.taskId(), why)));
+            ledger.wantGangs(c.jobId(), c.priority(), List.of());
+            return Effect().none();
+          }
+          ledger.wantGangs(c.jobId(), c.priority(),
+              c.gangs().stream().map(g -> new SlotLedger.Gang(g.taskId(), g.instances())).toList());
           return rebalance(s);
         })
         .onCommand(ReturnSlots.class, (s, c) -> {
@@ -1162,6 +1193,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     }
     for (SlotLedger.YieldRequest y : plan.yields()) {
       jobRef(y.jobId()).tell(new JobEntity.YieldSlots(s.id(), y.slots()));
+    }
+    for (SlotLedger.GangGrant g : plan.gangGrants()) {
+      List<JobEntity.GangMember> members = g.nodeIds().stream()
+          .map(id -> new JobEntity.GangMember(id, agents.get(id))).toList();
+      jobRef(g.jobId()).tell(new JobEntity.GangGranted(s.id(), g.taskId(), members));
+    }
+    for (SlotLedger.Preemption p : plan.preemptions()) {
+      jobRef(p.jobId()).tell(new JobEntity.PreemptSlots(s.id(), p.slots()));
     }
   }
 

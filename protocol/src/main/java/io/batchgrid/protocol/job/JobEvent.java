@@ -86,4 +86,11 @@ public sealed interface JobEvent {
    * still running is abandoned); a release that had not finished is dropped, as it cannot run.
    */
   record JobTaskReset(JobTaskKind kind, String nodeId, long timeMs) implements JobEvent {}
+
+  /** The subtasks of a multi-instance task's attempt as it ended (they replace any recorded before). */
+  record SubtasksRecorded(String taskId, List<SubtaskRecord> subtasks, long timeMs) implements JobEvent {
+    public SubtasksRecorded {
+      subtasks = List.copyOf(subtasks);
+    }
+  }
 }

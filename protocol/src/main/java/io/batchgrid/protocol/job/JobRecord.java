@@ -43,6 +43,15 @@ public final class JobRecord {
    */
   private final LinkedHashSet<String> requeued = new LinkedHashSet<>();
   private final LinkedHashSet<String> fresh = new LinkedHashSet<>();
+  /**
+   * Multi-instance tasks waiting for nodes, in the same order: they are placed as a gang (one slot on
+   * each of n distinct nodes at once), never onto the job's single leased slots, so they wait apart.
+   */
+  private final LinkedHashSet<String> gangs = new LinkedHashSet<>();
+  /** Active multi-instance tasks (queued or blocked): their slots are asked of the pool as gangs. */
+  private long activeMultiInstance;
+  /** The subtasks of multi-instance tasks' last ended attempts, by task key. */
+  private final HashMap<String, List<SubtaskRecord>> subtasks = new HashMap<>();
   /** Active tasks that wait for dependencies: how many of theirs are not yet satisfied. */
   private final HashMap<String, Integer> blockedOn = new HashMap<>();
   /** Who waits for whom: key of an awaited task (it may not exist yet) to the keys of the waiting tasks. */
@@ -150,6 +159,40 @@ public final class JobRecord {
         return tasks.get(first.hasNext() ? first.next() : then.next());
       }
     };
+  }
+
+  /** Up to {@code max} multi-instance tasks waiting for nodes, oldest first. */
+  public List<TaskRecord> gangsQueued(int max) {
+    List<TaskRecord> out = new ArrayList<>(Math.min(max, gangs.size()));
+    for (String key : gangs) {
+      if (out.size() == max) {
+        break;
+      }
+      out.add(tasks.get(key));
+    }
+    return out;
+  }
+
+  /** Active multi-instance tasks (queued or blocked on dependencies). */
+  public long activeMultiInstanceCount() {
+    return activeMultiInstance;
+  }
+
+  /** The recorded subtasks of a multi-instance task (empty for any other task). */
+  public List<SubtaskRecord> subtasks(String taskId) {
+    return subtasks.getOrDefault(Ids.key(taskId), List.of());
+  }
+
+  /** Recorded subtasks by task id, for snapshots. */
+  public java.util.Map<String, List<SubtaskRecord>> allSubtasks() {
+    java.util.Map<String, List<SubtaskRecord>> out = new java.util.LinkedHashMap<>();
+    subtasks.forEach((key, list) -> {
+      TaskRecord t = tasks.get(key);
+      if (t != null) {
+        out.put(t.id(), list);
+      }
+    });
+    return out;
   }
 
   /** The effective retry limit of a task: its own, else the job's, else none; -1 is unlimited. */
@@ -278,8 +321,14 @@ public final class JobRecord {
       } else if (n != null && e.kind() == JobTaskKind.RELEASE && n.release() != null && n.release().running()) {
         nodeJobTasks.put(e.nodeId(), new NodeJobTasks(n.poolId(), n.nodeId(), n.preparation(), n.preparationStale(), null));
       }
+    } else if (event instanceof JobEvent.SubtasksRecorded e) {
+      String key = Ids.key(e.taskId());
+      if (tasks.containsKey(key)) {
+        subtasks.put(key, e.subtasks());
+      }
     } else if (event instanceof JobEvent.TaskDeleted e) {
       String key = Ids.key(e.taskId());
+      subtasks.remove(key);
       TaskRecord r = tasks.remove(key);
       if (r != null) {
         tally(r, -1);
@@ -495,7 +544,7 @@ public final class JobRecord {
       unqueue(key);
       blockedOn.remove(key);
     } else if (before.state() != TaskState.ACTIVE && after.state() == TaskState.ACTIVE) {
-      requeued.add(key);
+      (after.multiInstance() ? gangs : requeued).add(key);
     }
     if (before.state() != TaskState.COMPLETED && after.state() == TaskState.COMPLETED && satisfiesDependents(after)) {
       release(key);
@@ -517,7 +566,7 @@ public final class JobRecord {
       }
     }
     if (unsatisfied == 0) {
-      (r.attempt() > 0 ? requeued : fresh).add(key);
+      (r.multiInstance() ? gangs : r.attempt() > 0 ? requeued : fresh).add(key);
     } else {
       blockedOn.put(key, unsatisfied);
     }
@@ -540,7 +589,7 @@ public final class JobRecord {
         blockedOn.remove(w);
         TaskRecord r = tasks.get(w);
         if (r != null && r.state() == TaskState.ACTIVE) {
-          fresh.add(w);
+          (r.multiInstance() ? gangs : fresh).add(w);
         }
       }
     }
@@ -643,14 +692,17 @@ public final class JobRecord {
   }
 
   private void unqueue(String key) {
-    if (!requeued.remove(key)) {
-      fresh.remove(key);
+    if (!requeued.remove(key) && !fresh.remove(key)) {
+      gangs.remove(key);
     }
   }
 
   private void tally(TaskRecord r, int sign) {
     int slots = r.requiredSlots();
     counts[r.state().ordinal()] += sign;
+    if (r.state() == TaskState.ACTIVE && r.multiInstance()) {
+      activeMultiInstance += sign;
+    }
     slotCounts[r.state().ordinal()] += (long) sign * slots;
     if (r.state() == TaskState.COMPLETED) {
       if (r.succeeded()) {

@@ -40,6 +40,16 @@ public record TaskRecord(
     return spec.getId();
   }
 
+  /** A multi-instance task: it runs on {@link #instances()} nodes at once. */
+  public boolean multiInstance() {
+    return spec.hasMultiInstanceSettings();
+  }
+
+  /** How many nodes the task runs on at once (1 unless multi-instance). */
+  public int instances() {
+    return multiInstance() ? Math.max(1, spec.getMultiInstanceSettings().getNumberOfInstances()) : 1;
+  }
+
   public int requiredSlots() {
     return Math.max(1, spec.getRequiredSlots());
   }

@@ -377,14 +377,21 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
   // ---------------------------------------------------------------------------------- parts
 
   private static TaskLaunchP launch(TaskLaunch t) {
-    return TaskLaunchP.newBuilder().setJobId(t.jobId()).setTaskId(t.taskId()).setAttempt(t.attempt())
-        .setSpec(t.spec()).addAllJobEnvironment(t.jobEnvironment()).setJobPreparationTaskId(t.jobPreparationTaskId())
-        .build();
+    TaskLaunchP.Builder b = TaskLaunchP.newBuilder().setJobId(t.jobId()).setTaskId(t.taskId()).setAttempt(t.attempt())
+        .setSpec(t.spec()).addAllJobEnvironment(t.jobEnvironment()).setJobPreparationTaskId(t.jobPreparationTaskId());
+    if (t.instance() != null) {
+      b.setInstance(io.batchgrid.protocol.proto.InstanceP.newBuilder().setIndex(t.instance().index())
+          .addAllHosts(t.instance().hosts()).setMasterNode(t.instance().masterNode())
+          .setApplication(t.instance().application()));
+    }
+    return b.build();
   }
 
   private static TaskLaunch launch(TaskLaunchP p) {
+    TaskLaunch.Instance instance = !p.hasInstance() ? null : new TaskLaunch.Instance(p.getInstance().getIndex(),
+        p.getInstance().getHostsList(), p.getInstance().getMasterNode(), p.getInstance().getApplication());
     return new TaskLaunch(p.getJobId(), p.getTaskId(), p.getAttempt(), p.getSpec(), p.getJobEnvironmentList(),
-        p.getJobPreparationTaskId());
+        p.getJobPreparationTaskId(), instance);
   }
 
   private static RunningTaskP running(RunningTask r) {

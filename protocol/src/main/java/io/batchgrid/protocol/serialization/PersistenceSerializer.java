@@ -212,6 +212,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     } else if (e instanceof JobEvent.JobTaskReset c) {
       b.setJobTaskReset(io.batchgrid.protocol.proto.JobTaskEventP.newBuilder().setKind(c.kind().ordinal())
           .setNodeId(c.nodeId()));
+    } else if (e instanceof JobEvent.SubtasksRecorded c) {
+      b.setSubtasksRecorded(subtasks(c.taskId(), c.subtasks()));
     } else {
       throw new IllegalArgumentException("unknown job event " + e);
     }
@@ -275,6 +277,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       }
       case JOB_TASK_RESET:
         return new JobEvent.JobTaskReset(jobTaskKind(p.getJobTaskReset().getKind()), p.getJobTaskReset().getNodeId(), t);
+      case SUBTASKS_RECORDED:
+        return new JobEvent.SubtasksRecorded(p.getSubtasksRecorded().getTaskId(), subtasks(p.getSubtasksRecorded()), t);
       default:
         throw new NotSerializableException("job event of unknown kind " + p.getKindCase());
     }
@@ -305,6 +309,7 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       }
       b.addNodeJobTasks(nb);
     }
+    r.allSubtasks().forEach((taskId, list) -> b.addSubtasks(subtasks(taskId, list)));
     return b.build();
   }
 
@@ -355,6 +360,9 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
           n.hasRelease() ? jobTaskRun(n.getRelease()) : null));
     }
     r.restoreNodeJobTasks(nodes);
+    for (io.batchgrid.protocol.proto.SubtasksRecordedP x : p.getSubtasksList()) {
+      r.apply(new JobEvent.SubtasksRecorded(x.getTaskId(), subtasks(x), r.lastModifiedMs()));
+    }
     return r;
   }
 
@@ -397,12 +405,44 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     if (o.failureInfo() != null) {
       b.setFailureInfo(failure(o.failureInfo()));
     }
+    if (o.coordination()) {
+      b.setInstance(o.instance());
+    }
     return b.build();
   }
 
   static TaskOutcome outcome(TaskOutcomeP p) {
     return new TaskOutcome(p.getTaskId(), p.getAttempt(), p.hasExitCode() ? p.getExitCode() : null,
-        p.getStartTimeMs(), p.getEndTimeMs(), p.hasFailureInfo() ? failure(p.getFailureInfo()) : null);
+        p.getStartTimeMs(), p.getEndTimeMs(), p.hasFailureInfo() ? failure(p.getFailureInfo()) : null,
+        p.hasInstance() ? p.getInstance() : TaskOutcome.TASK);
+  }
+
+  static io.batchgrid.protocol.proto.SubtasksRecordedP subtasks(String taskId, List<io.batchgrid.protocol.job.SubtaskRecord> list) {
+    io.batchgrid.protocol.proto.SubtasksRecordedP.Builder b =
+        io.batchgrid.protocol.proto.SubtasksRecordedP.newBuilder().setTaskId(taskId);
+    for (io.batchgrid.protocol.job.SubtaskRecord r : list) {
+      io.batchgrid.protocol.proto.SubtaskP.Builder x = io.batchgrid.protocol.proto.SubtaskP.newBuilder()
+          .setId(r.id()).setNodeId(nz(r.nodeId())).setCompleted(r.completed()).setStartTimeMs(r.startTimeMs())
+          .setEndTimeMs(r.endTimeMs()).setStateTransitionTimeMs(r.stateTransitionTimeMs());
+      if (r.exitCode() != null) {
+        x.setExitCode(r.exitCode());
+      }
+      if (r.failureInfo() != null) {
+        x.setFailureInfo(failure(r.failureInfo()));
+      }
+      b.addSubtasks(x);
+    }
+    return b.build();
+  }
+
+  static List<io.batchgrid.protocol.job.SubtaskRecord> subtasks(io.batchgrid.protocol.proto.SubtasksRecordedP p) {
+    List<io.batchgrid.protocol.job.SubtaskRecord> out = new ArrayList<>(p.getSubtasksCount());
+    for (io.batchgrid.protocol.proto.SubtaskP x : p.getSubtasksList()) {
+      out.add(new io.batchgrid.protocol.job.SubtaskRecord(x.getId(), emptyToNull(x.getNodeId()), x.getCompleted(),
+          x.getStartTimeMs(), x.getEndTimeMs(), x.hasExitCode() ? x.getExitCode() : null,
+          x.hasFailureInfo() ? failure(x.getFailureInfo()) : null, x.getStateTransitionTimeMs()));
+    }
+    return out;
   }
 
   static FailureInfoP failure(FailureInfo f) {
