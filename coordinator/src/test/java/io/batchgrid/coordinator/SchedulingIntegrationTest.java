@@ -257,4 +257,30 @@ class SchedulingIntegrationTest {
     assertEquals(1, strict.attempt());
     assertTrue(task("job-waits", "next").startTimeMs() >= strict.endTimeMs(), "the urgent task waited for the slot");
   }
+
+  @Test
+  void aJobOfEqualPriorityGetsItsTurnWhileAnotherStillHasWork() throws Exception {
+    createPool("pool-turns", 1, 2);
+    TaskSpec[] many = new TaskSpec[40];
+    for (int i = 0; i < many.length; i++) {
+      many[i] = TaskSpec.newBuilder().setId("a" + i).setCommandLine("/bin/sh -c 'touch ran; sleep 0.2'").build();
+    }
+    createJob("job-first", "pool-turns", 0, false, many);
+    awaitStarted("job-first", "a0");
+    createJob("job-second", "pool-turns", 0, false,
+        TaskSpec.newBuilder().setId("b0").setCommandLine("/bin/true").build(),
+        TaskSpec.newBuilder().setId("b1").setCommandLine("/bin/true").build());
+    TestCluster.eventually(testKit, Duration.ofSeconds(90), () -> {
+      assertEquals(new TaskCounts(0, 0, 40, 40, 0), counts("job-first"));
+      assertEquals(new TaskCounts(0, 0, 2, 2, 0), counts("job-second"));
+    });
+    long firstDone = 0;
+    for (int i = 0; i < many.length; i++) {
+      firstDone = Math.max(firstDone, task("job-first", "a" + i).endTimeMs());
+    }
+    // The second job held no slot while the first had work for both: it was served in turn, not
+    // after the first job ran out of tasks.
+    assertTrue(task("job-second", "b0").endTimeMs() < firstDone, "job-second waited for job-first to finish");
+    assertTrue(task("job-second", "b1").endTimeMs() < firstDone, "job-second waited for job-first to finish");
+  }
 }
