@@ -133,8 +133,13 @@ STATUS = {
                                        "the pool, deallocating then deallocated, persisted across restarts"),
     "ComputeNode_Start": (SERVED, "a deallocated node gets a process again and runs the start task; a node that is "
                                   "not deallocated is left as it is"),
-    "ComputeNode_UploadBatchServiceLogs": (NO, "no upload to Azure Storage: 400 FeatureNotSupported naming where the "
-                                               "node's log is (agent.log in its directory, or the server's log)"),
+    "ComputeNode_UploadBatchServiceLogs": (PARTIAL, "the node's own agent.* files (a local-process worker's "
+                                                   "agent.log, pid, address) whose life overlaps the time range go to "
+                                                   "<poolId>/<nodeId>/<uuid>/ in the container; answered after the "
+                                                   "upload (Azure answers before); in-process nodes log to the "
+                                                   "server's log and upload 0 files; identityReference 400 "
+                                                   "FeatureNotSupported; an upload Storage refuses 400 "
+                                                   "InvalidPropertyValue on containerUrl"),
     "ComputeNodeExtension_Get": (NO, EXT), "ComputeNodeExtension_List": (NO, EXT),
 }
 

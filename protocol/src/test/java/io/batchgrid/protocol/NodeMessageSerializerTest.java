@@ -112,6 +112,8 @@ class NodeMessageSerializerTest {
         coordinator.<StatusReply<org.apache.pekko.Done>>createTestProbe().ref()));
     s.put(NodeMessage.Retire.class, new NodeMessage.Retire());
     s.put(NodeMessage.Reboot.class, new NodeMessage.Reboot(true));
+    s.put(NodeMessage.UploadLogs.class, new NodeMessage.UploadLogs("https://acct.blob.core.windows.net/logs?sv=x&sig=y",
+        1_700_000_000_000L, 1_700_000_360_000L, coordinator.<StatusReply<NodeMessage.UploadedLogs>>createTestProbe().ref()));
     s.put(CoordinatorMessage.RegisterNode.class, new CoordinatorMessage.RegisterNode("pool1", "tvm-1", 4, agent,
         List.of(new RunningTask("job1", "t1", 2, 123), new RunningTask("job2", "t9", 1, 0)), FAILED_START,
         List.of(new RunningTask("job1", "t0", 1, 100)), List.of("gpu", "linux")));
@@ -151,6 +153,12 @@ class NodeMessageSerializerTest {
     assertEquals(new NodeMessage.Registered("p", "n"), roundTrip(new NodeMessage.Registered("p", "n")));
     assertEquals(List.of(FILE, DIR), roundTrip(List.of(FILE, DIR)));
     assertEquals(List.of(), roundTrip(List.of()));
+    NodeMessage.UploadLogs noEnd = new NodeMessage.UploadLogs("http://127.0.0.1:10000/devstoreaccount1/logs", 5, null,
+        coordinator.<StatusReply<NodeMessage.UploadedLogs>>createTestProbe().ref());
+    assertEquals(noEnd, roundTrip(noEnd));
+    NodeMessage.UploadedLogs uploaded = new NodeMessage.UploadedLogs("pool1/tvm-1/0f8fad5b-d9cb-469f-a165-70867728950e/", 2);
+    assertEquals(uploaded, roundTrip(uploaded));
+    assertEquals(StatusReply.success(uploaded), viaSystem(StatusReply.success(uploaded)));
 
     BatchException e = BatchException.of(ErrorCode.FILE_NOT_FOUND, "The specified file does not exist.",
         "FilePath", "shared/x", "Reason", "gone");

@@ -165,6 +165,8 @@ public final class NodeAgent {
       implements Command {}
 
   private record FileDeleted(Throwable failure, ActorRef<StatusReply<org.apache.pekko.Done>> replyTo) implements Command {}
+  private record LogsUploaded(NodeMessage.UploadedLogs uploaded, Throwable failure,
+      ActorRef<StatusReply<NodeMessage.UploadedLogs>> replyTo) implements Command {}
 
   private record FileOpened(FileContent content, Throwable failure, ActorRef<StatusReply<FileContent>> replyTo)
       implements Command {}
@@ -327,6 +329,11 @@ public final class NodeAgent {
           done.replyTo().tell(done.failure() == null ? StatusReply.ack() : StatusReply.error(cause(done.failure())));
           return Behaviors.same();
         })
+        .onMessage(LogsUploaded.class, done -> {
+          done.replyTo().tell(done.failure() == null ? StatusReply.success(done.uploaded())
+              : StatusReply.error(cause(done.failure())));
+          return Behaviors.same();
+        })
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
@@ -358,6 +365,8 @@ public final class NodeAgent {
       CompletableFuture<Void> deleted = CompletableFuture.runAsync(
           () -> NodeFiles.delete(config.nodeRoot(), m.path(), m.recursive()), blocking);
       ctx.pipeToSelf(deleted, (ok, failure) -> new FileDeleted(failure, m.replyTo()));
+    } else if (message instanceof NodeMessage.UploadLogs m) {
+      onUploadLogs(m);
     } else if (message instanceof NodeMessage.Reboot m) {
       return onReboot(m);
     } else if (message instanceof NodeMessage.Retire) {
@@ -766,6 +775,21 @@ public final class NodeAgent {
         CompletableFuture.supplyAsync(() -> unlessRetained(m.path(),
             () -> NodeFiles.list(config.nodeRoot(), m.path(), m.recursive())), blocking);
     ctx.pipeToSelf(listing, (files, failure) -> new FilesListed(files, failure, m.replyTo()));
+  }
+
+  /**
+   * ComputeNode_UploadBatchServiceLogs, off the actor's thread (the upload waits on Blob storage):
+   * the agent's files under {@code <pool>/<node>/<uuid>/}, Azure's layout of the virtual directory.
+   * An in-process node has no agent.* files of its own (it logs to the server's log): it uploads none.
+   */
+  private void onUploadLogs(NodeMessage.UploadLogs m) {
+    String directory = config.poolId() + "/" + config.nodeId() + "/" + java.util.UUID.randomUUID() + "/";
+    CompletableFuture<NodeMessage.UploadedLogs> uploaded = CompletableFuture.supplyAsync(() -> {
+      List<java.nio.file.Path> files = NodeFiles.agentFiles(config.nodeRoot(), m.startTimeMs(), m.endTimeMs());
+      staging.uploadLogs(m.containerUrl(), directory, files);
+      return new NodeMessage.UploadedLogs(directory, files.size());
+    }, blocking);
+    ctx.pipeToSelf(uploaded, (u, failure) -> new LogsUploaded(u, failure, m.replyTo()));
   }
 
   private Behavior<Command> onFilesListed(FilesListed done) {

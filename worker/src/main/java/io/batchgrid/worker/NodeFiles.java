@@ -86,6 +86,34 @@ final class NodeFiles {
   }
 
   /**
+   * The agent's own files ({@code agent.*} directly in the node's root: the worker's log, pid and
+   * cluster address) that hold something written in [{@code startMs}, {@code endMs}] ({@code endMs}
+   * null: no end), by name. A file counts when its life, creation to last write, overlaps the range:
+   * Azure's rule is to upload more rather than fewer, and a log appended since before the range
+   * began holds lines of it. A root that does not exist yet has none. (Where the filesystem keeps
+   * no creation time, Java reports the last write instead: a file written after {@code endMs} then
+   * counts as outside the range.)
+   */
+  static List<Path> agentFiles(Path root, long startMs, Long endMs) {
+    List<Path> out = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(root, "agent.*")) {
+      for (Path file : entries) {
+        BasicFileAttributes a = attributes(file, NO_FOLLOW);
+        if (a.isRegularFile() && a.lastModifiedTime().toMillis() >= startMs
+            && (endMs == null || a.creationTime().toMillis() <= endMs)) {
+          out.add(file);
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return List.of();
+    } catch (IOException e) {
+      throw new BatchException(ErrorCode.INTERNAL_ERROR, "The node could not list its directory: " + e);
+    }
+    out.sort(Comparator.comparing(Path::toString));
+    return out;
+  }
+
+  /**
    * Deletes the file or directory at {@code path} (relative to {@code root}); a directory that is
    * not empty only with {@code recursive}. Symbolic links are deleted, never followed.
    *

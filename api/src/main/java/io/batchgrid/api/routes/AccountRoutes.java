@@ -59,10 +59,6 @@ final class AccountRoutes {
     r.add("PUT", "/pools/{}/nodes/{}/users/{}", Router.Body.OPTIONAL, c -> refuse("users", users));
     r.add("DELETE", "/pools/{}/nodes/{}/users/{}", Router.Body.NONE, c -> refuse("users", users));
     r.add("GET", "/pools/{}/nodes/{}/remoteloginsettings", Router.Body.NONE, c -> refuse("remoteloginsettings", users));
-    // Node lifecycle operations made for Azure VMs that have no meaning yet on a batchgrid node.
-    r.add("POST", "/pools/{}/nodes/{}/uploadbatchservicelogs", Router.Body.OPTIONAL, c -> refuse("uploadbatchservicelogs",
-        "batchgrid does not upload logs to Azure Storage: a node's log is on its machine (agent.log in the node's "
-        + "directory with the local-process provider, the server's log for in-process nodes)."));
   }
 
   /** The certificate paths with {@code (thumbprintAlgorithm=…,thumbprint=…)} are matched by the documented list. */

@@ -63,6 +63,7 @@ final class PoolRoutes {
     r.add("POST", "/pools/{}/nodes/{}/reimage", Router.Body.OPTIONAL, c -> restart(c, true));
     r.add("POST", "/pools/{}/nodes/{}/deallocate", Router.Body.OPTIONAL, this::deallocate);
     r.add("POST", "/pools/{}/nodes/{}/start", Router.Body.OPTIONAL, this::startNode);
+    r.add("POST", "/pools/{}/nodes/{}/uploadbatchservicelogs", Router.Body.REQUIRED, this::uploadLogs);
   }
 
   static ApiError poolNotFound() {
@@ -348,6 +349,34 @@ final class PoolRoutes {
     return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.StartNode(nodeId, r), ctx.timeout())
         .thenApply(done -> Responses.empty(ctx, 202, List.of(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
             "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId)))));
+  }
+
+  /**
+   * ComputeNode_UploadBatchServiceLogs: the node's agent uploads its own files, then 200 with where
+   * they went and how many. Unlike Azure, which answers before its upload, the blobs are there
+   * when the answer comes (so a failed upload is an error, not silence).
+   */
+  private CompletionStage<HttpResponse> uploadLogs(Router.Call c) {
+    RequestContext ctx = c.ctx();
+    String poolId = poolId(c);
+    String nodeId = nodeId(c);
+    SpecReader.UploadLogs upload = SpecReader.uploadLogs(Json.parseObject(c.body()));
+    return coordinator.<PoolEntity.NodeHandle>pool(poolId, r -> new PoolEntity.GetNode(nodeId, r), ctx.timeout())
+        .thenCompose(h -> {
+          if (h.agent() == null) {
+            throw ApiError.of(ErrorCode.NODE_NOT_READY, "The compute node is not available at the moment.",
+                "NodeId", nodeId, "Reason", "The node is " + h.state().wire() + "; retry shortly");
+          }
+          return coordinator.<io.batchgrid.protocol.node.NodeMessage.UploadedLogs>node(h.agent(),
+              r -> new io.batchgrid.protocol.node.NodeMessage.UploadLogs(upload.containerUrl(), upload.startTimeMs(),
+                  upload.endTimeMs(), r), ctx.timeout());
+        })
+        .thenApply(u -> {
+          ObjectNode o = Json.NODES.objectNode();
+          o.put("virtualDirectoryName", u.virtualDirectoryName());
+          o.put("numberOfFilesUploaded", u.numberOfFilesUploaded());
+          return Responses.json(ctx, 200, o, List.of());
+        });
   }
 
   /** The node as the pool knows it, with its own live account when it answers in time. */

@@ -327,6 +327,29 @@ public final class SpecReader {
         : io.batchgrid.coordinator.autoscale.NodeDeallocationOption.parse(option).orElseThrow();
   }
 
+  /** ComputeNode_UploadBatchServiceLogs's body: where to, and the time range ({@code endTimeMs} null: no end). */
+  public record UploadLogs(String containerUrl, long startTimeMs, Long endTimeMs) {}
+
+  /**
+   * An UploadBatchServiceLogsConfiguration. The container URL is checked by the node, which hides its
+   * SAS in what it answers. A user-assigned identity has no meaning on batchgrid's nodes: refused.
+   */
+  public static UploadLogs uploadLogs(ObjectNode body) {
+    Props p = Props.root(body);
+    rejectNonEmpty(p, "identityReference", "batchgrid nodes have no managed identities: give containerUrl a SAS "
+        + "granting write (and create) permission on the container");
+    String url = p.requiredText("containerUrl");
+    if (!p.has("startTime")) {
+      throw ApiError.missingProperty("startTime");
+    }
+    long start = dateTimeMs(p, "startTime");
+    Long end = dateTimeMs(p, "endTime");
+    if (end != null && end < start) {
+      throw p.invalid("endTime", "The end time must not be before the start time");
+    }
+    return new UploadLogs(url, start, end);
+  }
+
   /** Pool_RemoveNodes's body: the nodes (1 to 100, as Azure) and what becomes of their tasks (requeue by default). */
   public record RemoveNodes(List<String> nodeIds, io.batchgrid.coordinator.autoscale.NodeDeallocationOption option) {}
 

@@ -138,7 +138,17 @@ class ApiServerTest {
     JsonNode option = assertError(client.send("POST", "/pools/nopool/nodes/n1/reimage?" + V,
         "{\"nodeReimageOption\": \"later\"}"), 400, "InvalidPropertyValue");
     assertEquals("nodeReimageOption", value(option, "PropertyName"));
-    assertError(client.send("POST", "/pools/p1/nodes/n1/uploadbatchservicelogs?" + V, "{}"), 400, "FeatureNotSupported");
+    JsonNode noUrl = assertError(client.send("POST", "/pools/p1/nodes/n1/uploadbatchservicelogs?" + V,
+        "{\"startTime\": \"2024-01-01T00:00:00Z\"}"), 400, "MissingRequiredProperty");
+    assertEquals("containerUrl", value(noUrl, "PropertyName"));
+    JsonNode identity = assertError(client.send("POST", "/pools/p1/nodes/n1/uploadbatchservicelogs?" + V,
+        "{\"containerUrl\": \"https://a.blob.core.windows.net/logs\", \"startTime\": \"2024-01-01T00:00:00Z\","
+            + " \"identityReference\": {\"resourceId\": \"/subscriptions/x/id\"}}"), 400, "FeatureNotSupported");
+    assertEquals("identityReference", value(identity, "PropertyName"));
+    assertTrue(value(identity, "Reason").contains("SAS"), value(identity, "Reason"));
+    assertError(client.send("POST", "/pools/nopool/nodes/n1/uploadbatchservicelogs?" + V,
+        "{\"containerUrl\": \"https://a.blob.core.windows.net/logs\", \"startTime\": \"2024-01-01T00:00:00Z\"}"),
+        404, "PoolNotFound");
     JsonNode missing = assertError(client.send("POST", "/pools/p1/removenodes?" + V, "{}"), 400, "MissingRequiredProperty");
     assertEquals("nodeList", value(missing, "PropertyName"));
     assertError(client.send("PUT", "/pools?" + V, "{}"), 405, "UnsupportedHttpVerb");

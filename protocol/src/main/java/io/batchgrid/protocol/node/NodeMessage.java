@@ -96,4 +96,16 @@ public sealed interface NodeMessage {
    * again, as after an Azure node's reboot.
    */
   record Reboot(boolean reimage) implements NodeMessage {}
+
+  /**
+   * ComputeNode_UploadBatchServiceLogs: upload the agent's own files ({@code agent.*} in the node's
+   * directory) that hold log lines in [{@code startTimeMs}, {@code endTimeMs}] ({@code endTimeMs}
+   * null: no end) to the Blob container {@code containerUrl} (with a SAS granting write), under
+   * a virtual directory of their own. Answered once the blobs are written.
+   */
+  record UploadLogs(String containerUrl, long startTimeMs, Long endTimeMs,
+      ActorRef<StatusReply<UploadedLogs>> replyTo) implements NodeMessage {}
+
+  /** The reply to {@link UploadLogs}: where the files went ({@code <pool>/<node>/<uuid>/}) and how many. */
+  record UploadedLogs(String virtualDirectoryName, int numberOfFilesUploaded) {}
 }

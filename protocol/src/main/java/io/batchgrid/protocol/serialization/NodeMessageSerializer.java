@@ -61,7 +61,7 @@ import io.batchgrid.protocol.spec.NameValue;
  * every {@link NodeMessage} and {@link CoordinatorMessage}, the {@link NodeStatus} reply, and what
  * travels inside a {@code StatusReply} from a node: a {@code List<NodeFile>}, a
  * {@link NodeMessage.FileContent} (its {@code SourceRef} by Pekko's stream-ref serializer), a
- * {@link NodeMessage.PackageContent} (likewise) and a
+ * {@link NodeMessage.PackageContent} (likewise), a {@link NodeMessage.UploadedLogs} and a
  * {@link BatchException}. Pekko serializes the {@code StatusReply} wrapper itself and hands its value or
  * error to the serializer bound here. Any other list (an entity's reply to the API: task results,
  * nodes, ids) is written element by element, each by the serializer Pekko binds to it.
@@ -81,10 +81,12 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
   static final String DELETE_FILE = "ND";
   static final String RETIRE = "NX";
   static final String REBOOT = "NB";
+  static final String UPLOAD_LOGS = "NU";
   static final String REGISTER_NODE = "CR";
   static final String TASKS_REPORT = "CT";
   static final String FETCH_PACKAGE = "CP";
   static final String PACKAGE_CONTENT = "RP";
+  static final String UPLOADED_LOGS = "RU";
   static final String NODE_STATUS = "RS";
   static final String NODE_FILES = "RL";
   static final String FILE_CONTENT = "RF";
@@ -129,6 +131,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         return RETIRE;
       } else if (m instanceof NodeMessage.Reboot) {
         return REBOOT;
+      } else if (m instanceof NodeMessage.UploadLogs) {
+        return UPLOAD_LOGS;
       }
     } else if (o instanceof CoordinatorMessage.RegisterNode) {
       return REGISTER_NODE;
@@ -138,6 +142,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       return FETCH_PACKAGE;
     } else if (o instanceof NodeMessage.PackageContent) {
       return PACKAGE_CONTENT;
+    } else if (o instanceof NodeMessage.UploadedLogs) {
+      return UPLOADED_LOGS;
     } else if (o instanceof NodeStatus) {
       return NODE_STATUS;
     } else if (o instanceof List<?> list && isNodeFiles(list)) {
@@ -190,6 +196,16 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       return RetireP.getDefaultInstance();
     } else if (o instanceof NodeMessage.Reboot m) {
       return io.batchgrid.protocol.proto.RebootP.newBuilder().setReimage(m.reimage()).build();
+    } else if (o instanceof NodeMessage.UploadLogs m) {
+      io.batchgrid.protocol.proto.UploadLogsP.Builder b = io.batchgrid.protocol.proto.UploadLogsP.newBuilder()
+          .setContainerUrl(m.containerUrl()).setStartTimeMs(m.startTimeMs()).setReplyTo(ref(m.replyTo()));
+      if (m.endTimeMs() != null) {
+        b.setEndTimeMs(m.endTimeMs());
+      }
+      return b.build();
+    } else if (o instanceof NodeMessage.UploadedLogs u) {
+      return io.batchgrid.protocol.proto.UploadedLogsP.newBuilder().setVirtualDirectoryName(u.virtualDirectoryName())
+          .setNumberOfFilesUploaded(u.numberOfFilesUploaded()).build();
     } else if (o instanceof CoordinatorMessage.RegisterNode m) {
       RegisterNodeP.Builder b = RegisterNodeP.newBuilder().setPoolId(m.poolId()).setNodeId(m.nodeId())
           .setTaskSlots(m.taskSlots()).setAgent(ref(m.agent()));
@@ -291,6 +307,15 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
           return new NodeMessage.Retire();
         case REBOOT:
           return new NodeMessage.Reboot(io.batchgrid.protocol.proto.RebootP.parseFrom(bytes).getReimage());
+        case UPLOAD_LOGS: {
+          io.batchgrid.protocol.proto.UploadLogsP p = io.batchgrid.protocol.proto.UploadLogsP.parseFrom(bytes);
+          return new NodeMessage.UploadLogs(p.getContainerUrl(), p.getStartTimeMs(),
+              p.hasEndTimeMs() ? p.getEndTimeMs() : null, resolve(p.getReplyTo()));
+        }
+        case UPLOADED_LOGS: {
+          io.batchgrid.protocol.proto.UploadedLogsP p = io.batchgrid.protocol.proto.UploadedLogsP.parseFrom(bytes);
+          return new NodeMessage.UploadedLogs(p.getVirtualDirectoryName(), p.getNumberOfFilesUploaded());
+        }
         case REGISTER_NODE: {
           RegisterNodeP p = RegisterNodeP.parseFrom(bytes);
           return new CoordinatorMessage.RegisterNode(p.getPoolId(), p.getNodeId(), p.getTaskSlots(),

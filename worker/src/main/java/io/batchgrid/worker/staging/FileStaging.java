@@ -270,6 +270,39 @@ public final class FileStaging {
     return first;
   }
 
+  /**
+   * ComputeNode_UploadBatchServiceLogs: uploads {@code files} as block blobs named {@code
+   * directory} + the file's name. The first failure ends it, as 400 InvalidPropertyValue on
+   * containerUrl (its SAS hidden) with what Storage answered: the cure is a container URL whose SAS
+   * grants write.
+   *
+   * @throws io.batchgrid.protocol.BatchException when the URL is not http(s) or an upload fails
+   */
+  public void uploadLogs(String containerUrl, String directory, List<Path> files) {
+    ContainerUrl container;
+    try {
+      container = ContainerUrl.parse(containerUrl);
+    } catch (IllegalArgumentException e) {
+      throw invalidContainer(containerUrl, e.getMessage());
+    }
+    for (Path file : files) {
+      String blobName = directory + file.getFileName();
+      try {
+        transfer.upload(container, blobName, file, List.of());
+      } catch (TransferException e) {
+        // The message says the HTTP status and Storage's error code; it never holds the URL.
+        throw invalidContainer(containerUrl, "The node could not upload " + file.getFileName() + " to blob '"
+            + blobName + "': " + e.getMessage());
+      }
+    }
+  }
+
+  private static io.batchgrid.protocol.BatchException invalidContainer(String url, String reason) {
+    return io.batchgrid.protocol.BatchException.of(io.batchgrid.protocol.ErrorCode.INVALID_PROPERTY_VALUE,
+        "The value provided for one of the properties in the request body is invalid.",
+        "PropertyName", "containerUrl", "PropertyValue", ContainerUrl.redact(url), "Reason", reason);
+  }
+
   static boolean conditionMet(String condition, boolean taskFailed) {
     return switch (condition.toLowerCase(Locale.ROOT)) {
       case "tasksuccess" -> !taskFailed;
