@@ -14,7 +14,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -94,36 +93,17 @@ public final class ApiCommand implements Callable<Integer> {
   }
 
   Map<String, Object> overrides() {
-    Map<String, Object> o = new LinkedHashMap<>();
-    if (data != null) {
-      o.put(Settings.DATA_DIR, data.toString());
-    }
-    if (bind != null) {
-      o.put(Settings.BIND, bind);
-    }
-    if (port != null) {
-      o.put(Settings.PORT, port);
-    }
-    if (accountName != null) {
-      o.put(Settings.ACCOUNT_NAME, accountName);
-    }
-    if (tlsKeystore != null) {
-      o.put(TlsSettings.KEYSTORE, tlsKeystore.toString());
-    }
-    if (allowPlainHttp != null) {
-      o.put(TlsSettings.ALLOW_PLAIN_HTTP, allowPlainHttp);
-    }
-    if (clusterHost != null) {
-      o.put("pekko.remote.artery.canonical.hostname", clusterHost);
-    }
-    if (clusterPort != null) {
-      o.put(ServerConfig.CLUSTER_PORT, clusterPort);
-      o.put(ServerConfig.ARTERY_PORT, clusterPort);
-    }
-    if (managementPort != null) {
-      o.put(ManagementSettings.PORT, managementPort);
-    }
-    return o;
+    return new Overrides()
+        .put(Settings.DATA_DIR, data)
+        .put(Settings.BIND, bind)
+        .put(Settings.PORT, port)
+        .put(Settings.ACCOUNT_NAME, accountName)
+        .put(TlsSettings.KEYSTORE, tlsKeystore)
+        .put(TlsSettings.ALLOW_PLAIN_HTTP, allowPlainHttp)
+        .clusterHost(clusterHost)
+        .clusterPort(clusterPort)
+        .put(ManagementSettings.PORT, managementPort)
+        .map();
   }
 
   @Override

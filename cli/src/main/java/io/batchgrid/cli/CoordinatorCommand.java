@@ -13,7 +13,6 @@ import java.io.PrintStream;
 import java.nio.channels.FileLock;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -89,30 +88,15 @@ public final class CoordinatorCommand implements Callable<Integer> {
   }
 
   Map<String, Object> overrides() {
-    Map<String, Object> o = new LinkedHashMap<>();
-    if (data != null) {
-      o.put(Settings.DATA_DIR, data.toString());
-    }
-    if (clusterHost != null) {
-      o.put("pekko.remote.artery.canonical.hostname", clusterHost);
-    }
-    if (clusterPort != null) {
-      o.put(ServerConfig.CLUSTER_PORT, clusterPort);
-      o.put(ServerConfig.ARTERY_PORT, clusterPort);
-    }
-    if (nodeProvider != null) {
-      o.put(Settings.NODE_PROVIDER, nodeProvider);
-    }
-    if (accountName != null) {
-      o.put(Settings.ACCOUNT_NAME, accountName);
-    }
-    if (journal != null) {
-      o.put(JournalSettings.KIND, journal);
-    }
-    if (managementPort != null) {
-      o.put(ManagementSettings.PORT, managementPort);
-    }
-    return o;
+    return new Overrides()
+        .put(Settings.DATA_DIR, data)
+        .clusterHost(clusterHost)
+        .clusterPort(clusterPort)
+        .put(Settings.NODE_PROVIDER, nodeProvider)
+        .put(Settings.ACCOUNT_NAME, accountName)
+        .put(JournalSettings.KIND, journal)
+        .put(ManagementSettings.PORT, managementPort)
+        .map();
   }
 
   /** A coordinator hosts the entities; with in-process nodes it is a worker too. */

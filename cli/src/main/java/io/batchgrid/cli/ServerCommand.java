@@ -18,7 +18,6 @@ import java.net.InetSocketAddress;
 import java.nio.channels.FileLock;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -118,39 +117,18 @@ public final class ServerCommand implements Callable<Integer> {
 
   /** The settings the given options override, as HOCON paths; only options that were given. */
   Map<String, Object> overrides() {
-    Map<String, Object> o = new LinkedHashMap<>();
-    if (data != null) {
-      o.put(Settings.DATA_DIR, data.toString());
-    }
-    if (bind != null) {
-      o.put(Settings.BIND, bind);
-    }
-    if (port != null) {
-      o.put(Settings.PORT, port);
-    }
-    if (accountName != null) {
-      o.put(Settings.ACCOUNT_NAME, accountName);
-    }
-    if (tlsKeystore != null) {
-      o.put(TlsSettings.KEYSTORE, tlsKeystore.toString());
-    }
-    if (allowPlainHttp != null) {
-      o.put(TlsSettings.ALLOW_PLAIN_HTTP, allowPlainHttp);
-    }
-    if (nodeProvider != null) {
-      o.put(Settings.NODE_PROVIDER, nodeProvider);
-    }
-    if (clusterPort != null) {
-      o.put(ServerConfig.CLUSTER_PORT, clusterPort);
-      o.put(ServerConfig.ARTERY_PORT, clusterPort); // the base config is resolved already
-    }
-    if (journal != null) {
-      o.put(JournalSettings.KIND, journal);
-    }
-    if (managementPort != null) {
-      o.put(ManagementSettings.PORT, managementPort);
-    }
-    return o;
+    return new Overrides()
+        .put(Settings.DATA_DIR, data)
+        .put(Settings.BIND, bind)
+        .put(Settings.PORT, port)
+        .put(Settings.ACCOUNT_NAME, accountName)
+        .put(TlsSettings.KEYSTORE, tlsKeystore)
+        .put(TlsSettings.ALLOW_PLAIN_HTTP, allowPlainHttp)
+        .put(Settings.NODE_PROVIDER, nodeProvider)
+        .clusterPort(clusterPort)
+        .put(JournalSettings.KIND, journal)
+        .put(ManagementSettings.PORT, managementPort)
+        .map();
   }
 
   /**
