@@ -94,10 +94,14 @@ class MultiCoordinatorFailoverTest {
 
     assertEquals(200, get(apiManagement, "/ready").statusCode());
     assertEquals(200, get(apiManagement, "/alive").statusCode());
-    String members = get(management.get("a"), "/cluster/members").body();
-    assertEquals(3, count(members, "\"node\""), members);
-    assertEquals(3, count(members, "\"Up\""), members);
-    assertTrue(members.contains("\"api\"") && members.contains("\"coordinator\""), members);
+    // The api is Up in its own view when it says ready; a coordinator sees it Up once gossip has
+    // converged there, a moment later.
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+      String members = get(management.get("a"), "/cluster/members").body();
+      assertEquals(3, count(members, "\"node\""), members);
+      assertEquals(3, count(members, "\"Up\""), members);
+      assertTrue(members.contains("\"api\"") && members.contains("\"coordinator\""), members);
+    });
 
     BatchClient client = BatchClient.open(new BatchSharedKeyCredentials("http://127.0.0.1:" + apiPort,
         ServerProcess.ACCOUNT, ServerProcess.KEY));
