@@ -81,17 +81,7 @@ public final class StartTaskWire {
     }
     FailureInfo f = i.failureInfo();
     if (f != null) {
-      ObjectNode fi = o.putObject("failureInfo");
-      fi.put("category", f.category());
-      if (f.code() != null) {
-        fi.put("code", f.code());
-      }
-      if (f.message() != null) {
-        fi.put("message", f.message());
-      }
-      if (!f.details().isEmpty()) {
-        fi.set("details", WireWriter.nameValues(f.details()));
-      }
+      WireWriter.putFailureInfo(o, f);
     }
     o.put("retryCount", i.retryCount());
     if (i.lastRetryTimeMs() > 0) {

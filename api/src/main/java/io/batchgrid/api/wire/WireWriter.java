@@ -491,17 +491,7 @@ public record WireWriter(String baseUrl) {
     }
     FailureInfo f = completed ? r.failureInfo() : null;
     if (f != null) {
-      ObjectNode fi = e.putObject("failureInfo");
-      fi.put("category", f.category());
-      if (f.code() != null) {
-        fi.put("code", f.code());
-      }
-      if (f.message() != null) {
-        fi.put("message", f.message());
-      }
-      if (!f.details().isEmpty()) {
-        fi.set("details", nameValues(f.details()));
-      }
+      putFailureInfo(e, f);
     }
     if (preparation) {
       e.put("retryCount", r.retryCount());
@@ -645,14 +635,7 @@ public record WireWriter(String baseUrl) {
     }
     FailureInfo f = r.failureInfo();
     if (f != null && r.completed()) {
-      ObjectNode fi = o.putObject("failureInfo");
-      fi.put("category", f.category());
-      if (f.code() != null) {
-        fi.put("code", f.code());
-      }
-      if (f.message() != null) {
-        fi.put("message", f.message());
-      }
+      putFailureInfo(o, f);
     }
     o.put("state", r.completed() ? "completed" : "running");
     o.put("stateTransitionTime", WireTime.iso(r.stateTransitionTimeMs()));
@@ -686,17 +669,7 @@ public record WireWriter(String baseUrl) {
     }
     FailureInfo f = t.failureInfo();
     if (f != null) {
-      ObjectNode fi = e.putObject("failureInfo");
-      fi.put("category", f.category());
-      if (f.code() != null) {
-        fi.put("code", f.code());
-      }
-      if (f.message() != null) {
-        fi.put("message", f.message());
-      }
-      if (!f.details().isEmpty()) {
-        fi.set("details", nameValues(f.details()));
-      }
+      putFailureInfo(e, f);
     }
     e.put("retryCount", t.retryCount());
     if (t.lastRetryTimeMs() > 0) {
@@ -856,6 +829,21 @@ public record WireWriter(String baseUrl) {
       }
     }
     return a;
+  }
+
+  /** {@code failureInfo} (category, code, message, details) on {@code o}, as every execution info has it. */
+  static void putFailureInfo(ObjectNode o, FailureInfo f) {
+    ObjectNode fi = o.putObject("failureInfo");
+    fi.put("category", f.category());
+    if (f.code() != null) {
+      fi.put("code", f.code());
+    }
+    if (f.message() != null) {
+      fi.put("message", f.message());
+    }
+    if (!f.details().isEmpty()) {
+      fi.set("details", nameValues(f.details()));
+    }
   }
 
   static ArrayNode nameValues(List<NameValue> items) {
