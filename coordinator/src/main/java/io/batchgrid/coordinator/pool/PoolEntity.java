@@ -762,37 +762,53 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   // ------------------------------------------------------------------ reboot, reimage
 
   private Effect<PoolEvent, PoolRecord> onRestartNode(PoolRecord s, RestartNode c) {
-    StatusReply<NodeHandle> node = getNode(s, c.nodeId());
+    StatusReply<NodeHandle> node = nodeToChange(s, c.nodeId());
     if (node.isError()) {
       return Effect().reply(c.replyTo(), StatusReply.error(node.getError()));
     }
-    if (s.state() == PoolState.DELETING) {
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
-          "The specified pool has been marked for deletion and is being deleted.")));
-    }
     String nodeId = node.getValue().nodeId();
-    Restart under = restarting.get(nodeId);
-    if (under != null) {
-      boolean reimaging = under.state() == NodeState.REIMAGING;
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(
-          reimaging ? ErrorCode.NODE_BEING_REIMAGED : ErrorCode.NODE_BEING_REBOOTED,
-          "The node is being " + (reimaging ? "reimaged" : "rebooted") + ".")));
-    }
     ActorRef<NodeMessage> agent = agents.get(nodeId);
     if (agent == null) {
       return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.NODE_BEING_CREATED,
           "The node has not started yet.")));
     }
-    boolean drain = c.option() == NodeDeallocationOption.TASKCOMPLETION || c.option() == NodeDeallocationOption.RETAINEDDATA;
-    String jobOption = c.option() == NodeDeallocationOption.TERMINATE ? "terminate" : drain ? "taskcompletion" : "requeue";
-    ledger.setSchedulable(nodeId, false);
     // The jobs stop their tasks there (requeued without a retry, or failed), or let them end.
-    Map<String, Integer> holders = drain ? ledger.leasesOn(nodeId) : ledger.revokeLeases(nodeId);
-    holders.keySet().forEach(jobId -> jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(s.id(), nodeId, jobOption)));
+    disableNow(s, nodeId, jobOption(c.option()));
     restarting.put(nodeId, new Restart(c.reimage() ? NodeState.REIMAGING : NodeState.REBOOTING, agent, false));
     restartDrained();
-    rebalanceNow(s);
     return Effect().reply(c.replyTo(), StatusReply.ack());
+  }
+
+  /**
+   * The node a reboot, reimage or deallocate is about, or why it may not change now: no such node,
+   * the pool is being deleted, or the node is being rebooted or reimaged already.
+   */
+  private StatusReply<NodeHandle> nodeToChange(PoolRecord s, String nodeId) {
+    StatusReply<NodeHandle> node = getNode(s, nodeId);
+    if (node.isError()) {
+      return node;
+    }
+    if (s.state() == PoolState.DELETING) {
+      return StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
+          "The specified pool has been marked for deletion and is being deleted."));
+    }
+    Restart under = restarting.get(node.getValue().nodeId());
+    if (under != null) {
+      boolean reimaging = under.state() == NodeState.REIMAGING;
+      return StatusReply.error(BatchException.of(
+          reimaging ? ErrorCode.NODE_BEING_REIMAGED : ErrorCode.NODE_BEING_REBOOTED,
+          "The node is being " + (reimaging ? "reimaged" : "rebooted") + "."));
+    }
+    return node;
+  }
+
+  /** What the jobs with tasks on a node do with them, for an Azure node reboot/reimage/deallocate option. */
+  private static String jobOption(NodeDeallocationOption option) {
+    if (option == NodeDeallocationOption.TERMINATE) {
+      return "terminate";
+    }
+    boolean drain = option == NodeDeallocationOption.TASKCOMPLETION || option == NodeDeallocationOption.RETAINEDDATA;
+    return drain ? "taskcompletion" : "requeue";
   }
 
   /** The pool's nodes that should have a process: all but the deallocated ones. */
@@ -804,33 +820,19 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onDeallocateNode(PoolRecord s, DeallocateNode c) {
     StatusReply<NodeHandle> node = getNode(s, c.nodeId());
+    if (node.isSuccess() && s.state() != PoolState.DELETING && s.deallocated(node.getValue().nodeId())) {
+      return Effect().reply(c.replyTo(), StatusReply.ack()); // deallocated already
+    }
+    node = nodeToChange(s, c.nodeId());
     if (node.isError()) {
       return Effect().reply(c.replyTo(), StatusReply.error(node.getError()));
     }
-    if (s.state() == PoolState.DELETING) {
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
-          "The specified pool has been marked for deletion and is being deleted.")));
-    }
     String nodeId = node.getValue().nodeId();
-    if (s.deallocated(nodeId)) {
-      return Effect().reply(c.replyTo(), StatusReply.ack());
-    }
-    Restart under = restarting.get(nodeId);
-    if (under != null) {
-      boolean reimaging = under.state() == NodeState.REIMAGING;
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(
-          reimaging ? ErrorCode.NODE_BEING_REIMAGED : ErrorCode.NODE_BEING_REBOOTED,
-          "The node is being " + (reimaging ? "reimaged" : "rebooted") + ".")));
-    }
-    boolean drain = c.option() == NodeDeallocationOption.TASKCOMPLETION || c.option() == NodeDeallocationOption.RETAINEDDATA;
-    String jobOption = c.option() == NodeDeallocationOption.TERMINATE ? "terminate" : drain ? "taskcompletion" : "requeue";
+    String jobOption = jobOption(c.option());
     return Effect().persist(new PoolEvent.NodeDeallocated(nodeId, System.currentTimeMillis()))
         .thenRun(state -> {
-          ledger.setSchedulable(nodeId, false);
-          Map<String, Integer> holders = drain ? ledger.leasesOn(nodeId) : ledger.revokeLeases(nodeId);
-          holders.keySet().forEach(jobId -> jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(state.id(), nodeId, jobOption)));
+          disableNow(state, nodeId, jobOption);
           stopDeallocated(state);
-          rebalanceNow(state);
         })
         .thenReply(c.replyTo(), state -> StatusReply.ack());
   }
