@@ -297,10 +297,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       "The task was ended because scheduling was disabled on its compute node");
   private static final String PREEMPTED = "Preempted";
   private static final FailureInfo ENDED_WITH_JOB_DISABLED = FailureInfo.user("TaskEnded", "The task was ended because its job was disabled");
-  /** Azure's default maxWallClockTime of a job release task. */
-  static final Duration RELEASE_WALL_CLOCK_DEFAULT = Duration.ofMinutes(15);
-  /** How long after a release task's wall clock the job stops waiting for a node that does not report. */
-  private static final Duration RELEASE_REPORT_GRACE = Duration.ofSeconds(30);
   private static final Duration RELAUNCH_AFTER = Duration.ofSeconds(2);
 
   private final ActorContext<Command> ctx;
@@ -443,7 +439,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(GetPreparationAndReleaseStatus.class, (s, c) -> Effect().reply(c.replyTo(), preparationStatus(s)))
         .onCommand(JobTaskAgent.class, this::onJobTaskAgent)
         .onCommand(RelaunchJobTask.class, (s, c) -> {
-          if (isCurrentRun(s, c.kind(), c.nodeId(), c.attempt())) {
+          if (PreparationGate.isCurrentRun(s, c.kind(), c.nodeId(), c.attempt())) {
             launchJobTask(s, c.kind(), c.nodeId(), c.attempt());
           }
           return Effect().none();
@@ -538,7 +534,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     List<TaskRecord> running = running(s, null);
     running.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_JOB, now)));
     List<String> preparing = s.preparationsRunning();
-    events.addAll(releasesToStart(s, now));
+    events.addAll(PreparationGate.releasesToStart(s, now));
     if (events.stream().noneMatch(e -> e instanceof JobEvent.JobTaskStarted)) {
       events.add(new JobEvent.JobCompleted(reason, now));
     }
@@ -548,14 +544,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       releaseAll(state);
       startReleases(state);
     });
-  }
-
-  private static List<JobEvent> releasesToStart(JobRecord s, long now) {
-    List<JobEvent> events = new ArrayList<>();
-    for (String node : s.nodesToRelease()) {
-      events.add(new JobEvent.JobTaskStarted(JobTaskKind.RELEASE, s.nodeJobTasks(node).poolId(), node, 1, now));
-    }
-    return events;
   }
 
   private Effect<JobEvent, JobRecord> onDisable(JobRecord s, String disableTasks, Precondition precondition,
@@ -637,7 +625,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     List<String> preparing = s.preparationsRunning();
     // Deleting an active job runs its release tasks first, as terminating it does (a completed job ran them).
     if (s.state() == JobState.ACTIVE || s.state() == JobState.DISABLED) {
-      events.addAll(releasesToStart(s, now));
+      events.addAll(PreparationGate.releasesToStart(s, now));
     }
     return Effect().persist(events).thenRun(state -> {
       killAll(state, running);
@@ -663,7 +651,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     Set<String> seen = new HashSet<>();
     for (TaskSpec t : c.tasks()) {
       String key = Ids.key(t.getId());
-      BatchException invalid = jobTaskIdClash(s, t);
+      BatchException invalid = PreparationGate.idClash(s, t);
       if (invalid == null) {
         invalid = dependencyError(s, t);
       }
@@ -697,20 +685,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private static final int MAX_DEPENDENCY_ID_CHARS = 64_000;
   /** batchgrid's limit on the tasks one task may wait for, ranges included. */
   private static final long MAX_DEPENDENCIES = 100_000;
-
-  /** No task may have the id of the job's preparation or release task: their outcomes are told apart by id. */
-  private static BatchException jobTaskIdClash(JobRecord s, TaskSpec t) {
-    JobTaskKind kind = s.jobTaskKindOf(t.getId());
-    if (kind == JobTaskKind.PREPARATION) {
-      return BatchException.of(ErrorCode.TASK_ID_SAME_AS_JOB_PREPARATION_TASK,
-          "The task id is the same as that of the job's preparation task.");
-    }
-    if (kind == JobTaskKind.RELEASE) {
-      return BatchException.of(ErrorCode.TASK_ID_SAME_AS_JOB_RELEASE_TASK,
-          "The task id is the same as that of the job's release task.");
-    }
-    return null;
-  }
 
   private static BatchException dependencyError(JobRecord s, TaskSpec t) {
     if (!t.hasDependsOn() || t.getDependsOn().getTaskIdsCount() + t.getDependsOn().getTaskIdRangesCount() == 0) {
@@ -906,7 +880,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           List<ActorRef<NodeMessage>> agents = c.members().stream().map(GangMember::agent).toList();
           List<TaskLaunch> launches = gangs.start(state.id(), t.id(), d.attempt(), t.spec(),
               state.spec().getCommonEnvironmentSettingsList(),
-              state.hasPreparation() ? state.jobTaskId(JobTaskKind.PREPARATION) : "", nodes, agents, System.currentTimeMillis());
+              PreparationGate.preparationTaskId(state), nodes, agents, System.currentTimeMillis());
           for (int i = 0; i < nodes.size(); i++) {
             leases.grant(nodes.get(i), agents.get(i), 1);
             leases.use(nodes.get(i), 1);
@@ -1014,7 +988,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     // Attempts the node still runs that are not current any more: nobody counts them, stop them.
     for (io.batchgrid.protocol.node.RunningTask r : c.running()) {
       JobTaskKind kind = s.jobTaskKindOf(r.taskId());
-      boolean current = kind != null ? isCurrentRun(s, kind, c.nodeId(), r.attempt()) : isCurrent(s.task(r.taskId()), r);
+      boolean current = kind != null ? PreparationGate.isCurrentRun(s, kind, c.nodeId(), r.attempt()) : isCurrent(s.task(r.taskId()), r);
       if (!current) {
         c.agent().tell(new NodeMessage.TerminateTask(s.id(), r.taskId(), r.attempt()));
       }
@@ -1060,12 +1034,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!lost.isEmpty()) {
       events.add(new JobEvent.TasksRequeued(lost, "NodeLost", now));
     }
-    // The node restarts as a reboot does: a preparation that had not finished runs again before the
-    // job's next task there, and one that succeeded too unless rerunOnNodeRebootAfterSuccess is false.
-    NodeJobTasks n = s.nodeJobTasks(c.nodeId());
-    if (n != null && n.preparation() != null && !n.preparationStale()
-        && (n.preparation().running() || (n.preparation().succeeded() && s.rerunsPreparationAfterReboot()))) {
-      events.add(new JobEvent.JobTaskReset(JobTaskKind.PREPARATION, c.nodeId(), now));
+    JobEvent prepareAgain = PreparationGate.resetWhenLost(s, c.nodeId(), now);
+    if (prepareAgain != null) {
+      events.add(prepareAgain);
     }
     if (events.isEmpty()) {
       afterChange(s);
@@ -1122,17 +1093,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return Effect().none();
     }
     long now = System.currentTimeMillis();
+    List<JobEvent.JobTaskFinished> jobTasks = PreparationGate.finished(s, r.nodeId(), r.outcomes(), now);
     List<TaskOutcome> current = new ArrayList<>(r.outcomes().size());
-    // Outcomes of the preparation and release tasks, told apart by their ids (no task may have them).
-    List<JobEvent.JobTaskFinished> jobTasks = new ArrayList<>();
     Map<String, Integer> freed = new HashMap<>();
     Set<String> seen = new HashSet<>();
     for (TaskOutcome reported : r.outcomes()) {
-      JobTaskKind kind = s.jobTaskKindOf(reported.taskId());
-      if (kind != null) {
-        if (isCurrentRun(s, kind, r.nodeId(), reported.attempt()) && seen.add(kind + "\0" + reported.attempt())) {
-          jobTasks.add(new JobEvent.JobTaskFinished(kind, r.nodeId(), reported, now));
-        }
+      if (s.jobTaskKindOf(reported.taskId()) != null) {
         continue;
       }
       TaskRecord t = s.task(reported.taskId());
@@ -1203,19 +1169,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
    * runs its next attempt; when the last release task ends, the job completes (or goes, if deleted).
    */
   private void afterJobTasksFinished(JobRecord state, List<JobEvent.JobTaskFinished> finished) {
-    boolean releaseEnded = false;
-    for (JobEvent.JobTaskFinished f : finished) {
-      if (f.kind() == JobTaskKind.RELEASE) {
-        releaseEnded = true;
-        continue;
-      }
-      NodeJobTasks n = state.nodeJobTasks(f.nodeId());
-      JobTaskRun prep = n == null ? null : n.preparation();
-      if (prep != null && prep.running() && prep.attempt() > f.outcome().attempt() && canDispatch(state)) {
-        launchJobTask(state, JobTaskKind.PREPARATION, f.nodeId(), prep.attempt());
-      }
+    if (canDispatch(state)) {
+      PreparationGate.retries(state, finished).forEach(l -> launchJobTask(state, l.kind(), l.nodeId(), l.attempt()));
     }
-    if (releaseEnded && state.releasesRunning().isEmpty()) {
+    if (PreparationGate.lastReleaseEnded(state, finished)) {
       ctx.getSelf().tell(Internal.RELEASES_DONE);
     }
   }
@@ -1230,14 +1187,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         long now = System.currentTimeMillis();
         // The preparation task goes to each newly leased node first; the planner passes over the
         // nodes where it has not (yet) let the job's tasks in.
-        List<JobEvent.JobTaskStarted> preparations = new ArrayList<>();
-        for (String node : leases.nodes()) {
-          if (leases.accepts(node) && s.needsPreparation(node)) {
-            NodeJobTasks n = s.nodeJobTasks(node);
-            int attempt = n == null || n.preparation() == null ? 1 : n.preparation().attempt() + 1;
-            preparations.add(new JobEvent.JobTaskStarted(JobTaskKind.PREPARATION, s.spec().getPoolId(), node, attempt, now));
-          }
-        }
+        List<JobEvent.JobTaskStarted> preparations = PreparationGate.preparationsToStart(s, acceptingNodes(), now);
         List<TaskDispatch> dispatches = plan(s, leases.roomByNode(prefetchPerSlot()), Map.of(), List.of());
         List<JobEvent> events = new ArrayList<>(preparations);
         if (!dispatches.isEmpty()) {
@@ -1306,19 +1256,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         }
         return Effect().none();
       case RELEASE_DEADLINE: {
-        List<NodeJobTasks> late = s.exists() ? s.releasesRunning() : List.of();
+        List<JobEvent> late = PreparationGate.releasesNotReported(s, System.currentTimeMillis());
         if (late.isEmpty()) {
           return Effect().none();
         }
-        long now = System.currentTimeMillis();
-        FailureInfo why = FailureInfo.server("JobReleaseTaskNotReported", "The node did not report the job release task "
-            + "within its maximum wall clock time (the node may have left the pool)");
-        List<JobEvent> events = new ArrayList<>();
-        for (NodeJobTasks n : late) {
-          events.add(new JobEvent.JobTaskFinished(JobTaskKind.RELEASE, n.nodeId(), new TaskOutcome(
-              s.jobTaskId(JobTaskKind.RELEASE), n.release().attempt(), null, n.release().startTimeMs(), now, why), now));
-        }
-        return Effect().persist(events).thenRun(state -> ctx.getSelf().tell(Internal.RELEASES_DONE));
+        return Effect().persist(late).thenRun(state -> ctx.getSelf().tell(Internal.RELEASES_DONE));
       }
       case RELEASES_DONE:
         if (!s.exists() || !s.releasesRunning().isEmpty()) {
@@ -1374,7 +1316,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       free -= giveBack;
       room = readyRoom(s);
     }
-    if (wanted > 0 && (room > 0 || preparationDue(s)) && !dispatchScheduled) {
+    if (wanted > 0 && (room > 0 || PreparationGate.preparationDue(s, acceptingNodes())) && !dispatchScheduled) {
       dispatchScheduled = true;
       ctx.getSelf().tell(Internal.DISPATCH);
     }
@@ -1453,29 +1395,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return room;
   }
 
-  /** A leased node waits for the preparation task to be launched there. */
-  private boolean preparationDue(JobRecord s) {
-    return s.hasPreparation() && leases.nodes().stream().anyMatch(n -> leases.accepts(n) && s.needsPreparation(n));
+  /** The leased nodes that take more of the job's tasks (not drained). */
+  private List<String> acceptingNodes() {
+    return leases.nodes().stream().filter(leases::accepts).toList();
   }
 
-  // ------------------------------------------------------------------ preparation and release tasks
-  //
-  // Design: the job launches its preparation task as a message of its own (NodeMessage.RunJobTask),
-  // not bundled with the first task for a node. The job keeps per node, persisted, which attempt of
-  // the preparation (and later the release) runs there; the node reports its outcome in the job's
-  // ordinary report stream under the preparation task's id. So the exactly-once accounting is the
-  // tasks' own (an outcome counts only for the attempt current on that node), a task is dispatched
-  // to a node only once the preparation has let it in (DispatchPlanner), and neither a task nor the
-  // node's slots are ever tied to the fate of a preparation attempt.
-
-  private static boolean isCurrentRun(JobRecord s, JobTaskKind kind, String nodeId, int attempt) {
-    NodeJobTasks n = s.exists() ? s.nodeJobTasks(nodeId) : null;
-    if (n == null) {
-      return false;
-    }
-    JobTaskRun run = kind == JobTaskKind.PREPARATION ? (n.preparationStale() ? null : n.preparation()) : n.release();
-    return run != null && run.running() && run.attempt() == attempt;
-  }
+  // ------------------------------------------------------------------ preparation and release tasks (PreparationGate decides)
 
   /** Sends the attempt to the node's agent; after a restart, asks the pool where the agent is. */
   private void launchJobTask(JobRecord s, JobTaskKind kind, String nodeId, int attempt) {
@@ -1484,7 +1409,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       agent = nodeAgents.get(nodeId);
     }
     if (agent != null) {
-      agent.tell(new NodeMessage.RunJobTask(s.spec().getPoolId(), s.id(), jobTaskLaunch(s, kind, attempt), gateway));
+      agent.tell(new NodeMessage.RunJobTask(s.spec().getPoolId(), s.id(), PreparationGate.launch(s, kind, attempt), gateway));
       return;
     }
     String poolId = s.nodeJobTasks(nodeId).poolId();
@@ -1495,12 +1420,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private Effect<JobEvent, JobRecord> onJobTaskAgent(JobRecord s, JobTaskAgent c) {
-    if (!isCurrentRun(s, c.kind(), c.nodeId(), c.attempt())) {
+    if (!PreparationGate.isCurrentRun(s, c.kind(), c.nodeId(), c.attempt())) {
       return Effect().none();
     }
     if (c.agent() != null) {
       nodeAgents.put(c.nodeId(), c.agent());
-      c.agent().tell(new NodeMessage.RunJobTask(s.spec().getPoolId(), s.id(), jobTaskLaunch(s, c.kind(), c.attempt()), gateway));
+      c.agent().tell(new NodeMessage.RunJobTask(s.spec().getPoolId(), s.id(), PreparationGate.launch(s, c.kind(), c.attempt()), gateway));
       return Effect().none();
     }
     if (c.nodeGone()) {
@@ -1524,7 +1449,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return;
     }
     releasing.forEach(n -> launchJobTask(s, JobTaskKind.RELEASE, n.nodeId(), n.release().attempt()));
-    timers.startSingleTimer(Internal.RELEASE_DEADLINE, releaseWallClock(s).plus(RELEASE_REPORT_GRACE));
+    timers.startSingleTimer(Internal.RELEASE_DEADLINE, PreparationGate.releaseDeadline(s));
   }
 
   private void killPreparations(JobRecord s, List<String> nodes) {
@@ -1535,31 +1460,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         agent.tell(new NodeMessage.TerminateTask(s.id(), s.jobTaskId(JobTaskKind.PREPARATION), n.preparation().attempt()));
       }
     }
-  }
-
-  private static Duration releaseWallClock(JobRecord s) {
-    io.batchgrid.protocol.spec.JobTaskSpec release = s.spec().getJobReleaseTask();
-    return release.hasConstraints() && release.getConstraints().hasMaxWallClockTimeMs()
-        ? Duration.ofMillis(release.getConstraints().getMaxWallClockTimeMs()) : RELEASE_WALL_CLOCK_DEFAULT;
-  }
-
-  /** The preparation or release task as a node runs it: a task in its own directory, under its own id. */
-  static TaskLaunch jobTaskLaunch(JobRecord s, JobTaskKind kind, int attempt) {
-    io.batchgrid.protocol.spec.JobTaskSpec j = kind == JobTaskKind.PREPARATION
-        ? s.spec().getJobPreparationTask() : s.spec().getJobReleaseTask();
-    TaskSpec.Builder t = TaskSpec.newBuilder().setId(j.getId()).setDisplayName(j.getDisplayName())
-        .setCommandLine(j.getCommandLine()).addAllEnvironmentSettings(j.getEnvironmentSettingsList())
-        .addAllResourceFiles(j.getResourceFilesList()).setRequiredSlots(1);
-    if (j.hasUserIdentity()) {
-      t.setUserIdentity(j.getUserIdentity());
-    }
-    io.batchgrid.protocol.spec.TaskConstraints.Builder c = j.getConstraints().toBuilder();
-    if (kind == JobTaskKind.RELEASE && !c.hasMaxWallClockTimeMs()) {
-      c.setMaxWallClockTimeMs(RELEASE_WALL_CLOCK_DEFAULT.toMillis());
-    }
-    t.setConstraints(c);
-    return new TaskLaunch(s.id(), j.getId(), attempt, t.build(), s.spec().getCommonEnvironmentSettingsList(),
-        s.hasPreparation() ? s.jobTaskId(JobTaskKind.PREPARATION) : "");
   }
 
   private static StatusReply<PreparationAndReleaseStatus> preparationStatus(JobRecord s) {
@@ -1607,7 +1507,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       leases.use(d.nodeId(), t.requiredSlots());
       byNode.computeIfAbsent(d.nodeId(), k -> new ArrayList<>())
           .add(new TaskLaunch(s.id(), t.id(), d.attempt(), t.spec(), s.spec().getCommonEnvironmentSettingsList(),
-              s.hasPreparation() ? s.jobTaskId(JobTaskKind.PREPARATION) : ""));
+              PreparationGate.preparationTaskId(s)));
     }
     byNode.forEach((node, launches) -> {
       ActorRef<NodeMessage> agent = leases.agent(node);

@@ -253,7 +253,7 @@ class JobPreparationAndReleaseTest {
       assertInstanceOf(NodeMessage.TerminateTask.class, agent.receiveMessage(WAIT));
       NodeMessage.RunJobTask release = agent.expectMessageClass(NodeMessage.RunJobTask.class, WAIT);
       assertEquals("jobrelease", release.launch().taskId());
-      assertEquals(JobEntity.RELEASE_WALL_CLOCK_DEFAULT.toMillis(),
+      assertEquals(PreparationGate.RELEASE_WALL_CLOCK_DEFAULT.toMillis(),
           release.launch().spec().getConstraints().getMaxWallClockTimeMs());
     }
     report("n1", "jobrelease", 1, 0);
