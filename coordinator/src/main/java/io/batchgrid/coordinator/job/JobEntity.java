@@ -980,44 +980,19 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!s.exists()) {
       return Effect().none();
     }
-    Set<String> alive = new HashSet<>();
-    c.running().forEach(r -> alive.add(Ids.key(r.taskId()) + "#" + r.attempt()));
-    c.ended().forEach(r -> alive.add(Ids.key(r.taskId()) + "#" + r.attempt()));
     // The node's agent, to reach it for release tasks after a restart.
     nodeAgents.put(c.nodeId(), c.agent());
-    // Attempts the node still runs that are not current any more: nobody counts them, stop them.
-    for (io.batchgrid.protocol.node.RunningTask r : c.running()) {
-      JobTaskKind kind = s.jobTaskKindOf(r.taskId());
-      boolean current = kind != null ? PreparationGate.isCurrentRun(s, kind, c.nodeId(), r.attempt()) : isCurrent(s.task(r.taskId()), r);
-      if (!current) {
-        c.agent().tell(new NodeMessage.TerminateTask(s.id(), r.taskId(), r.attempt()));
-      }
-    }
+    Reconciliation.stale(s, c.nodeId(), c.running())
+        .forEach(r -> c.agent().tell(new NodeMessage.TerminateTask(s.id(), r.taskId(), r.attempt())));
     if (!awaitedNodes.remove(c.nodeId())) {
       return Effect().none();
     }
-    // The node is back after a coordinator restart: what it neither runs nor reports was lost with it.
-    long now = System.currentTimeMillis();
-    List<JobEvent> events = new ArrayList<>();
-    List<String> lost = running(s, c.nodeId()).stream()
-        .filter(t -> !alive.contains(Ids.key(t.id()) + "#" + t.attempt()))
-        .map(TaskRecord::id).toList();
-    if (!lost.isEmpty()) {
-      events.add(new JobEvent.TasksRequeued(lost, "NodeRestarted", now));
-    }
-    // So was a preparation it neither runs nor reports: it runs again before the job's next task there.
-    if (s.preparationsRunning().contains(c.nodeId()) && !alive.contains(
-        Ids.key(s.jobTaskId(JobTaskKind.PREPARATION)) + "#" + s.nodeJobTasks(c.nodeId()).preparation().attempt())) {
-      events.add(new JobEvent.JobTaskReset(JobTaskKind.PREPARATION, c.nodeId(), now));
-    }
+    List<JobEvent> events = Reconciliation.rejoined(s, c.nodeId(), running(s, c.nodeId()), c.running(), c.ended(),
+        System.currentTimeMillis());
     if (events.isEmpty()) {
       return Effect().none();
     }
     return Effect().persist(events).thenRun(this::afterChange);
-  }
-
-  private static boolean isCurrent(TaskRecord t, io.batchgrid.protocol.node.RunningTask r) {
-    return t != null && t.state() == TaskState.RUNNING && t.attempt() == r.attempt();
   }
 
   private Effect<JobEvent, JobRecord> onNodeLost(JobRecord s, NodeLost c) {
@@ -1027,17 +1002,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!s.exists()) {
       return Effect().none();
     }
-    long now = System.currentTimeMillis();
-    List<JobEvent> events = new ArrayList<>();
     List<TaskRecord> there = running(s, c.nodeId());
-    List<String> lost = there.stream().map(TaskRecord::id).toList();
-    if (!lost.isEmpty()) {
-      events.add(new JobEvent.TasksRequeued(lost, "NodeLost", now));
-    }
-    JobEvent prepareAgain = PreparationGate.resetWhenLost(s, c.nodeId(), now);
-    if (prepareAgain != null) {
-      events.add(prepareAgain);
-    }
+    List<JobEvent> events = Reconciliation.lost(s, c.nodeId(), there, System.currentTimeMillis());
     if (events.isEmpty()) {
       afterChange(s);
       return Effect().none();
@@ -1210,28 +1176,16 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         }
         return Effect().none();
       case REQUEUE_GANGS: {
-        List<String> gangsRunning = s.exists() ? running(s, null).stream().filter(TaskRecord::multiInstance)
-            .map(TaskRecord::id).toList() : List.of();
-        if (gangsRunning.isEmpty()) {
+        List<JobEvent> restart = s.exists()
+            ? Reconciliation.restartGangs(running(s, null), System.currentTimeMillis()) : List.of();
+        if (restart.isEmpty()) {
           return Effect().none();
         }
-        return Effect().persist(new JobEvent.TasksRequeued(gangsRunning, "CoordinatorRestart", System.currentTimeMillis()))
-            .thenRun(this::afterChange);
+        return Effect().persist(restart).thenRun(this::afterChange);
       }
       case REQUEUE_ORPHANS: {
-        // Running tasks recorded before a restart on nodes that did not come back in time.
-        List<String> orphans = s.exists() ? running(s, null).stream().filter(t -> awaitedNodes.contains(t.nodeId()))
-            .map(TaskRecord::id).toList() : List.of();
-        long now = System.currentTimeMillis();
-        List<JobEvent> events = new ArrayList<>();
-        if (!orphans.isEmpty()) {
-          events.add(new JobEvent.TasksRequeued(orphans, "CoordinatorRestart", now));
-        }
-        // So were preparation tasks there: each runs again (a new attempt) before the job's next task on its node.
-        if (s.exists()) {
-          s.preparationsRunning().stream().filter(awaitedNodes::contains)
-              .forEach(node -> events.add(new JobEvent.JobTaskReset(JobTaskKind.PREPARATION, node, now)));
-        }
+        List<JobEvent> events = Reconciliation.notReturned(s, s.exists() ? running(s, null) : List.of(), awaitedNodes,
+            System.currentTimeMillis());
         awaitedNodes.clear();
         if (events.isEmpty()) {
           return Effect().none();
