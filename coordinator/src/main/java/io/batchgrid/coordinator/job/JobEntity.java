@@ -646,86 +646,30 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (s.state() == JobState.COMPLETED || s.state() == JobState.TERMINATING || s.state() == JobState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
     }
-    List<AddTaskResult> results = new ArrayList<>(c.tasks().size());
-    List<TaskSpec> accepted = new ArrayList<>(c.tasks().size());
-    Set<String> seen = new HashSet<>();
-    for (TaskSpec t : c.tasks()) {
-      String key = Ids.key(t.getId());
-      BatchException invalid = PreparationGate.idClash(s, t);
-      if (invalid == null) {
-        invalid = dependencyError(s, t);
-      }
-      if (invalid != null) {
-        results.add(new AddTaskResult(t.getId(), null, invalid));
-      } else if (s.task(t.getId()) != null || !seen.add(key)) {
-        results.add(new AddTaskResult(t.getId(), null,
-            BatchException.of(ErrorCode.TASK_EXISTS, "The specified task already exists.")));
-      } else {
-        accepted.add(t);
-        results.add(null); // filled after persisting, with the stored record (ETag, times)
-      }
+    TaskAdmission.Admitted admitted = TaskAdmission.admit(s, c.tasks());
+    if (admitted.accepted().isEmpty()) {
+      return Effect().reply(c.replyTo(), StatusReply.success(results(c.tasks(), admitted.errors(), s)));
     }
-    if (accepted.isEmpty()) {
-      return Effect().reply(c.replyTo(), StatusReply.success(results));
-    }
-    return Effect().persist(new JobEvent.TasksAdded(accepted, System.currentTimeMillis()))
+    return Effect().persist(new JobEvent.TasksAdded(admitted.accepted(), System.currentTimeMillis()))
         .thenRun(this::afterChange)
-        .thenReply(c.replyTo(), state -> {
-          List<AddTaskResult> out = new ArrayList<>(results.size());
-          for (int i = 0; i < results.size(); i++) {
-            AddTaskResult r = results.get(i);
-            String id = c.tasks().get(i).getId();
-            out.add(r != null ? r : new AddTaskResult(id, state.task(id), null));
-          }
-          return StatusReply.success(out);
-        });
+        .thenReply(c.replyTo(), state -> StatusReply.success(results(c.tasks(), admitted.errors(), state)));
   }
 
-  /** Azure's limit on the ids of a task's dependsOn.taskIds, in characters. */
-  private static final int MAX_DEPENDENCY_ID_CHARS = 64_000;
-  /** batchgrid's limit on the tasks one task may wait for, ranges included. */
-  private static final long MAX_DEPENDENCIES = 100_000;
-
-  private static BatchException dependencyError(JobRecord s, TaskSpec t) {
-    if (!t.hasDependsOn() || t.getDependsOn().getTaskIdsCount() + t.getDependsOn().getTaskIdRangesCount() == 0) {
-      return null;
+  /** Each task's result: its error, or the stored record (ETag, times) of one added. */
+  private static List<AddTaskResult> results(List<TaskSpec> tasks, List<BatchException> errors, JobRecord state) {
+    List<AddTaskResult> out = new ArrayList<>(tasks.size());
+    for (int i = 0; i < tasks.size(); i++) {
+      String id = tasks.get(i).getId();
+      out.add(errors.get(i) != null ? new AddTaskResult(id, null, errors.get(i)) : new AddTaskResult(id, state.task(id), null));
     }
-    if (!s.spec().getUsesTaskDependencies()) {
-      return BatchException.of(ErrorCode.TASK_DEPENDENCIES_NOT_SPECIFIED_ON_JOB,
-          "The task has dependencies, but the job does not allow them (usesTaskDependencies is false).");
-    }
-    long chars = t.getDependsOn().getTaskIdsList().stream().mapToLong(String::length).sum();
-    long count = t.getDependsOn().getTaskIdsCount();
-    for (io.batchgrid.protocol.spec.TaskIdRange r : t.getDependsOn().getTaskIdRangesList()) {
-      if (r.getStart() < 0 || r.getEnd() < r.getStart()) {
-        return BatchException.of(ErrorCode.INVALID_PROPERTY_VALUE, "A task id range must have 0 <= start <= end.",
-            "PropertyName", "dependsOn.taskIdRanges", "PropertyValue", r.getStart() + "-" + r.getEnd());
-      }
-      count += (long) r.getEnd() - r.getStart() + 1;
-    }
-    if (chars > MAX_DEPENDENCY_ID_CHARS || count > MAX_DEPENDENCIES) {
-      return BatchException.of(ErrorCode.TASK_DEPENDENCY_LIST_TOO_LONG,
-          "The task depends on too many tasks: at most " + MAX_DEPENDENCY_ID_CHARS + " characters of ids and "
-              + MAX_DEPENDENCIES + " tasks in all.");
-    }
-    return null;
+    return out;
   }
 
   private Effect<JobEvent, JobRecord> onListTasks(JobRecord s, ListTasks c) {
     if (!s.exists()) {
       return Effect().reply(c.replyTo(), jobNotFound());
     }
-    int max = Math.max(1, c.maxResults());
-    List<TaskRecord> page = new ArrayList<>(Math.min(max, s.taskCount()));
-    String next = null;
-    for (TaskRecord t : s.tasksAfter(c.afterKey())) {
-      if (page.size() == max) {
-        next = Ids.key(page.get(page.size() - 1).id());
-        break;
-      }
-      page.add(t);
-    }
-    return Effect().reply(c.replyTo(), StatusReply.success(new TaskPage(page, next)));
+    return Effect().reply(c.replyTo(), StatusReply.success(TaskAdmission.page(s, c.afterKey(), c.maxResults())));
   }
 
   private Effect<JobEvent, JobRecord> onTerminateTask(JobRecord s, TerminateTask c) {
