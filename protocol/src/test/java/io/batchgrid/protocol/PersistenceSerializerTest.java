@@ -129,12 +129,14 @@ class PersistenceSerializerTest {
         new PoolEvent.NodesAllocated(List.of("c", "d"), 7), new PoolEvent.NodeSchedulingDisabled("c", 7),
         new PoolEvent.NodeSchedulingDisabled("d", 7), new PoolEvent.NodeSchedulingEnabled("d", 7),
         new PoolEvent.NodeDeallocated("c", 7), new PoolEvent.NodeDeallocated("d", 7), new PoolEvent.NodeStarted("d", 7),
+        new PoolEvent.NodeRestartRequested("c", "terminate", true, 7),
+        new PoolEvent.NodeRestartRequested("d", "requeue", false, 7), new PoolEvent.NodeRestarted("d", 7),
         new PoolEvent.PoolDeleting(8), new PoolEvent.PoolDeleted(9));
     for (PoolEvent e : events) {
       assertEquals(e, roundTrip(e));
     }
     PoolRecord pool = PoolRecord.EMPTY;
-    for (PoolEvent e : events.subList(0, 17)) {
+    for (PoolEvent e : events.subList(0, 20)) {
       pool = pool.apply(e);
     }
     assertEquals("simplified", pool.spec().getTargetNodeCommunicationMode());
@@ -142,7 +144,14 @@ class PersistenceSerializerTest {
     assertTrue(pool.schedulingEnabled("d"));
     assertEquals(java.util.Set.of("c"), pool.deallocated());
     assertTrue(pool.deallocated("c"));
+    assertEquals(java.util.Map.of("c", new PoolRecord.NodeRestart("terminate", true, 7)), pool.restarting(),
+        "a reimage asked for is kept until the node's new agent registers");
+    long version = pool.version();
     assertEquals(pool, roundTrip(pool));
+    assertEquals(version, pool.apply(new PoolEvent.NodeRestartRequested("d", "requeue", false, 11)).version(),
+        "a node's restart is not a change of the pool: its ETag stays");
+    assertEquals(java.util.Map.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("c"), 10)).restarting(),
+        "a removed node's restart goes with it");
     assertEquals(java.util.Set.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("c"), 10)).deallocated(),
         "a removed node's deallocation goes with it");
     assertEquals(java.util.Set.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("c"), 10)).schedulingDisabled(),

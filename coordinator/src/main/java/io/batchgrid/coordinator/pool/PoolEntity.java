@@ -310,15 +310,11 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   // Jobs with attempts on a node that it brought along when it registered: they hold no lease there
   // (leases are per incarnation) but must hear when the node is lost.
   private final Map<String, java.util.Set<String>> carriedOverJobs = new HashMap<>();
-  // Nodes being rebooted or reimaged, from the request until their next agent registers. Live only:
-  // a restart of the service restarts in-process nodes anyway, and remote ones re-register.
-  private final Map<String, Restart> restarting = new HashMap<>();
+  // Reboots and reimages: which nodes restart is persisted; which agent was told, live.
+  private final NodeRestarts restarts = new NodeRestarts();
   // Deallocated nodes whose process the provider was asked to stop (live: after a restart the
   // provider does not start them, and stopping one that does not run is a no-op).
   private final java.util.Set<String> stopAsked = new java.util.HashSet<>();
-
-  /** A reboot or reimage under way: {@code agent} is the incarnation asked to restart; {@code sent} once it was told. */
-  private record Restart(NodeState state, ActorRef<NodeMessage> agent, boolean sent) {}
   // Nodes removenodes named with taskcompletion/retaineddata, removed once no job holds their slots.
   // Live only: after a restart they stay in the pool with scheduling disabled (that is persisted)
   // and the resize ends at its resizeTimeout.
@@ -424,14 +420,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         })
         .onCommand(ReturnSlots.class, (s, c) -> {
           ledger.release(c.jobId(), c.nodeId(), c.slots());
-          restartDrained();
+          restarts.tellDrained(s, agents, ledger);
           stopDeallocated(s);
           return removeDrained(s);
         })
         .onCommand(ReleaseJob.class, (s, c) -> {
           ledger.releaseJob(c.jobId());
           metrics.forgetJob(c.jobId());
-          restartDrained();
+          restarts.tellDrained(s, agents, ledger);
           stopDeallocated(s);
           return removeDrained(s);
         })
@@ -767,16 +763,19 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       return Effect().reply(c.replyTo(), StatusReply.error(node.getError()));
     }
     String nodeId = node.getValue().nodeId();
-    ActorRef<NodeMessage> agent = agents.get(nodeId);
-    if (agent == null) {
+    if (!agents.containsKey(nodeId)) {
       return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.NODE_BEING_CREATED,
           "The node has not started yet.")));
     }
-    // The jobs stop their tasks there (requeued without a retry, or failed), or let them end.
-    disableNow(s, nodeId, jobOption(c.option()));
-    restarting.put(nodeId, new Restart(c.reimage() ? NodeState.REIMAGING : NodeState.REBOOTING, agent, false));
-    restartDrained();
-    return Effect().reply(c.replyTo(), StatusReply.ack());
+    String option = jobOption(c.option());
+    // Persisted before the answer: a restart of the service after it still restarts the node.
+    return Effect().persist(new PoolEvent.NodeRestartRequested(nodeId, option, c.reimage(), System.currentTimeMillis()))
+        .thenRun(state -> {
+          // The jobs stop their tasks there (requeued without a retry, or failed), or let them end.
+          disableNow(state, nodeId, option);
+          restarts.tellDrained(state, agents, ledger);
+        })
+        .thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
   /**
@@ -792,14 +791,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       return StatusReply.error(BatchException.of(ErrorCode.POOL_BEING_DELETED,
           "The specified pool has been marked for deletion and is being deleted."));
     }
-    Restart under = restarting.get(node.getValue().nodeId());
-    if (under != null) {
-      boolean reimaging = under.state() == NodeState.REIMAGING;
-      return StatusReply.error(BatchException.of(
-          reimaging ? ErrorCode.NODE_BEING_REIMAGED : ErrorCode.NODE_BEING_REBOOTED,
-          "The node is being " + (reimaging ? "reimaged" : "rebooted") + "."));
-    }
-    return node;
+    BatchException busy = NodeRestarts.busy(s, node.getValue().nodeId());
+    return busy != null ? StatusReply.error(busy) : node;
   }
 
   /** What the jobs with tasks on a node do with them, for an Azure node reboot/reimage/deallocate option. */
@@ -868,17 +861,6 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
           provider.start(state.id(), List.of(nodeId), state.taskSlotsPerNode());
         })
         .thenReply(c.replyTo(), state -> StatusReply.ack());
-  }
-
-  /** Tells the nodes waiting to restart that no job holds their slots any more to restart now. */
-  private void restartDrained() {
-    restarting.replaceAll((nodeId, r) -> {
-      if (r.sent() || ledger.isLeased(nodeId)) {
-        return r;
-      }
-      r.agent().tell(new NodeMessage.Reboot(r.state() == NodeState.REIMAGING));
-      return new Restart(r.state(), r.agent(), true);
-    });
   }
 
   // ------------------------------------------------------------------ autoscale
@@ -1065,13 +1047,32 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       r.agent().tell(new NodeMessage.Retire());
       return Effect().none();
     }
-    provider.registered(s.id(), r.nodeId(), r.agent());
-    Restart restart = restarting.get(r.nodeId());
-    if (restart != null && !restart.agent().equals(r.agent())) {
-      restarting.remove(r.nodeId()); // the node is back, a new incarnation
+    List<PoolEvent> events = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    if (NodeRestarts.completedBy(s, r)) {
+      events.add(new PoolEvent.NodeRestarted(r.nodeId(), now)); // back from its reboot or reimage
     }
-    ActorRef<NodeMessage> before = agents.put(r.nodeId(), r.agent());
-    if (before == null || !before.equals(r.agent())) {
+    int registered = agents.size() + (agents.containsKey(r.nodeId()) ? 0 : 1);
+    boolean resized = s.allocationState() == AllocationState.RESIZING && registered >= s.targetDedicatedNodes();
+    if (resized) {
+      timers.cancel(Tick.RESIZE_TIMEOUT);
+      events.add(new PoolEvent.ResizeCompleted(now));
+    }
+    if (events.isEmpty()) {
+      register(s, s, r);
+      return Effect().none();
+    }
+    return Effect().persist(events).thenRun(state -> register(s, state, r));
+  }
+
+  /**
+   * Takes a node's registration into the live view ({@code before}: the pool as the node found it;
+   * {@code s}: after what its registration persisted) and answers it with the start task.
+   */
+  private void register(PoolRecord before, PoolRecord s, CoordinatorMessage.RegisterNode r) {
+    provider.registered(s.id(), r.nodeId(), r.agent());
+    ActorRef<NodeMessage> previous = agents.put(r.nodeId(), r.agent());
+    if (previous == null || !previous.equals(r.agent())) {
       ctx.watchWith(r.agent(), new NodeAgentStopped(r.nodeId(), r.agent()));
       registeredAt.put(r.nodeId(), System.currentTimeMillis());
     }
@@ -1085,13 +1086,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     ledger.setSchedulable(r.nodeId(), schedulable(s, r.nodeId()));
     r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId(), startTask,
         s.spec().getApplicationPackageReferencesList()));
-    tellRejoined(s, r);
-    if (s.allocationState() == AllocationState.RESIZING && agents.size() >= s.targetDedicatedNodes()) {
-      timers.cancel(Tick.RESIZE_TIMEOUT);
-      return Effect().persist(new PoolEvent.ResizeCompleted(System.currentTimeMillis()))
-          .thenRun(this::rebalanceNow);
-    }
-    return rebalance(s);
+    tellRejoined(before, s, r);
+    // An incarnation that has not restarted yet (it outlived a restart of the service) is told now.
+    restarts.tellDrained(s, agents, ledger);
+    rebalanceNow(s);
   }
 
   /** Whether a worker with these labels has every label the pool's metadata asks for (static provider). */
@@ -1108,8 +1106,13 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     return true;
   }
 
-  /** The jobs with attempts on the node, and those waiting for it, learn what it runs. */
-  private void tellRejoined(PoolRecord s, CoordinatorMessage.RegisterNode r) {
+  /**
+   * The jobs with attempts on the node, and those waiting for it, learn what it runs. When the node
+   * was restarting as it registered ({@code before}), they first hear the reboot's option, so that
+   * tasks they still count as running there are requeued or terminated as the request said, even
+   * if the service restarted before they had heard it.
+   */
+  private void tellRejoined(PoolRecord before, PoolRecord s, CoordinatorMessage.RegisterNode r) {
     registrations.put(r.nodeId(), r);
     java.util.Set<String> jobs = new java.util.HashSet<>();
     r.running().forEach(t -> jobs.add(t.jobId()));
@@ -1121,7 +1124,13 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (waiting != null) {
       jobs.addAll(waiting);
     }
-    jobs.forEach(jobId -> jobRef(jobId).tell(rejoined(s, r, jobId)));
+    PoolRecord.NodeRestart restart = before.restart(r.nodeId());
+    jobs.forEach(jobId -> {
+      if (restart != null) {
+        jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(s.id(), r.nodeId(), restart.option()));
+      }
+      jobRef(jobId).tell(rejoined(s, r, jobId));
+    });
   }
 
   private static JobEntity.NodeRejoined rejoined(PoolRecord s, CoordinatorMessage.RegisterNode r, String jobId) {
@@ -1136,6 +1145,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       if (!s.exists() || s.state() != PoolState.ACTIVE || !s.nodes().containsKey(nodeId)) {
         jobRef(c.jobId()).tell(new JobEntity.NodeLost(s.exists() ? s.id() : "", nodeId));
       } else if (r != null) {
+        PoolRecord.NodeRestart restart = s.restart(nodeId);
+        if (restart != null) {
+          jobRef(c.jobId()).tell(new JobEntity.NodeSchedulingDisabled(s.id(), nodeId, restart.option()));
+        }
         jobRef(c.jobId()).tell(rejoined(s, r, c.jobId()));
       } else {
         awaitedBy.computeIfAbsent(nodeId, k -> new java.util.HashSet<>()).add(c.jobId());
@@ -1162,13 +1175,14 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
    */
   private boolean schedulable(PoolRecord s, String nodeId) {
     StartTaskInfo startTask = startTasks.get(nodeId);
-    return s.schedulingEnabled(nodeId) && !restarting.containsKey(nodeId) && !s.deallocated(nodeId)
+    return s.schedulingEnabled(nodeId) && s.restart(nodeId) == null && !s.deallocated(nodeId)
         && (startTask == null || startTask.letsTasksRun());
   }
 
   /** Forgets a node's live state and tells the jobs that held its slots that their tasks there are lost. */
   private void nodeGone(PoolRecord s, String nodeId) {
     agents.remove(nodeId);
+    restarts.forget(nodeId);
     registeredAt.remove(nodeId);
     startTasks.remove(nodeId);
     registrations.remove(nodeId);
@@ -1230,9 +1244,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private NodeHandle handle(PoolRecord s, String nodeId, long allocated) {
     ActorRef<NodeMessage> agent = agents.get(nodeId);
     StartTaskInfo startTask = startTasks.get(nodeId);
-    Restart restart = restarting.get(nodeId);
+    NodeState restarting = NodeRestarts.state(s, nodeId);
     NodeState state = s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL
-        : restart != null ? restart.state()
+        : restarting != null ? restarting
         : s.deallocated(nodeId) ? (agent != null ? NodeState.DEALLOCATING : NodeState.DEALLOCATED)
         : agent != null ? (startTask == null ? NodeState.IDLE : startTask.nodeState(NodeState.IDLE))
         : NodeState.CREATING;

@@ -65,6 +65,17 @@ public sealed interface PoolEvent {
 
   record NodeStarted(String nodeId, long timeMs) implements PoolEvent {}
 
+  /**
+   * ComputeNode_Reboot / ComputeNode_Reimage was accepted: the node is rebooting (reimaging) until
+   * {@link NodeRestarted}. {@code option} is what the jobs do with their tasks on it (requeue,
+   * terminate, taskcompletion). Persisted before the request is answered, so a restart of the
+   * service still restarts the node.
+   */
+  record NodeRestartRequested(String nodeId, String option, boolean reimage, long timeMs) implements PoolEvent {}
+
+  /** The node's new agent (one started since the reboot or reimage was asked for) registered. */
+  record NodeRestarted(String nodeId, long timeMs) implements PoolEvent {}
+
   record PoolDeleting(long timeMs) implements PoolEvent {}
 
   record PoolDeleted(long timeMs) implements PoolEvent {}

@@ -26,16 +26,32 @@ public record PoolRecord(
     Map<String, Long> nodes,
     ResizeError resizeError,
     Set<String> schedulingDisabled,
-    Set<String> deallocated) {
+    Set<String> deallocated,
+    Map<String, NodeRestart> restarting) {
 
   /** Why the last resize did not reach its target (Azure's {@code resizeErrors}); null when it did. */
   public record ResizeError(String code, String message) {}
+
+  /**
+   * A reboot or reimage of a node, from the request until the node's new agent registers:
+   * {@code option} is what its jobs do with their tasks there (requeue, terminate, taskcompletion).
+   */
+  public record NodeRestart(String option, boolean reimage, long requestedMs) {}
 
   public PoolRecord {
     nodes = Collections.unmodifiableMap(new LinkedHashMap<>(nodes));
     schedulingDisabled = schedulingDisabled == null ? Set.of()
         : Collections.unmodifiableSet(new LinkedHashSet<>(schedulingDisabled));
     deallocated = deallocated == null ? Set.of() : Collections.unmodifiableSet(new LinkedHashSet<>(deallocated));
+    restarting = restarting == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(restarting));
+  }
+
+  public PoolRecord(PoolSpec spec, PoolState state, AllocationState allocationState, long creationTimeMs,
+      long stateTransitionTimeMs, long allocationStateTransitionTimeMs, long lastModifiedMs, long version,
+      int targetDedicatedNodes, Map<String, Long> nodes, ResizeError resizeError, Set<String> schedulingDisabled,
+      Set<String> deallocated) {
+    this(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs, allocationStateTransitionTimeMs,
+        lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, schedulingDisabled, deallocated, Map.of());
   }
 
   public PoolRecord(PoolSpec spec, PoolState state, AllocationState allocationState, long creationTimeMs,
@@ -60,7 +76,7 @@ public record PoolRecord(
   }
 
   public static final PoolRecord EMPTY =
-      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of(), null, Set.of(), Set.of());
+      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of(), null, Set.of(), Set.of(), Map.of());
 
   public boolean exists() {
     return spec != null;
@@ -84,51 +100,64 @@ public record PoolRecord(
     return deallocated.contains(nodeId);
   }
 
+  /** The node's reboot or reimage under way (persisted until its new agent registers), or null. */
+  public NodeRestart restart(String nodeId) {
+    return restarting.get(nodeId);
+  }
+
   public PoolRecord apply(PoolEvent event) {
+    // A node's scheduling, allocation and restart are not properties of the pool: its ETag stays.
     if (event instanceof PoolEvent.NodeDeallocated e) {
-      // Like its scheduling, a node's allocation is not a property of the pool: its ETag stays.
       Set<String> d = new LinkedHashSet<>(deallocated);
       if (nodes.containsKey(e.nodeId())) {
         d.add(e.nodeId());
       }
-      return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
-          allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError,
-          schedulingDisabled, d);
+      return withNodeSettings(schedulingDisabled, d, restarting);
     } else if (event instanceof PoolEvent.NodeStarted e) {
       Set<String> d = new LinkedHashSet<>(deallocated);
       d.remove(e.nodeId());
-      return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
-          allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError,
-          schedulingDisabled, d);
+      return withNodeSettings(schedulingDisabled, d, restarting);
     } else if (event instanceof PoolEvent.NodeSchedulingDisabled e) {
-      // A node's scheduling is not a property of the pool: its ETag stays.
       Set<String> d = new LinkedHashSet<>(schedulingDisabled);
       if (nodes.containsKey(e.nodeId())) {
         d.add(e.nodeId());
       }
-      return withSchedulingDisabled(d);
+      return withNodeSettings(d, deallocated, restarting);
     } else if (event instanceof PoolEvent.NodeSchedulingEnabled e) {
       Set<String> d = new LinkedHashSet<>(schedulingDisabled);
       d.remove(e.nodeId());
-      return withSchedulingDisabled(d);
+      return withNodeSettings(d, deallocated, restarting);
+    } else if (event instanceof PoolEvent.NodeRestartRequested e) {
+      Map<String, NodeRestart> r = new LinkedHashMap<>(restarting);
+      if (nodes.containsKey(e.nodeId())) {
+        r.put(e.nodeId(), new NodeRestart(e.option(), e.reimage(), e.timeMs()));
+      }
+      return withNodeSettings(schedulingDisabled, deallocated, r);
+    } else if (event instanceof PoolEvent.NodeRestarted e) {
+      Map<String, NodeRestart> r = new LinkedHashMap<>(restarting);
+      r.remove(e.nodeId());
+      return withNodeSettings(schedulingDisabled, deallocated, r);
     }
     PoolRecord next = applyToPool(event);
     if (!next.exists()) {
       return next;
     }
+    // A removed node's settings go with it.
     Set<String> d = new LinkedHashSet<>(schedulingDisabled);
-    d.retainAll(next.nodes().keySet()); // a removed node's settings go with it
+    d.retainAll(next.nodes().keySet());
     Set<String> off = new LinkedHashSet<>(deallocated);
     off.retainAll(next.nodes().keySet());
+    Map<String, NodeRestart> r = new LinkedHashMap<>(restarting);
+    r.keySet().retainAll(next.nodes().keySet());
     return new PoolRecord(next.spec, next.state, next.allocationState, next.creationTimeMs, next.stateTransitionTimeMs,
         next.allocationStateTransitionTimeMs, next.lastModifiedMs, next.version, next.targetDedicatedNodes, next.nodes,
-        next.resizeError, d, off);
+        next.resizeError, d, off, r);
   }
 
-  private PoolRecord withSchedulingDisabled(Set<String> d) {
+  private PoolRecord withNodeSettings(Set<String> disabled, Set<String> off, Map<String, NodeRestart> r) {
     return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
-        allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, d,
-        deallocated);
+        allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, disabled,
+        off, r);
   }
 
   private PoolRecord applyToPool(PoolEvent event) {

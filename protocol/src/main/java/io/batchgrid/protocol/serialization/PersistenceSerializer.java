@@ -488,6 +488,11 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
       b.setNodeDeallocated(c.nodeId());
     } else if (e instanceof PoolEvent.NodeStarted c) {
       b.setNodeStarted(c.nodeId());
+    } else if (e instanceof PoolEvent.NodeRestartRequested c) {
+      b.setNodeRestartRequested(io.batchgrid.protocol.proto.NodeRestartP.newBuilder().setNodeId(c.nodeId())
+          .setOption(nz(c.option())).setReimage(c.reimage()));
+    } else if (e instanceof PoolEvent.NodeRestarted c) {
+      b.setNodeRestarted(c.nodeId());
     } else if (e instanceof PoolEvent.PoolDeleting) {
       b.setDeleting(true);
     } else if (e instanceof PoolEvent.PoolDeleted) {
@@ -531,6 +536,11 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         return new PoolEvent.NodeDeallocated(p.getNodeDeallocated(), t);
       case NODE_STARTED:
         return new PoolEvent.NodeStarted(p.getNodeStarted(), t);
+      case NODE_RESTART_REQUESTED:
+        return new PoolEvent.NodeRestartRequested(p.getNodeRestartRequested().getNodeId(),
+            p.getNodeRestartRequested().getOption(), p.getNodeRestartRequested().getReimage(), t);
+      case NODE_RESTARTED:
+        return new PoolEvent.NodeRestarted(p.getNodeRestarted(), t);
       case DELETING:
         return new PoolEvent.PoolDeleting(t);
       case DELETED:
@@ -553,6 +563,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     r.nodes().forEach((id, time) -> b.addNodeIds(id).addNodeAllocationTimesMs(time));
     b.addAllSchedulingDisabledNodeIds(r.schedulingDisabled());
     b.addAllDeallocatedNodeIds(r.deallocated());
+    r.restarting().forEach((id, restart) -> b.addRestarting(io.batchgrid.protocol.proto.NodeRestartP.newBuilder()
+        .setNodeId(id).setOption(nz(restart.option())).setReimage(restart.reimage()).setTimeMs(restart.requestedMs())));
     if (r.resizeError() != null) {
       b.setResizeError(io.batchgrid.protocol.proto.ResizeErrorP.newBuilder().setCode(nz(r.resizeError().code()))
           .setMessage(nz(r.resizeError().message())));
@@ -568,12 +580,17 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     for (int i = 0; i < p.getNodeIdsCount(); i++) {
       nodes.put(p.getNodeIds(i), p.getNodeAllocationTimesMs(i));
     }
+    java.util.Map<String, PoolRecord.NodeRestart> restarting = new java.util.LinkedHashMap<>();
+    for (io.batchgrid.protocol.proto.NodeRestartP r : p.getRestartingList()) {
+      restarting.put(r.getNodeId(), new PoolRecord.NodeRestart(r.getOption(), r.getReimage(), r.getTimeMs()));
+    }
     return new PoolRecord(p.getSpec(), PoolState.values()[p.getState()],
         AllocationState.values()[p.getAllocationState()], p.getCreationTimeMs(),
         p.getStateTransitionTimeMs(), p.getAllocationStateTransitionTimeMs(), p.getLastModifiedMs(),
         p.getVersion(), p.getTargetDedicatedNodes(), nodes,
         p.hasResizeError() ? new PoolRecord.ResizeError(p.getResizeError().getCode(), p.getResizeError().getMessage()) : null,
-        java.util.Set.copyOf(p.getSchedulingDisabledNodeIdsList()), java.util.Set.copyOf(p.getDeallocatedNodeIdsList()));
+        java.util.Set.copyOf(p.getSchedulingDisabledNodeIdsList()), java.util.Set.copyOf(p.getDeallocatedNodeIdsList()),
+        restarting);
   }
 
   // ------------------------------------------------------------------------------- catalog
