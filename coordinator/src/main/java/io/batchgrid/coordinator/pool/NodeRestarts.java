@@ -17,20 +17,25 @@ import io.batchgrid.protocol.pool.PoolRecord;
  * ({@link PoolRecord#restarting()}: {@code NodeRestartRequested} before the request is answered,
  * {@code NodeRestarted} when the node is back), so a restart of the service carries them out.
  *
- * <p>A node's restart is done when an agent registers that has not been given the start task since
+ * <p>A node's reboot is done when an agent registers that has not been given the start task since
  * it started ({@code RegisterNode.startTask} null): a new process (local-process, static), a new
  * in-process agent, or any agent after the single-JVM server restarted. Any other agent of a
  * restarting node, the one asked to restart or one that outlived a coordinator before it was told,
- * is told {@link NodeMessage.Reboot} once no job holds slots on it; live only is which incarnation
- * was told, so that it is told once.
+ * is told {@link NodeMessage.Reboot} once no job holds slots on it. A reimage also deletes the
+ * node's files, which only the agent told to reimage does: so a reimage is done by a fresh agent
+ * only once this pool (since it last started) has told one of the node's agents to reimage; after a
+ * restart of the service the node's first agent is told to reimage, fresh or not. Live only is
+ * which incarnation was told, so that it is told once.
  */
 final class NodeRestarts {
-  // The agent told to restart, per node: it is not told again; a later one (after a recovery) is.
+  // The agent last told to restart, per node (kept after it stopped, until the node is back): it is
+  // not told again; another one is.
   private final Map<String, ActorRef<NodeMessage>> told = new HashMap<>();
 
   /** Whether this registration brings the node back from its reboot or reimage. */
-  static boolean completedBy(PoolRecord s, CoordinatorMessage.RegisterNode r) {
-    return s.restart(r.nodeId()) != null && r.startTask() == null;
+  boolean completedBy(PoolRecord s, CoordinatorMessage.RegisterNode r) {
+    PoolRecord.NodeRestart restart = s.restart(r.nodeId());
+    return restart != null && r.startTask() == null && (!restart.reimage() || told.containsKey(r.nodeId()));
   }
 
   /** The node's state while it restarts, or null when it does not. */
@@ -66,7 +71,7 @@ final class NodeRestarts {
     });
   }
 
-  /** The node's agent is gone (stopped, or the node left the pool). */
+  /** The node is back from its restart, or left the pool. */
   void forget(String nodeId) {
     told.remove(nodeId);
   }

@@ -1049,7 +1049,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     }
     List<PoolEvent> events = new ArrayList<>();
     long now = System.currentTimeMillis();
-    if (NodeRestarts.completedBy(s, r)) {
+    if (restarts.completedBy(s, r)) {
+      restarts.forget(r.nodeId());
       events.add(new PoolEvent.NodeRestarted(r.nodeId(), now)); // back from its reboot or reimage
     }
     int registered = agents.size() + (agents.containsKey(r.nodeId()) ? 0 : 1);
@@ -1182,7 +1183,6 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   /** Forgets a node's live state and tells the jobs that held its slots that their tasks there are lost. */
   private void nodeGone(PoolRecord s, String nodeId) {
     agents.remove(nodeId);
-    restarts.forget(nodeId);
     registeredAt.remove(nodeId);
     startTasks.remove(nodeId);
     registrations.remove(nodeId);

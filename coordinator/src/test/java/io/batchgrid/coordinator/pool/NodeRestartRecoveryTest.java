@@ -147,7 +147,12 @@ class NodeRestartRecoveryTest {
       register(second, "rb", rebooted, true);
       TestCluster.eventually(second, ASK, () -> assertEquals(NodeState.IDLE, node(second, "rb").state()));
 
-      // The reimaged node had restarted before the coordinator came back: its first agent ends it.
+      // The reimaged node's first agent since the restart is told to reimage, although it is a new
+      // one: only the agent told deletes the node's files, and none was told since (this one may be
+      // an in-process agent that came back with the server). The agent after it ends the reimage.
+      TestProbe<NodeMessage> backWithTheServer = register(second, "ri", reimaged, true);
+      assertEquals(new NodeMessage.Reboot(true), backWithTheServer.expectMessageClass(NodeMessage.Reboot.class, ASK));
+      assertEquals(NodeState.REIMAGING, node(second, "ri").state());
       TestProbe<NodeMessage> reimagedAgent = register(second, "ri", reimaged, true);
       TestCluster.eventually(second, ASK, () -> assertEquals(NodeState.IDLE, node(second, "ri").state()));
       // Done, so a new reboot is accepted.
