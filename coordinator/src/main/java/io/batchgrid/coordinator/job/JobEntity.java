@@ -291,12 +291,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private static final double PREFETCH_BELOW_MS = 1_000;
   /** Queued tasks per leased slot when prefetching; 3 measured best with bench/throughput (1 and 8 were slower). */
   private static final int PREFETCH_PER_SLOT = 3;
-  private static final FailureInfo ENDED_BY_USER = FailureInfo.user("TaskEnded", "Task Was Ended by User Request");
-  private static final FailureInfo ENDED_WITH_JOB = FailureInfo.user("TaskEnded", "The task was ended because its job was terminated");
-  private static final FailureInfo ENDED_WITH_NODE_DISABLED = FailureInfo.user("TaskEnded",
-      "The task was ended because scheduling was disabled on its compute node");
-  private static final String PREEMPTED = "Preempted";
-  private static final FailureInfo ENDED_WITH_JOB_DISABLED = FailureInfo.user("TaskEnded", "The task was ended because its job was disabled");
   private static final Duration RELAUNCH_AFTER = Duration.ofSeconds(2);
 
   private final ActorContext<Command> ctx;
@@ -397,7 +391,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           if (state.runningCount() > 0 || !state.preparationsRunning().isEmpty()) {
             // Worker processes outlive a coordinator (DESIGN rule 4): wait for the nodes to say what
             // they still run before requeueing anything (preparation tasks included).
-            running(state, null).forEach(t -> awaitedNodes.add(t.nodeId()));
+            Endings.running(state).forEach(t -> awaitedNodes.add(t.nodeId()));
             awaitedNodes.addAll(state.preparationsRunning());
             // Which instance of a multi-instance task had coordinated died with the old
             // incarnation: such tasks start again (their nodes stop the old instances on rejoining).
@@ -522,24 +516,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return endJob(s, reason).thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
-  /**
-   * Terminating ends the running tasks and completes the job; queued tasks stay active, as in Azure
-   * Batch. With a release task, the job stays terminating until it has run on every node where the
-   * preparation task completed.
-   */
+  /** Ends the job (see {@link Endings#terminate}): its running tasks stop, its release tasks start. */
   private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<JobEvent, JobRecord> endJob(JobRecord s, String reason) {
-    long now = System.currentTimeMillis();
-    List<JobEvent> events = new ArrayList<>();
-    events.add(new JobEvent.JobTerminating(reason, now));
-    List<TaskRecord> running = running(s, null);
-    running.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_JOB, now)));
+    Endings.Stop end = Endings.terminate(s, reason, System.currentTimeMillis());
     List<String> preparing = s.preparationsRunning();
-    events.addAll(PreparationGate.releasesToStart(s, now));
-    if (events.stream().noneMatch(e -> e instanceof JobEvent.JobTaskStarted)) {
-      events.add(new JobEvent.JobCompleted(reason, now));
-    }
-    return Effect().persist(events).thenRun(state -> {
-      killAll(state, running);
+    return Effect().persist(end.events()).thenRun(state -> {
+      killAll(state, end.stop());
       killPreparations(state, preparing);
       releaseAll(state);
       startReleases(state);
@@ -558,18 +540,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (s.state() != JobState.ACTIVE) {
       return Effect().reply(replyTo, StatusReply.error(notActive(s)));
     }
-    String option = disableTasks == null ? "requeue" : disableTasks.toLowerCase(java.util.Locale.ROOT);
-    long now = System.currentTimeMillis();
-    List<JobEvent> events = new ArrayList<>();
-    events.add(new JobEvent.JobDisabled(option, now));
-    List<TaskRecord> running = "wait".equals(option) ? List.of() : running(s, null);
-    if ("requeue".equals(option) && !running.isEmpty()) {
-      events.add(new JobEvent.TasksRequeued(running.stream().map(TaskRecord::id).toList(), "JobDisabled", now));
-    } else if ("terminate".equals(option)) {
-      running.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_JOB_DISABLED, now)));
-    }
-    return Effect().persist(events).thenRun(state -> {
-      killAll(state, running);
+    Endings.Stop disable = Endings.disable(s, disableTasks, System.currentTimeMillis());
+    return Effect().persist(disable.events()).thenRun(state -> {
+      killAll(state, disable.stop());
       afterChange(state);
     }).thenReply(replyTo, state -> StatusReply.ack());
   }
@@ -617,18 +590,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (s.state() == JobState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
     }
-    long now = System.currentTimeMillis();
-    List<JobEvent> events = new ArrayList<>();
-    events.add(new JobEvent.JobDeleting(now));
-    List<TaskRecord> running = running(s, null);
-    running.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_JOB, now)));
+    Endings.Stop delete = Endings.delete(s, System.currentTimeMillis());
     List<String> preparing = s.preparationsRunning();
-    // Deleting an active job runs its release tasks first, as terminating it does (a completed job ran them).
-    if (s.state() == JobState.ACTIVE || s.state() == JobState.DISABLED) {
-      events.addAll(PreparationGate.releasesToStart(s, now));
-    }
-    return Effect().persist(events).thenRun(state -> {
-      killAll(state, running);
+    return Effect().persist(delete.events()).thenRun(state -> {
+      killAll(state, delete.stop());
       killPreparations(state, preparing);
       releaseAll(state);
       if (state.releasesRunning().isEmpty()) {
@@ -685,7 +650,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (t.state() == TaskState.COMPLETED) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
     }
-    return Effect().persist(new JobEvent.TaskTerminated(t.id(), ENDED_BY_USER, System.currentTimeMillis()))
+    return Effect().persist(new JobEvent.TaskTerminated(t.id(), Endings.ENDED_BY_USER, System.currentTimeMillis()))
         .thenRun(state -> {
           killAll(state, t.state() == TaskState.RUNNING ? List.of(t) : List.of());
           afterChange(state);
@@ -877,25 +842,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       afterChange(s);
       return Effect().none();
     }
-    List<TaskRecord> running = running(s, null);
-    running.sort(java.util.Comparator.comparingLong(TaskRecord::stateTransitionTimeMs).reversed());
-    List<TaskRecord> stop = new ArrayList<>();
-    int slots = 0;
-    for (TaskRecord t : running) {
-      if (slots >= c.slots()) {
-        break;
-      }
-      stop.add(t);
-      slots += t.multiInstance() ? t.instances() : t.requiredSlots();
-    }
-    if (stop.isEmpty()) {
+    Endings.Stop preempt = Endings.preempt(s, c.slots(), System.currentTimeMillis());
+    if (preempt.events().isEmpty()) {
       afterChange(s);
       return Effect().none();
     }
-    return Effect().persist(new JobEvent.TasksRequeued(stop.stream().map(TaskRecord::id).toList(), PREEMPTED,
-            System.currentTimeMillis()))
+    return Effect().persist(preempt.events())
         .thenRun(state -> {
-          killAll(state, stop);
+          killAll(state, preempt.stop());
           afterChange(state);
         });
   }
@@ -904,16 +858,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!s.exists() || s.state() == JobState.COMPLETED || s.state() == JobState.DELETING) {
       return Effect().none();
     }
-    long now = System.currentTimeMillis();
-    List<JobEvent> events = new ArrayList<>();
-    FailureInfo why = FailureInfo.user("TaskRequiredSlotsExceedNodeSlots", "The task needs more task slots ("
-        + "requiredSlots) than a node of pool " + c.poolId() + " has (" + c.slotsPerNode() + "): it can never run.");
-    for (java.util.Iterator<TaskRecord> it = s.queued(); it.hasNext();) {
-      TaskRecord t = it.next();
-      if (t.requiredSlots() > c.slotsPerNode()) {
-        events.add(new JobEvent.TaskTerminated(t.id(), why, now));
-      }
-    }
+    List<JobEvent> events = Endings.tooBig(s, c.poolId(), c.slotsPerNode(), System.currentTimeMillis());
     if (events.isEmpty()) {
       return Effect().none();
     }
@@ -975,13 +920,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       afterChange(s);
       return Effect().none();
     }
-    long now = System.currentTimeMillis();
-    List<JobEvent> events = new ArrayList<>();
-    if ("terminate".equals(c.option())) {
-      there.forEach(t -> events.add(new JobEvent.TaskTerminated(t.id(), ENDED_WITH_NODE_DISABLED, now)));
-    } else {
-      events.add(new JobEvent.TasksRequeued(there.stream().map(TaskRecord::id).toList(), "NodeSchedulingDisabled", now));
-    }
+    List<JobEvent> events = Endings.nodeDisabled(there, c.option(), System.currentTimeMillis()).events();
     return Effect().persist(events).thenRun(state -> {
       // Stopped through the lease's agent, then the lease goes: the pool took its slots back.
       killAll(state, there);
@@ -1121,14 +1060,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         return Effect().none();
       case REQUEUE_GANGS: {
         List<JobEvent> restart = s.exists()
-            ? Reconciliation.restartGangs(running(s, null), System.currentTimeMillis()) : List.of();
+            ? Reconciliation.restartGangs(Endings.running(s), System.currentTimeMillis()) : List.of();
         if (restart.isEmpty()) {
           return Effect().none();
         }
         return Effect().persist(restart).thenRun(this::afterChange);
       }
       case REQUEUE_ORPHANS: {
-        List<JobEvent> events = Reconciliation.notReturned(s, s.exists() ? running(s, null) : List.of(), awaitedNodes,
+        List<JobEvent> events = Reconciliation.notReturned(s, s.exists() ? Endings.running(s) : List.of(), awaitedNodes,
             System.currentTimeMillis());
         awaitedNodes.clear();
         if (events.isEmpty()) {
@@ -1261,19 +1200,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     timers.startSingleTimer(Internal.WALL_CLOCK_EXPIRED, Duration.ofMillis(Math.max(0, left)));
   }
 
-  /** Terminate outranks disable: the strongest job action any of these completed tasks asks for. */
+  /** The job action the completed tasks' exit options ask for (see {@link Endings#jobAction}), applied as a command of its own. */
   private void requestJobAction(JobRecord s, List<TaskOutcome> outcomes) {
-    if (!"performexitoptionsjobaction".equalsIgnoreCase(s.spec().getOnTaskFailure())) {
-      return;
-    }
-    String action = "none";
-    for (TaskOutcome o : outcomes) {
-      TaskRecord t = s.task(o.taskId());
-      String a = t == null ? "none" : s.jobActionFor(t);
-      if ("terminate".equals(a) || ("disable".equals(a) && "none".equals(action))) {
-        action = a;
-      }
-    }
+    String action = Endings.jobAction(s, outcomes);
     if (!"none".equals(action)) {
       ctx.getSelf().tell(new ApplyJobAction(action));
     }
@@ -1453,6 +1382,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Math.max(0, s.spec().getMaxParallelTasks() - s.runningCount());
   }
 
+  /** The running tasks on the node, multi-instance ones with an instance there included. */
   private List<TaskRecord> running(JobRecord s, String nodeId) {
     List<TaskRecord> out = new ArrayList<>();
     if (s.runningCount() == 0) {
@@ -1460,7 +1390,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     for (TaskRecord t : s.allTasks()) {
       if (t.state() == TaskState.RUNNING
-          && (nodeId == null || nodeId.equals(t.nodeId()) || (t.multiInstance() && gangs.involves(t.id(), nodeId)))) {
+          && (nodeId.equals(t.nodeId()) || (t.multiInstance() && gangs.involves(t.id(), nodeId)))) {
         out.add(t);
       }
     }
