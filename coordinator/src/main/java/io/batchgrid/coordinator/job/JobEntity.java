@@ -2,6 +2,7 @@ package io.batchgrid.coordinator.job;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -414,10 +415,10 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return newCommandHandlerBuilder().forAnyState()
         .onCommand(Create.class, this::onCreate)
         .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(),
-            s.exists() ? StatusReply.success(s.summary()) : jobNotFound()))
+            s.exists() ? StatusReply.success(s.summary()) : StatusReply.error(Refusals.jobNotFound())))
         .onCommand(GetStatistics.class, (s, c) -> Effect().reply(c.replyTo(), s.exists()
             ? StatusReply.success(io.batchgrid.protocol.job.Statistics.ofJob(s.creationTimeMs(), s.allTasks(), System.currentTimeMillis()))
-            : jobNotFound()))
+            : StatusReply.error(Refusals.jobNotFound())))
         .onCommand(Update.class, this::onUpdate)
         .onCommand(Terminate.class, this::onTerminate)
         .onCommand(Delete.class, this::onDelete)
@@ -425,8 +426,13 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(Enable.class, this::onEnable)
         .onCommand(ApplyJobAction.class, this::onJobAction)
         .onCommand(AddTasks.class, this::onAddTasks)
-        .onCommand(GetTask.class, (s, c) -> Effect().reply(c.replyTo(), getTask(s, c.taskId())))
-        .onCommand(ListTasks.class, this::onListTasks)
+        .onCommand(GetTask.class, (s, c) -> {
+          BatchException refused = Refusals.task(s, c.taskId(), Precondition.NONE);
+          return Effect().reply(c.replyTo(), refused != null ? StatusReply.error(refused) : StatusReply.success(s.task(c.taskId())));
+        })
+        .onCommand(ListTasks.class, (s, c) -> Effect().reply(c.replyTo(), s.exists()
+            ? StatusReply.success(TaskAdmission.page(s, c.afterKey(), c.maxResults()))
+            : StatusReply.error(Refusals.jobNotFound())))
         .onCommand(TerminateTask.class, this::onTerminateTask)
         .onCommand(DeleteTask.class, this::onDeleteTask)
         .onCommand(ReactivateTask.class, this::onReactivateTask)
@@ -454,8 +460,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .onCommand(GangNotSchedulable.class, this::onGangNotSchedulable)
         .onCommand(PreemptSlots.class, this::onPreemptSlots)
         .onCommand(GetSubtasks.class, (s, c) -> {
-          StatusReply<TaskRecord> found = getTask(s, c.taskId());
-          return Effect().reply(c.replyTo(), found.isError() ? StatusReply.error(found.getError())
+          BatchException refused = Refusals.task(s, c.taskId(), Precondition.NONE);
+          return Effect().reply(c.replyTo(), refused != null ? StatusReply.error(refused)
               : StatusReply.success(gangs.isRunning(c.taskId()) ? gangs.subtasks(c.taskId()) : s.subtasks(c.taskId())));
         })
         .onCommand(CatalogUpdated.class, (s, c) -> Effect().reply(c.replyTo(), c.reply()))
@@ -467,9 +473,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private Effect<JobEvent, JobRecord> onCreate(JobRecord s, Create c) {
     if (s.exists()) {
-      ErrorCode code = s.state() == JobState.DELETING ? ErrorCode.JOB_BEING_DELETED : ErrorCode.JOB_EXISTS;
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(code,
-          code == ErrorCode.JOB_EXISTS ? "The specified job already exists." : "The specified job has been marked for deletion and is being garbage collected.")));
+      return refuse(c.replyTo(), Refusals.exists(s));
     }
     return Effect().persist(new JobEvent.JobCreated(c.spec(), System.currentTimeMillis()))
         .thenRun(state -> {
@@ -482,15 +486,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private Effect<JobEvent, JobRecord> onUpdate(JobRecord s, Update c) {
-    if (!s.exists()) {
-      return Effect().reply(c.replyTo(), jobNotFound());
-    }
-    BatchException unmet = unmet(s, c.precondition());
-    if (unmet != null) {
-      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
-    }
-    if (s.state() == JobState.COMPLETED || s.state() == JobState.DELETING || s.state() == JobState.TERMINATING) {
-      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
+    BatchException refused = Refusals.jobWrite(s, c.precondition(), Refusals.CHANGEABLE);
+    if (refused != null) {
+      return refuse(c.replyTo(), refused);
     }
     JobSpec updated = JobPatches.apply(s.spec(), c.patch());
     return Effect().persist(new JobEvent.JobUpdated(updated, System.currentTimeMillis()))
@@ -502,15 +500,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private Effect<JobEvent, JobRecord> onTerminate(JobRecord s, Terminate c) {
-    if (!s.exists()) {
-      return Effect().reply(c.replyTo(), jobNotFound());
-    }
-    BatchException unmet = unmet(s, c.precondition());
-    if (unmet != null) {
-      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
-    }
-    if (s.state() != JobState.ACTIVE && s.state() != JobState.DISABLED) {
-      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
+    BatchException refused = Refusals.jobWrite(s, c.precondition(), Refusals.RUNNABLE);
+    if (refused != null) {
+      return refuse(c.replyTo(), refused);
     }
     String reason = c.reason() == null || c.reason().isBlank() ? "UserTerminate" : c.reason();
     return endJob(s, reason).thenReply(c.replyTo(), state -> StatusReply.ack());
@@ -530,15 +522,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private Effect<JobEvent, JobRecord> onDisable(JobRecord s, String disableTasks, Precondition precondition,
       ActorRef<StatusReply<Done>> replyTo) {
-    if (!s.exists()) {
-      return Effect().reply(replyTo, jobNotFound());
-    }
-    BatchException unmet = unmet(s, precondition);
-    if (unmet != null) {
-      return Effect().reply(replyTo, StatusReply.error(unmet));
-    }
-    if (s.state() != JobState.ACTIVE) {
-      return Effect().reply(replyTo, StatusReply.error(notActive(s)));
+    BatchException refused = Refusals.jobWrite(s, precondition, Set.of(JobState.ACTIVE));
+    if (refused != null) {
+      return refuse(replyTo, refused);
     }
     Endings.Stop disable = Endings.disable(s, disableTasks, System.currentTimeMillis());
     return Effect().persist(disable.events()).thenRun(state -> {
@@ -548,18 +534,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private Effect<JobEvent, JobRecord> onEnable(JobRecord s, Enable c) {
-    if (!s.exists()) {
-      return Effect().reply(c.replyTo(), jobNotFound());
-    }
-    BatchException unmet = unmet(s, c.precondition());
-    if (unmet != null) {
-      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
+    BatchException refused = Refusals.jobWrite(s, c.precondition(), Refusals.RUNNABLE);
+    if (refused != null) {
+      return refuse(c.replyTo(), refused);
     }
     if (s.state() == JobState.ACTIVE) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
-    }
-    if (s.state() != JobState.DISABLED) {
-      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
     }
     return Effect().persist(new JobEvent.JobEnabled(System.currentTimeMillis()))
         .thenRun(this::afterChange)
@@ -580,12 +560,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private Effect<JobEvent, JobRecord> onDelete(JobRecord s, Delete c) {
-    if (!s.exists()) {
-      return Effect().reply(c.replyTo(), jobNotFound());
-    }
-    BatchException unmet = unmet(s, c.precondition());
-    if (unmet != null) {
-      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
+    BatchException refused = Refusals.jobWrite(s, c.precondition(), EnumSet.allOf(JobState.class));
+    if (refused != null) {
+      return refuse(c.replyTo(), refused);
     }
     if (s.state() == JobState.DELETING) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
@@ -605,11 +582,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private Effect<JobEvent, JobRecord> onAddTasks(JobRecord s, AddTasks c) {
-    if (!s.exists()) {
-      return Effect().reply(c.replyTo(), jobNotFound());
-    }
-    if (s.state() == JobState.COMPLETED || s.state() == JobState.TERMINATING || s.state() == JobState.DELETING) {
-      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
+    BatchException refused = Refusals.jobWrite(s, Precondition.NONE, Refusals.CHANGEABLE);
+    if (refused != null) {
+      return refuse(c.replyTo(), refused);
     }
     TaskAdmission.Admitted admitted = TaskAdmission.admit(s, c.tasks());
     if (admitted.accepted().isEmpty()) {
@@ -630,23 +605,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return out;
   }
 
-  private Effect<JobEvent, JobRecord> onListTasks(JobRecord s, ListTasks c) {
-    if (!s.exists()) {
-      return Effect().reply(c.replyTo(), jobNotFound());
-    }
-    return Effect().reply(c.replyTo(), StatusReply.success(TaskAdmission.page(s, c.afterKey(), c.maxResults())));
-  }
-
   private Effect<JobEvent, JobRecord> onTerminateTask(JobRecord s, TerminateTask c) {
-    StatusReply<TaskRecord> found = getTask(s, c.taskId());
-    if (found.isError()) {
-      return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    BatchException refused = Refusals.task(s, c.taskId(), c.precondition());
+    if (refused != null) {
+      return refuse(c.replyTo(), refused);
     }
-    BatchException unmet = unmet(found.getValue(), c.precondition());
-    if (unmet != null) {
-      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
-    }
-    TaskRecord t = found.getValue();
+    TaskRecord t = s.task(c.taskId());
     if (t.state() == TaskState.COMPLETED) {
       return Effect().reply(c.replyTo(), StatusReply.ack());
     }
@@ -659,61 +623,39 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private Effect<JobEvent, JobRecord> onReactivateTask(JobRecord s, ReactivateTask c) {
-    StatusReply<TaskRecord> found = getTask(s, c.taskId());
-    if (found.isError()) {
-      return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    BatchException refused = Refusals.task(s, c.taskId(), c.precondition());
+    if (refused == null) {
+      refused = Refusals.reactivation(s, s.task(c.taskId()));
     }
-    BatchException unmet = unmet(found.getValue(), c.precondition());
-    if (unmet != null) {
-      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
+    if (refused != null) {
+      return refuse(c.replyTo(), refused);
     }
-    if (s.state() == JobState.COMPLETED || s.state() == JobState.TERMINATING || s.state() == JobState.DELETING) {
-      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
-    }
-    TaskRecord t = found.getValue();
-    if (t.state() != TaskState.COMPLETED || t.succeeded()) {
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.TASK_NOT_REACTIVATABLE,
-          "Only a task that completed with a failure can be reactivated.")));
-    }
-    return Effect().persist(new JobEvent.TaskReactivated(t.id(), System.currentTimeMillis()))
+    return Effect().persist(new JobEvent.TaskReactivated(s.task(c.taskId()).id(), System.currentTimeMillis()))
         .thenRun(this::afterChange)
         .thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
   private Effect<JobEvent, JobRecord> onUpdateTask(JobRecord s, UpdateTask c) {
-    StatusReply<TaskRecord> found = getTask(s, c.taskId());
-    if (found.isError()) {
-      return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    BatchException refused = Refusals.task(s, c.taskId(), c.precondition());
+    if (refused == null) {
+      refused = Refusals.taskUpdate(s, s.task(c.taskId()));
     }
-    BatchException unmet = unmet(found.getValue(), c.precondition());
-    if (unmet != null) {
-      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
-    }
-    if (s.state() == JobState.COMPLETED || s.state() == JobState.TERMINATING || s.state() == JobState.DELETING) {
-      return Effect().reply(c.replyTo(), StatusReply.error(notActive(s)));
-    }
-    TaskRecord t = found.getValue();
-    if (t.state() == TaskState.COMPLETED) {
-      // Constraints of a finished task could change nothing: Azure refuses them too.
-      return Effect().reply(c.replyTo(), StatusReply.error(BatchException.of(ErrorCode.TASK_COMPLETED,
-          "The specified task is already completed.")));
+    if (refused != null) {
+      return refuse(c.replyTo(), refused);
     }
     // maxTaskRetryCount is read from the spec when an attempt fails, so it applies at once; a
     // running attempt keeps the wall clock its node was given, the next attempt gets the new one.
-    return Effect().persist(new JobEvent.TaskUpdated(t.id(), c.constraints(), System.currentTimeMillis()))
-        .thenReply(c.replyTo(), state -> StatusReply.success(state.task(t.id())));
+    String id = s.task(c.taskId()).id();
+    return Effect().persist(new JobEvent.TaskUpdated(id, c.constraints(), System.currentTimeMillis()))
+        .thenReply(c.replyTo(), state -> StatusReply.success(state.task(id)));
   }
 
   private Effect<JobEvent, JobRecord> onDeleteTask(JobRecord s, DeleteTask c) {
-    StatusReply<TaskRecord> found = getTask(s, c.taskId());
-    if (found.isError()) {
-      return Effect().reply(c.replyTo(), StatusReply.error(found.getError()));
+    BatchException refused = Refusals.task(s, c.taskId(), c.precondition());
+    if (refused != null) {
+      return refuse(c.replyTo(), refused);
     }
-    BatchException unmet = unmet(found.getValue(), c.precondition());
-    if (unmet != null) {
-      return Effect().reply(c.replyTo(), StatusReply.error(unmet));
-    }
-    TaskRecord t = found.getValue();
+    TaskRecord t = s.task(c.taskId());
     return Effect().persist(new JobEvent.TaskDeleted(t.id(), System.currentTimeMillis()))
         .thenRun(state -> {
           killAll(state, t.state() == TaskState.RUNNING ? List.of(t) : List.of());
@@ -722,16 +664,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         .thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
-  /**
-   * A conditional write's conditions against the job's (or task's) current version, checked in the
-   * handling that persists the write so that nothing lands in between; null when they hold.
-   */
-  private static BatchException unmet(JobRecord s, Precondition p) {
-    return p.violation(s.creationTimeMs(), s.version(), s.lastModifiedMs());
-  }
-
-  private static BatchException unmet(TaskRecord t, Precondition p) {
-    return p.violation(t.creationTimeMs(), t.version(), t.lastModifiedMs());
+  private <T> Effect<JobEvent, JobRecord> refuse(ActorRef<StatusReply<T>> replyTo, BatchException why) {
+    return Effect().reply(replyTo, StatusReply.error(why));
   }
 
   // ------------------------------------------------------------------ scheduling
@@ -1290,15 +1224,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private static StatusReply<PreparationAndReleaseStatus> preparationStatus(JobRecord s) {
-    if (!s.exists()) {
-      return jobNotFound();
-    }
-    if (!s.hasPreparation()) {
-      return StatusReply.error(BatchException.of(ErrorCode.JOB_PREPARATION_TASK_NOT_SPECIFIED,
-          "The specified job does not have a job preparation task.", "JobId", s.id()));
-    }
-    return StatusReply.success(new PreparationAndReleaseStatus(s.spec(), List.copyOf(s.nodeJobTasks())));
+    BatchException refused = Refusals.preparationStatus(s);
+    return refused != null ? StatusReply.error(refused)
+        : StatusReply.success(new PreparationAndReleaseStatus(s.spec(), List.copyOf(s.nodeJobTasks())));
   }
+
 
   private int prefetchPerSlot() {
     return meanAttemptMs >= 0 && meanAttemptMs < PREFETCH_BELOW_MS && leases.owed() == 0 ? PREFETCH_PER_SLOT : 0;
@@ -1399,36 +1329,5 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private EntityRef<PoolEntity.Command> pool(JobRecord s) {
     return sharding.entityRefFor(PoolEntity.ENTITY_KEY, Ids.key(s.spec().getPoolId()));
-  }
-
-  private static String jobId(JobRecord s) {
-    return s.id();
-  }
-
-  private static StatusReply<TaskRecord> getTask(JobRecord s, String taskId) {
-    if (!s.exists()) {
-      return jobNotFound();
-    }
-    TaskRecord t = s.task(taskId);
-    return t == null
-        ? StatusReply.error(BatchException.of(ErrorCode.TASK_NOT_FOUND, "The specified task does not exist."))
-        : StatusReply.success(t);
-  }
-
-  private static <T> StatusReply<T> jobNotFound() {
-    return StatusReply.error(BatchException.of(ErrorCode.JOB_NOT_FOUND, "The specified job does not exist."));
-  }
-
-  private static BatchException notActive(JobRecord s) {
-    switch (s.state()) {
-      case COMPLETED:
-        return BatchException.of(ErrorCode.JOB_COMPLETED, "The specified job is already in a completed state.");
-      case DELETING:
-        return BatchException.of(ErrorCode.JOB_BEING_DELETED, "The specified job has been marked for deletion and is being garbage collected.");
-      case TERMINATING:
-        return BatchException.of(ErrorCode.JOB_BEING_TERMINATED, "The specified job is being terminated.");
-      default:
-        return BatchException.of(ErrorCode.JOB_NOT_ACTIVE, "The specified job is not active.");
-    }
   }
 }
