@@ -877,52 +877,21 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     long now = System.currentTimeMillis();
     List<JobEvent.JobTaskFinished> jobTasks = PreparationGate.finished(s, r.nodeId(), r.outcomes(), now);
-    List<TaskOutcome> current = new ArrayList<>(r.outcomes().size());
-    Map<String, Integer> freed = new HashMap<>();
-    Set<String> seen = new HashSet<>();
-    for (TaskOutcome reported : r.outcomes()) {
-      if (s.jobTaskKindOf(reported.taskId()) != null) {
-        continue;
-      }
-      TaskRecord t = s.task(reported.taskId());
-      TaskOutcome o = reported;
-      if (o.coordination()) {
-        // A multi-instance task's coordination command ended: the task ends only if it failed.
-        MultiInstanceRuns.Next next = s.isCurrentAttempt(t, o) ? gangs.coordinated(o) : new MultiInstanceRuns.Wait();
-        if (next instanceof MultiInstanceRuns.StartApplication start) {
-          start.primary().tell(new NodeMessage.RunTasks(s.spec().getPoolId(), s.id(), List.of(start.launch()), gateway));
-        }
-        if (!(next instanceof MultiInstanceRuns.Fail fail)) {
-          continue;
-        }
-        o = fail.outcome();
-      }
-      if (s.isCurrentAttempt(t, o) && seen.add(Ids.key(o.taskId()))) {
-        current.add(o);
-        freed.merge(t.nodeId(), t.requiredSlots(), Integer::sum);
-      }
-    }
+    Outcomes.Intake intake = Outcomes.sort(s, r.outcomes(), gangs);
+    // Every instance of a multi-instance task coordinated: its primary runs the application now.
+    intake.starts().forEach(start -> start.primary().tell(
+        new NodeMessage.RunTasks(s.spec().getPoolId(), s.id(), List.of(start.launch()), gateway)));
+    List<TaskOutcome> current = intake.current();
+    Map<String, Integer> freed = intake.freed();
     if (current.isEmpty() && jobTasks.isEmpty()) {
       r.replyTo().tell(ack); // all seen before: counted once already
       return Effect().none();
     }
     List<JobEvent> events = new ArrayList<>(jobTasks);
+    events.addAll(Outcomes.finished(s, r.nodeId(), current, gangs, now));
+    List<TaskRecord> gangsEnded = current.stream().map(o -> s.task(o.taskId())).filter(TaskRecord::multiInstance).toList();
     List<TaskDispatch> dispatches = List.of();
-    List<TaskRecord> gangsEnded = new ArrayList<>();
     if (!current.isEmpty()) {
-      events.add(new JobEvent.TasksFinished(r.nodeId(), current, now));
-      for (TaskOutcome o : current) {
-        TaskRecord t = s.task(o.taskId());
-        if (t.multiInstance()) {
-          gangsEnded.add(t);
-          events.add(new JobEvent.SubtasksRecorded(t.id(), gangs.subtasks(t.id()).stream()
-              .map(x -> new io.batchgrid.protocol.job.SubtaskRecord(x.id(), x.nodeId(), true, x.startTimeMs(), now,
-                  x.exitCode(), x.failureInfo() == null && x.exitCode() != null && x.exitCode() != 0
-                      ? FailureInfo.user("FailureExitCode", "The task exited with an exit code representing a failure")
-                      : x.failureInfo(), now))
-              .toList(), now));
-        }
-      }
       Map<String, Integer> capacity = leases.roomByNode(prefetchPerSlot());
       freed.forEach((node, n) -> {
         if (leases.accepts(node)) {

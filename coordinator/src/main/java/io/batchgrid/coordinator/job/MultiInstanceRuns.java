@@ -147,6 +147,12 @@ final class MultiInstanceRuns {
     return run == null ? List.of() : records(run, false, 0);
   }
 
+  /** The subtasks of the running attempt as they are recorded when it ends now (it is still running). */
+  List<SubtaskRecord> completed(String taskId, long nowMs) {
+    Run run = runs.get(Ids.key(taskId));
+    return run == null ? List.of() : records(run, true, nowMs);
+  }
+
   /** Nodes and agents of the instances of a running attempt, the primary's first. */
   List<Map.Entry<String, ActorRef<NodeMessage>>> members(String taskId) {
     Run run = runs.get(Ids.key(taskId));
