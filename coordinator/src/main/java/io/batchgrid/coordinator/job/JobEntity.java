@@ -284,14 +284,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private static final Duration CATALOG_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration DEMAND_REFRESH = Duration.ofSeconds(2);
-  /**
-   * Tasks shorter than this on average are prefetched: each leased slot gets a few more tasks queued
-   * on its node. Short tasks otherwise leave slots idle for a report round trip after each one;
-   * long tasks are not prefetched, so none waits behind a long one while another node is free.
-   */
-  private static final double PREFETCH_BELOW_MS = 1_000;
-  /** Queued tasks per leased slot when prefetching; 3 measured best with bench/throughput (1 and 8 were slower). */
-  private static final int PREFETCH_PER_SLOT = 3;
   private static final Duration RELAUNCH_AFTER = Duration.ofSeconds(2);
 
   private final ActorContext<Command> ctx;
@@ -684,17 +676,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   // ------------------------------------------------------------------ multi-instance tasks and preemption
 
-  /** How many waiting multi-instance tasks a job offers the pool at once: one that can never fit does not hide the next. */
-  private static final int GANGS_ASKED = 16;
-
   /**
    * Asks the pool for nodes for the first queued multi-instance tasks when they changed (or again,
    * on the periodic tick: the pool may have restarted); withdraws the request when there are none.
    */
   private void askGang(JobRecord s, boolean again) {
-    List<PoolEntity.Gang> want = canDispatch(s) && parallelismLeft(s) > 0
-        ? s.gangsQueued(GANGS_ASKED).stream().map(t -> new PoolEntity.Gang(t.id(), t.instances())).toList()
-        : List.of();
+    List<PoolEntity.Gang> want = SlotDemand.gangsWanted(s);
     if (want.equals(gangsAsked) && !(again && !want.isEmpty())) {
       return;
     }
@@ -706,17 +693,13 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private Effect<JobEvent, JobRecord> onGangGranted(JobRecord s, GangGranted c) {
     // The pool has forgotten this one: it is asked again if it still waits.
     gangsAsked = gangsAsked.stream().filter(g -> !g.taskId().equals(c.taskId())).toList();
-    TaskRecord t = s.exists() ? s.task(c.taskId()) : null;
-    boolean usable = t != null && canDispatch(s) && t.state() == TaskState.ACTIVE && t.multiInstance()
-        && !s.isBlocked(t.id()) && parallelismLeft(s) > 0 && c.members().size() == t.instances()
-        && c.members().stream().allMatch(m -> m.agent() != null);
-    if (!usable) {
+    TaskDispatch d = SlotDemand.gangDispatch(s, c.taskId(), c.members());
+    if (d == null) {
       c.members().forEach(m -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), m.nodeId(), 1)));
       afterChange(s);
       return Effect().none();
     }
-    TaskDispatch d = new TaskDispatch(t.id(), c.members().get(0).nodeId(), t.attempt() + 1,
-        io.batchgrid.protocol.node.NodeLayout.taskDirectory(s.id(), t.id()));
+    TaskRecord t = s.task(c.taskId());
     return Effect().persist(new JobEvent.TasksDispatched(List.of(d), System.currentTimeMillis()))
         .thenRun(state -> {
           List<String> nodes = c.members().stream().map(GangMember::nodeId).toList();
@@ -898,7 +881,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           capacity.merge(node, n, Integer::sum);
         }
       });
-      dispatches = canDispatch(s) ? plan(s, capacity, freed, s.releasedBy(current, now)) : List.of();
+      dispatches = SlotDemand.canDispatch(s) ? plan(s, capacity, freed, s.releasedBy(current, now)) : List.of();
       if (!dispatches.isEmpty()) {
         events.add(new JobEvent.TasksDispatched(dispatches, now));
       }
@@ -909,7 +892,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       stopSubtasks(state, gangsEnded, true);
       launch(state, launched);
       r.replyTo().tell(ack);
-      current.forEach(this::observeDuration);
+      current.forEach(o -> meanAttemptMs = SlotDemand.meanAttemptMs(meanAttemptMs, o));
       requestJobAction(state, current);
       afterJobTasksFinished(state, jobTasks);
       afterChange(state);
@@ -921,7 +904,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
    * runs its next attempt; when the last release task ends, the job completes (or goes, if deleted).
    */
   private void afterJobTasksFinished(JobRecord state, List<JobEvent.JobTaskFinished> finished) {
-    if (canDispatch(state)) {
+    if (SlotDemand.canDispatch(state)) {
       PreparationGate.retries(state, finished).forEach(l -> launchJobTask(state, l.kind(), l.nodeId(), l.attempt()));
     }
     if (PreparationGate.lastReleaseEnded(state, finished)) {
@@ -933,7 +916,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     switch (c) {
       case DISPATCH: {
         dispatchScheduled = false;
-        if (!s.exists() || !canDispatch(s)) {
+        if (!s.exists() || !SlotDemand.canDispatch(s)) {
           return Effect().none();
         }
         long now = System.currentTimeMillis();
@@ -957,7 +940,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
             });
       }
       case CHECK_COMPLETION:
-        if (s.exists() && s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
+        if (SlotDemand.completesNow(s)) {
           return endJob(s, "AllTasksComplete");
         }
         return Effect().none();
@@ -1045,16 +1028,15 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       avoid.forEach(leases::drain);
     }
     leases.takeDraining().forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), node, n)));
-    boolean active = canDispatch(s);
-    long wanted = active ? Math.min(s.taskSlotCounts().active() - s.activeMultiInstanceCount(), parallelismLeft(s)) : 0;
+    long wanted = SlotDemand.wanted(s);
     askGang(s, false);
     int free = leases.totalFree();
-    int room = readyRoom(s);
+    int room = SlotDemand.readyRoom(s, leases.roomByNode(prefetchPerSlot()));
     int giveBack = wanted == 0 ? free : Math.min(free, leases.owed());
     if (giveBack > 0) {
       leases.takeFree(giveBack).forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), node, n)));
       free -= giveBack;
-      room = readyRoom(s);
+      room = SlotDemand.readyRoom(s, leases.roomByNode(prefetchPerSlot()));
     }
     if (wanted > 0 && (room > 0 || PreparationGate.preparationDue(s, acceptingNodes())) && !dispatchScheduled) {
       dispatchScheduled = true;
@@ -1067,7 +1049,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demand, s.maxRequiredSlots(), avoid,
           s.spec().getAllowTaskPreemption()));
     }
-    if (s.state() == JobState.ACTIVE && terminatesWhenDone(s) && s.allTasksComplete()) {
+    if (SlotDemand.completesNow(s)) {
       ctx.getSelf().tell(Internal.CHECK_COMPLETION);
     }
     tellCounts(s, false);
@@ -1082,8 +1064,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!tick && now - countsSentAtMs < 1_000) {
       return;
     }
-    io.batchgrid.protocol.job.TaskCounts counts = s.state() == JobState.ACTIVE || s.state() == JobState.DISABLED
-        ? s.taskCounts() : io.batchgrid.protocol.job.TaskCounts.ZERO;
+    io.batchgrid.protocol.job.TaskCounts counts = SlotDemand.counts(s);
     if (counts.equals(countsSent)) {
       return;
     }
@@ -1109,20 +1090,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     if (!"none".equals(action)) {
       ctx.getSelf().tell(new ApplyJobAction(action));
     }
-  }
-
-  /** Room for tasks on the leased nodes that take the job's tasks now (its preparation task let them in). */
-  private int readyRoom(JobRecord s) {
-    if (!s.hasPreparation()) {
-      return leases.totalRoom(prefetchPerSlot());
-    }
-    int room = 0;
-    for (Map.Entry<String, Integer> e : leases.roomByNode(prefetchPerSlot()).entrySet()) {
-      if (s.acceptsTasksOn(e.getKey())) {
-        room += e.getValue();
-      }
-    }
-    return room;
   }
 
   /** The leased nodes that take more of the job's tasks (not drained). */
@@ -1200,27 +1167,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
 
   private int prefetchPerSlot() {
-    return meanAttemptMs >= 0 && meanAttemptMs < PREFETCH_BELOW_MS && leases.owed() == 0 ? PREFETCH_PER_SLOT : 0;
-  }
-
-  private void observeDuration(TaskOutcome o) {
-    if (o.startTimeMs() > 0 && o.endTimeMs() >= o.startTimeMs()) {
-      double d = o.endTimeMs() - o.startTimeMs();
-      meanAttemptMs = meanAttemptMs < 0 ? d : 0.8 * meanAttemptMs + 0.2 * d;
-    }
+    return SlotDemand.prefetchPerSlot(meanAttemptMs, leases.owed());
   }
 
   private List<TaskDispatch> plan(JobRecord s, Map<String, Integer> capacity, Map<String, Integer> freedNow,
       List<TaskRecord> released) {
-    // Slots the pool asked back are not reused.
-    int usable = capacity.values().stream().mapToInt(Integer::intValue).sum() - leases.owed();
-    // Tasks finishing in this same write no longer count against maxParallelTasks.
-    long finishing = freedNow.values().stream().mapToInt(Integer::intValue).sum();
-    long parallel = parallelismLeft(s);
-    long limit = Math.min(usable, parallel == Long.MAX_VALUE ? parallel : parallel + finishing);
     // Multi-instance tasks are placed as gangs (onGangGranted), never on single slots.
     List<TaskRecord> single = released.stream().filter(t -> !t.multiInstance()).toList();
-    return DispatchPlanner.plan(s, capacity, (int) Math.max(0, limit), single);
+    return DispatchPlanner.plan(s, capacity, SlotDemand.planLimit(s, capacity, leases.owed(), freedNow), single);
   }
 
   private void launch(JobRecord s, List<TaskDispatch> dispatches) {
@@ -1264,21 +1218,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     gangsAsked = List.of();
     demandSent = 0;
     pool(s).tell(new PoolEntity.ReleaseJob(s.id()));
-  }
-
-  private static boolean canDispatch(JobRecord s) {
-    return s.exists() && s.state() == JobState.ACTIVE;
-  }
-
-  private static boolean terminatesWhenDone(JobRecord s) {
-    return "terminatejob".equals(s.spec().getOnAllTasksComplete());
-  }
-
-  private static long parallelismLeft(JobRecord s) {
-    if (!s.spec().hasMaxParallelTasks() || s.spec().getMaxParallelTasks() < 0) {
-      return Long.MAX_VALUE;
-    }
-    return Math.max(0, s.spec().getMaxParallelTasks() - s.runningCount());
   }
 
   /** The running tasks on the node, multi-instance ones with an instance there included. */
