@@ -300,18 +300,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   // Live: the agents of nodes this job has held slots on, to reach them for release tasks after the
   // leases are gone. After a restart the pool is asked (see launchJobTask).
   private final Map<String, ActorRef<NodeMessage>> nodeAgents = new HashMap<>();
-  // The nodes last told to the pool to avoid (the preparation task failed there).
-  private Set<String> avoidSent = Set.of();
   private final MultiInstanceRuns gangs = new MultiInstanceRuns();
-  // The multi-instance tasks whose gangs were last asked of the pool.
-  private List<PoolEntity.Gang> gangsAsked = List.of();
-  private int demandSent;
+  private final PoolLink poolLink;
   private boolean dispatchScheduled;
   // Moving average of how long this job's attempts run, from the nodes' reports (live, not persisted).
   private double meanAttemptMs = -1;
-  // Task counts last told to the pool (for its autoscale samples), and when.
-  private io.batchgrid.protocol.job.TaskCounts countsSent;
-  private long countsSentAtMs;
   private long lastSnapshotSeqNr;
 
   private JobEntity(ActorContext<Command> ctx, TimerScheduler<Command> timers, String entityId,
@@ -322,6 +315,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     this.gateway = gateway;
     this.shard = shard;
     this.sharding = ClusterSharding.get(ctx.getSystem());
+    this.poolLink = new PoolLink((poolId, c) -> sharding.entityRefFor(PoolEntity.ENTITY_KEY, Ids.key(poolId)).tell(c));
     // Messages to the pool can be lost (it restarts, or does not exist yet): say again what we want.
     timers.startTimerWithFixedDelay(Internal.REASSERT_DEMAND, DEMAND_REFRESH);
   }
@@ -663,9 +657,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   // ------------------------------------------------------------------ scheduling
 
   private Effect<JobEvent, JobRecord> onSlotsGranted(JobRecord s, SlotsGranted c) {
-    demandSent = Math.max(0, demandSent - c.slots());
+    poolLink.granted(c.slots());
     if (c.agent() == null) {
-      pool(s).tell(new PoolEntity.ReturnSlots(s.id(), c.nodeId(), c.slots()));
+      poolLink.returnSlots(s, c.nodeId(), c.slots());
       return Effect().none();
     }
     leases.grant(c.nodeId(), c.agent(), c.slots());
@@ -676,26 +670,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   // ------------------------------------------------------------------ multi-instance tasks and preemption
 
-  /**
-   * Asks the pool for nodes for the first queued multi-instance tasks when they changed (or again,
-   * on the periodic tick: the pool may have restarted); withdraws the request when there are none.
-   */
-  private void askGang(JobRecord s, boolean again) {
-    List<PoolEntity.Gang> want = SlotDemand.gangsWanted(s);
-    if (want.equals(gangsAsked) && !(again && !want.isEmpty())) {
-      return;
-    }
-    gangsAsked = want;
-    pool(s).tell(new PoolEntity.RequestGangs(s.id(), s.spec().getPriority(), want));
-  }
-
   /** A gang of nodes for a multi-instance task: dispatch it there (one write), or give the slots back. */
   private Effect<JobEvent, JobRecord> onGangGranted(JobRecord s, GangGranted c) {
-    // The pool has forgotten this one: it is asked again if it still waits.
-    gangsAsked = gangsAsked.stream().filter(g -> !g.taskId().equals(c.taskId())).toList();
+    poolLink.gangAnswered(c.taskId());
     TaskDispatch d = SlotDemand.gangDispatch(s, c.taskId(), c.members());
     if (d == null) {
-      c.members().forEach(m -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), m.nodeId(), 1)));
+      c.members().forEach(m -> poolLink.returnSlots(s, m.nodeId(), 1));
       afterChange(s);
       return Effect().none();
     }
@@ -720,7 +700,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   }
 
   private Effect<JobEvent, JobRecord> onGangNotSchedulable(JobRecord s, GangNotSchedulable c) {
-    gangsAsked = gangsAsked.stream().filter(g -> !g.taskId().equals(c.taskId())).toList();
+    poolLink.gangAnswered(c.taskId());
     TaskRecord t = s.exists() ? s.task(c.taskId()) : null;
     if (t == null || t.state() != TaskState.ACTIVE) {
       return Effect().none();
@@ -997,15 +977,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         }
         return Effect().none();
       case REASSERT_DEMAND:
-        if (s.exists() && (demandSent > 0 || leases.totalRoom(0) > 0 || s.runningCount() > 0)) {
-          pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demandSent, s.maxRequiredSlots(),
-              avoidSent, s.spec().getAllowTaskPreemption()));
-        }
         if (s.exists()) {
-          askGang(s, true);
-        }
-        if (s.exists()) {
-          tellCounts(s, true);
+          poolLink.reassert(s, leases.totalFree() > 0 || s.runningCount() > 0, System.currentTimeMillis());
         }
         return Effect().none();
       default:
@@ -1027,14 +1000,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       avoid = s.nodesWithFailedPreparation();
       avoid.forEach(leases::drain);
     }
-    leases.takeDraining().forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), node, n)));
+    leases.takeDraining().forEach((node, n) -> poolLink.returnSlots(s, node, n));
     long wanted = SlotDemand.wanted(s);
-    askGang(s, false);
+    poolLink.askGangs(s, false);
     int free = leases.totalFree();
     int room = SlotDemand.readyRoom(s, leases.roomByNode(prefetchPerSlot()));
     int giveBack = wanted == 0 ? free : Math.min(free, leases.owed());
     if (giveBack > 0) {
-      leases.takeFree(giveBack).forEach((node, n) -> pool(s).tell(new PoolEntity.ReturnSlots(s.id(), node, n)));
+      leases.takeFree(giveBack).forEach((node, n) -> poolLink.returnSlots(s, node, n));
       free -= giveBack;
       room = SlotDemand.readyRoom(s, leases.roomByNode(prefetchPerSlot()));
     }
@@ -1042,35 +1015,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       dispatchScheduled = true;
       ctx.getSelf().tell(Internal.DISPATCH);
     }
-    int demand = (int) Math.min(Integer.MAX_VALUE, Math.max(0, wanted - free));
-    if (demand != demandSent || !avoid.equals(avoidSent)) {
-      demandSent = demand;
-      avoidSent = avoid;
-      pool(s).tell(new PoolEntity.RequestSlots(s.id(), s.spec().getPriority(), demand, s.maxRequiredSlots(), avoid,
-          s.spec().getAllowTaskPreemption()));
-    }
+    poolLink.want(s, (int) Math.min(Integer.MAX_VALUE, Math.max(0, wanted - free)), avoid);
     if (SlotDemand.completesNow(s)) {
       ctx.getSelf().tell(Internal.CHECK_COMPLETION);
     }
-    tellCounts(s, false);
-  }
-
-  /**
-   * Tells the pool this job's task counts (its autoscale formulas read them) when they changed: at
-   * most once a second from the hot path, and on the periodic tick in any case.
-   */
-  private void tellCounts(JobRecord s, boolean tick) {
-    long now = System.currentTimeMillis();
-    if (!tick && now - countsSentAtMs < 1_000) {
-      return;
-    }
-    io.batchgrid.protocol.job.TaskCounts counts = SlotDemand.counts(s);
-    if (counts.equals(countsSent)) {
-      return;
-    }
-    countsSent = counts;
-    countsSentAtMs = now;
-    pool(s).tell(new PoolEntity.JobTaskCounts(s.id(), counts.active(), counts.running(), counts.succeeded(), counts.failed()));
+    poolLink.counts(s, System.currentTimeMillis(), false);
   }
 
   /** A job's constraints.maxWallClockTime, counted from its creation: when it passes, the job is terminated. */
@@ -1215,9 +1164,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private void releaseAll(JobRecord s) {
     leases.clear();
     gangs.clear();
-    gangsAsked = List.of();
-    demandSent = 0;
-    pool(s).tell(new PoolEntity.ReleaseJob(s.id()));
+    poolLink.releaseJob(s);
   }
 
   /** The running tasks on the node, multi-instance ones with an instance there included. */
