@@ -3,9 +3,7 @@ package io.batchgrid.coordinator.job;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -44,7 +42,6 @@ import io.batchgrid.protocol.job.JobRecord;
 import io.batchgrid.protocol.job.JobState;
 import io.batchgrid.protocol.job.JobSummary;
 import io.batchgrid.protocol.job.JobTaskKind;
-import io.batchgrid.protocol.job.JobTaskRun;
 import io.batchgrid.protocol.job.NodeJobTasks;
 import io.batchgrid.protocol.job.TaskDispatch;
 import io.batchgrid.protocol.job.TaskOutcome;
@@ -52,7 +49,6 @@ import io.batchgrid.protocol.job.TaskRecord;
 import io.batchgrid.protocol.job.TaskState;
 import io.batchgrid.protocol.node.CoordinatorMessage;
 import io.batchgrid.protocol.node.NodeMessage;
-import io.batchgrid.protocol.node.TaskLaunch;
 import io.batchgrid.protocol.serialization.Snapshots;
 import io.batchgrid.protocol.spec.JobSpec;
 import io.batchgrid.protocol.spec.TaskSpec;
@@ -288,7 +284,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
-  private final ActorRef<CoordinatorMessage> gateway;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
   private final ClusterSharding sharding;
   // Live, per incarnation: slots leased from the pool. After a restart the pool grants anew.
@@ -297,10 +292,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   // registered again. Their tasks stay running until the node says what it still runs, or until
   // batchgrid.coordinator.node-return-timeout, when they are requeued.
   private final Set<String> awaitedNodes = new HashSet<>();
-  // Live: the agents of nodes this job has held slots on, to reach them for release tasks after the
-  // leases are gone. After a restart the pool is asked (see launchJobTask).
-  private final Map<String, ActorRef<NodeMessage>> nodeAgents = new HashMap<>();
   private final MultiInstanceRuns gangs = new MultiInstanceRuns();
+  private final NodeOrders nodes;
   private final PoolLink poolLink;
   private boolean dispatchScheduled;
   // Moving average of how long this job's attempts run, from the nodes' reports (live, not persisted).
@@ -312,7 +305,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     super(PersistenceId.of(ENTITY_KEY.name(), entityId));
     this.ctx = ctx;
     this.timers = timers;
-    this.gateway = gateway;
+    this.nodes = new NodeOrders(leases, gangs, gateway);
     this.shard = shard;
     this.sharding = ClusterSharding.get(ctx.getSystem());
     this.poolLink = new PoolLink((poolId, c) -> sharding.entityRefFor(PoolEntity.ENTITY_KEY, Ids.key(poolId)).tell(c));
@@ -499,8 +492,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     Endings.Stop end = Endings.terminate(s, reason, System.currentTimeMillis());
     List<String> preparing = s.preparationsRunning();
     return Effect().persist(end.events()).thenRun(state -> {
-      killAll(state, end.stop());
-      killPreparations(state, preparing);
+      nodes.stop(state, end.stop());
+      nodes.stopPreparations(state, preparing);
       releaseAll(state);
       startReleases(state);
     });
@@ -514,7 +507,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     Endings.Stop disable = Endings.disable(s, disableTasks, System.currentTimeMillis());
     return Effect().persist(disable.events()).thenRun(state -> {
-      killAll(state, disable.stop());
+      nodes.stop(state, disable.stop());
       afterChange(state);
     }).thenReply(replyTo, state -> StatusReply.ack());
   }
@@ -556,8 +549,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     Endings.Stop delete = Endings.delete(s, System.currentTimeMillis());
     List<String> preparing = s.preparationsRunning();
     return Effect().persist(delete.events()).thenRun(state -> {
-      killAll(state, delete.stop());
-      killPreparations(state, preparing);
+      nodes.stop(state, delete.stop());
+      nodes.stopPreparations(state, preparing);
       releaseAll(state);
       if (state.releasesRunning().isEmpty()) {
         ctx.getSelf().tell(Internal.FINISH_DELETION);
@@ -602,7 +595,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     return Effect().persist(new JobEvent.TaskTerminated(t.id(), Endings.ENDED_BY_USER, System.currentTimeMillis()))
         .thenRun(state -> {
-          killAll(state, t.state() == TaskState.RUNNING ? List.of(t) : List.of());
+          nodes.stop(state, t.state() == TaskState.RUNNING ? List.of(t) : List.of());
           afterChange(state);
         })
         .thenReply(c.replyTo(), state -> StatusReply.ack());
@@ -644,7 +637,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     TaskRecord t = s.task(c.taskId());
     return Effect().persist(new JobEvent.TaskDeleted(t.id(), System.currentTimeMillis()))
         .thenRun(state -> {
-          killAll(state, t.state() == TaskState.RUNNING ? List.of(t) : List.of());
+          nodes.stop(state, t.state() == TaskState.RUNNING ? List.of(t) : List.of());
           afterChange(state);
         })
         .thenReply(c.replyTo(), state -> StatusReply.ack());
@@ -663,7 +656,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return Effect().none();
     }
     leases.grant(c.nodeId(), c.agent(), c.slots());
-    nodeAgents.put(c.nodeId(), c.agent());
+    nodes.seen(c.nodeId(), c.agent());
     afterChange(s);
     return Effect().none();
   }
@@ -682,19 +675,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     TaskRecord t = s.task(c.taskId());
     return Effect().persist(new JobEvent.TasksDispatched(List.of(d), System.currentTimeMillis()))
         .thenRun(state -> {
-          List<String> nodes = c.members().stream().map(GangMember::nodeId).toList();
-          List<ActorRef<NodeMessage>> agents = c.members().stream().map(GangMember::agent).toList();
-          List<TaskLaunch> launches = gangs.start(state.id(), t.id(), d.attempt(), t.spec(),
-              state.spec().getCommonEnvironmentSettingsList(),
-              PreparationGate.preparationTaskId(state), nodes, agents, System.currentTimeMillis());
-          for (int i = 0; i < nodes.size(); i++) {
-            leases.grant(nodes.get(i), agents.get(i), 1);
-            leases.use(nodes.get(i), 1);
-            // Only this instance runs there (taskSlotsPerNode is 1): no single task is sent after
-            // it, and the slot goes back to the pool when the instance ends.
-            leases.drain(nodes.get(i));
-            agents.get(i).tell(new NodeMessage.RunTasks(state.spec().getPoolId(), state.id(), List.of(launches.get(i)), gateway));
-          }
+          nodes.runGang(state, t, d.attempt(), c.members(), System.currentTimeMillis());
           afterChange(state);
         });
   }
@@ -708,25 +689,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Effect().persist(new JobEvent.TaskTerminated(t.id(),
             FailureInfo.user("MultiInstanceTaskNotSchedulable", c.reason()), System.currentTimeMillis()))
         .thenRun(this::afterChange);
-  }
-
-  /**
-   * Stops the instances of multi-instance tasks whose attempt ended (or was ended): each node kills
-   * what the instance still runs, including what its coordination command left in the background.
-   * The subtasks' slots are freed here, the primary's too unless the task's outcome freed it.
-   */
-  private void stopSubtasks(JobRecord s, List<TaskRecord> tasks, boolean primaryFreed) {
-    for (TaskRecord t : tasks) {
-      List<Map.Entry<String, ActorRef<NodeMessage>>> members = gangs.members(t.id());
-      for (int i = 0; i < members.size(); i++) {
-        Map.Entry<String, ActorRef<NodeMessage>> m = members.get(i);
-        m.getValue().tell(new NodeMessage.TerminateTask(s.id(), t.id(), t.attempt()));
-        if (i > 0 || !primaryFreed) {
-          leases.free(m.getKey(), 1);
-        }
-      }
-      gangs.end(t.id(), System.currentTimeMillis());
-    }
   }
 
   /**
@@ -746,7 +708,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     return Effect().persist(preempt.events())
         .thenRun(state -> {
-          killAll(state, preempt.stop());
+          nodes.stop(state, preempt.stop());
           afterChange(state);
         });
   }
@@ -767,13 +729,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return Effect().none();
     }
     // The node's agent, to reach it for release tasks after a restart.
-    nodeAgents.put(c.nodeId(), c.agent());
-    Reconciliation.stale(s, c.nodeId(), c.running())
-        .forEach(r -> c.agent().tell(new NodeMessage.TerminateTask(s.id(), r.taskId(), r.attempt())));
+    nodes.seen(c.nodeId(), c.agent());
+    nodes.stopStale(s, c.agent(), Reconciliation.stale(s, c.nodeId(), c.running()));
     if (!awaitedNodes.remove(c.nodeId())) {
       return Effect().none();
     }
-    List<JobEvent> events = Reconciliation.rejoined(s, c.nodeId(), running(s, c.nodeId()), c.running(), c.ended(),
+    List<JobEvent> events = Reconciliation.rejoined(s, c.nodeId(), nodes.runningOn(s, c.nodeId()), c.running(), c.ended(),
         System.currentTimeMillis());
     if (events.isEmpty()) {
       return Effect().none();
@@ -783,12 +744,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private Effect<JobEvent, JobRecord> onNodeLost(JobRecord s, NodeLost c) {
     awaitedNodes.remove(c.nodeId());
-    leases.lose(c.nodeId());
-    nodeAgents.remove(c.nodeId());
+    nodes.lost(c.nodeId());
     if (!s.exists()) {
       return Effect().none();
     }
-    List<TaskRecord> there = running(s, c.nodeId());
+    List<TaskRecord> there = nodes.runningOn(s, c.nodeId());
     List<JobEvent> events = Reconciliation.lost(s, c.nodeId(), there, System.currentTimeMillis());
     if (events.isEmpty()) {
       afterChange(s);
@@ -796,7 +756,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     }
     return Effect().persist(events).thenRun(state -> {
       // A multi-instance task lost one node: its instances on the others stop too.
-      stopSubtasks(state, there.stream().filter(TaskRecord::multiInstance).toList(), false);
+      nodes.stopGangs(state, there.stream().filter(TaskRecord::multiInstance).toList(), false);
       afterChange(state);
     });
   }
@@ -811,7 +771,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       afterChange(s);
       return Effect().none();
     }
-    List<TaskRecord> there = running(s, c.nodeId());
+    List<TaskRecord> there = nodes.runningOn(s, c.nodeId());
     if (there.isEmpty()) {
       leases.lose(c.nodeId());
       afterChange(s);
@@ -820,7 +780,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     List<JobEvent> events = Endings.nodeDisabled(there, c.option(), System.currentTimeMillis()).events();
     return Effect().persist(events).thenRun(state -> {
       // Stopped through the lease's agent, then the lease goes: the pool took its slots back.
-      killAll(state, there);
+      nodes.stop(state, there);
       leases.lose(c.nodeId());
       afterChange(state);
     });
@@ -841,9 +801,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     long now = System.currentTimeMillis();
     List<JobEvent.JobTaskFinished> jobTasks = PreparationGate.finished(s, r.nodeId(), r.outcomes(), now);
     Outcomes.Intake intake = Outcomes.sort(s, r.outcomes(), gangs);
-    // Every instance of a multi-instance task coordinated: its primary runs the application now.
-    intake.starts().forEach(start -> start.primary().tell(
-        new NodeMessage.RunTasks(s.spec().getPoolId(), s.id(), List.of(start.launch()), gateway)));
+    intake.starts().forEach(start -> nodes.runApplication(s, start));
     List<TaskOutcome> current = intake.current();
     Map<String, Integer> freed = intake.freed();
     if (current.isEmpty() && jobTasks.isEmpty()) {
@@ -869,8 +827,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     List<TaskDispatch> launched = dispatches;
     return Effect().persist(events).thenRun(state -> {
       freed.forEach(leases::free);
-      stopSubtasks(state, gangsEnded, true);
-      launch(state, launched);
+      nodes.stopGangs(state, gangsEnded, true);
+      nodes.run(state, launched);
       r.replyTo().tell(ack);
       current.forEach(o -> meanAttemptMs = SlotDemand.meanAttemptMs(meanAttemptMs, o));
       requestJobAction(state, current);
@@ -915,7 +873,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         return Effect().persist(events)
             .thenRun(state -> {
               preparations.forEach(p -> launchJobTask(state, p.kind(), p.nodeId(), p.attempt()));
-              launch(state, dispatches);
+              nodes.run(state, dispatches);
               afterChange(state);
             });
       }
@@ -1050,12 +1008,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   /** Sends the attempt to the node's agent; after a restart, asks the pool where the agent is. */
   private void launchJobTask(JobRecord s, JobTaskKind kind, String nodeId, int attempt) {
-    ActorRef<NodeMessage> agent = leases.agent(nodeId);
-    if (agent == null) {
-      agent = nodeAgents.get(nodeId);
-    }
-    if (agent != null) {
-      agent.tell(new NodeMessage.RunJobTask(s.spec().getPoolId(), s.id(), PreparationGate.launch(s, kind, attempt), gateway));
+    if (nodes.runJobTask(s, kind, nodeId, attempt)) {
       return;
     }
     String poolId = s.nodeJobTasks(nodeId).poolId();
@@ -1070,8 +1023,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return Effect().none();
     }
     if (c.agent() != null) {
-      nodeAgents.put(c.nodeId(), c.agent());
-      c.agent().tell(new NodeMessage.RunJobTask(s.spec().getPoolId(), s.id(), PreparationGate.launch(s, c.kind(), c.attempt()), gateway));
+      nodes.seen(c.nodeId(), c.agent());
+      nodes.runJobTask(s, c.kind(), c.nodeId(), c.attempt());
       return Effect().none();
     }
     if (c.nodeGone()) {
@@ -1098,16 +1051,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     timers.startSingleTimer(Internal.RELEASE_DEADLINE, PreparationGate.releaseDeadline(s));
   }
 
-  private void killPreparations(JobRecord s, List<String> nodes) {
-    for (String node : nodes) {
-      ActorRef<NodeMessage> agent = leases.agent(node) != null ? leases.agent(node) : nodeAgents.get(node);
-      NodeJobTasks n = s.nodeJobTasks(node);
-      if (agent != null && n != null && n.preparation() != null) {
-        agent.tell(new NodeMessage.TerminateTask(s.id(), s.jobTaskId(JobTaskKind.PREPARATION), n.preparation().attempt()));
-      }
-    }
-  }
-
   private static StatusReply<PreparationAndReleaseStatus> preparationStatus(JobRecord s) {
     BatchException refused = Refusals.preparationStatus(s);
     return refused != null ? StatusReply.error(refused)
@@ -1126,60 +1069,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return DispatchPlanner.plan(s, capacity, SlotDemand.planLimit(s, capacity, leases.owed(), freedNow), single);
   }
 
-  private void launch(JobRecord s, List<TaskDispatch> dispatches) {
-    if (dispatches.isEmpty()) {
-      return;
-    }
-    Map<String, List<TaskLaunch>> byNode = new LinkedHashMap<>();
-    for (TaskDispatch d : dispatches) {
-      TaskRecord t = s.task(d.taskId());
-      leases.use(d.nodeId(), t.requiredSlots());
-      byNode.computeIfAbsent(d.nodeId(), k -> new ArrayList<>())
-          .add(new TaskLaunch(s.id(), t.id(), d.attempt(), t.spec(), s.spec().getCommonEnvironmentSettingsList(),
-              PreparationGate.preparationTaskId(s)));
-    }
-    byNode.forEach((node, launches) -> {
-      ActorRef<NodeMessage> agent = leases.agent(node);
-      if (agent != null) {
-        agent.tell(new NodeMessage.RunTasks(s.spec().getPoolId(), s.id(), launches, gateway));
-      }
-      // A lease lost between planning and launch: NodeLost requeues those tasks.
-    });
-  }
-
-  private void killAll(JobRecord s, List<TaskRecord> tasks) {
-    stopSubtasks(s, tasks.stream().filter(t -> t.multiInstance()).toList(), false);
-    for (TaskRecord t : tasks) {
-      if (t.multiInstance()) {
-        continue; // every instance, the primary's too, was stopped just above
-      }
-      ActorRef<NodeMessage> agent = t.nodeId() == null ? null : leases.agent(t.nodeId());
-      if (agent != null) {
-        agent.tell(new NodeMessage.TerminateTask(s.id(), t.id(), t.attempt()));
-        leases.free(t.nodeId(), t.requiredSlots());
-      }
-    }
-  }
-
   private void releaseAll(JobRecord s) {
-    leases.clear();
-    gangs.clear();
+    nodes.clear();
     poolLink.releaseJob(s);
-  }
-
-  /** The running tasks on the node, multi-instance ones with an instance there included. */
-  private List<TaskRecord> running(JobRecord s, String nodeId) {
-    List<TaskRecord> out = new ArrayList<>();
-    if (s.runningCount() == 0) {
-      return out;
-    }
-    for (TaskRecord t : s.allTasks()) {
-      if (t.state() == TaskState.RUNNING
-          && (nodeId.equals(t.nodeId()) || (t.multiInstance() && gangs.involves(t.id(), nodeId)))) {
-        out.add(t);
-      }
-    }
-    return out;
   }
 
   private EntityRef<PoolEntity.Command> pool(JobRecord s) {

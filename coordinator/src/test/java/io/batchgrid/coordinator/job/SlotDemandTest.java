@@ -84,6 +84,13 @@ class SlotDemandTest {
     assertNull(SlotDemand.gangDispatch(s, "mpi", List.of(gone, gone)));
     assertNull(SlotDemand.gangDispatch(s, "single", List.of()));
     assertNull(SlotDemand.gangDispatch(s, "unknown", List.of()));
+    org.apache.pekko.actor.testkit.typed.javadsl.TestInbox<io.batchgrid.protocol.node.NodeMessage> agent =
+        org.apache.pekko.actor.testkit.typed.javadsl.TestInbox.create();
+    JobEntity.GangMember primary = new JobEntity.GangMember("n1", agent.getRef());
+    JobEntity.GangMember other = new JobEntity.GangMember("n2", agent.getRef());
+    TaskDispatch d = SlotDemand.gangDispatch(s, "mpi", List.of(primary, other));
+    assertEquals(new TaskDispatch("mpi", "n1", 1, "workitems/J/job-1/mpi"), d);
+    assertNull(SlotDemand.gangDispatch(s, "mpi", List.of(primary))); // one node short
   }
 
   @Test
