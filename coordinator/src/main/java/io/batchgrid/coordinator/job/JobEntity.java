@@ -285,7 +285,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final ActorRef<ClusterSharding.ShardCommand> shard;
-  private final ClusterSharding sharding;
   // Live, per incarnation: slots leased from the pool. After a restart the pool grants anew.
   private final Leases leases = new Leases();
   // Live, after a recovery: nodes that ran this job's tasks before the restart and have not
@@ -305,9 +304,9 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     super(PersistenceId.of(ENTITY_KEY.name(), entityId));
     this.ctx = ctx;
     this.timers = timers;
-    this.nodes = new NodeOrders(leases, gangs, gateway);
     this.shard = shard;
-    this.sharding = ClusterSharding.get(ctx.getSystem());
+    this.nodes = new NodeOrders(leases, gangs, gateway);
+    ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     this.poolLink = new PoolLink((poolId, c) -> sharding.entityRefFor(PoolEntity.ENTITY_KEY, Ids.key(poolId)).tell(c));
     // Messages to the pool can be lost (it restarts, or does not exist yet): say again what we want.
     timers.startTimerWithFixedDelay(Internal.REASSERT_DEMAND, DEMAND_REFRESH);
@@ -371,12 +370,11 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           if (state.runningCount() > 0 || !state.preparationsRunning().isEmpty()) {
             // Worker processes outlive a coordinator (DESIGN rule 4): wait for the nodes to say what
             // they still run before requeueing anything (preparation tasks included).
-            Endings.running(state).forEach(t -> awaitedNodes.add(t.nodeId()));
-            awaitedNodes.addAll(state.preparationsRunning());
+            awaitedNodes.addAll(Reconciliation.awaitedAfterRestart(state));
             // Which instance of a multi-instance task had coordinated died with the old
             // incarnation: such tasks start again (their nodes stop the old instances on rejoining).
             ctx.getSelf().tell(Internal.REQUEUE_GANGS);
-            pool(state).tell(new PoolEntity.AwaitNodes(state.id(), List.copyOf(awaitedNodes)));
+            poolLink.awaitNodes(state, awaitedNodes);
             timers.startSingleTimer(Internal.REQUEUE_ORPHANS, ctx.getSystem().settings().config()
                 .getDuration("batchgrid.coordinator.node-return-timeout"));
           }
@@ -1057,7 +1055,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         : StatusReply.success(new PreparationAndReleaseStatus(s.spec(), List.copyOf(s.nodeJobTasks())));
   }
 
-
   private int prefetchPerSlot() {
     return SlotDemand.prefetchPerSlot(meanAttemptMs, leases.owed());
   }
@@ -1072,9 +1069,5 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private void releaseAll(JobRecord s) {
     nodes.clear();
     poolLink.releaseJob(s);
-  }
-
-  private EntityRef<PoolEntity.Command> pool(JobRecord s) {
-    return sharding.entityRefFor(PoolEntity.ENTITY_KEY, Ids.key(s.spec().getPoolId()));
   }
 }

@@ -39,6 +39,14 @@ final class PoolLink {
     tell.accept(s.spec().getPoolId(), c);
   }
 
+  /**
+   * After a restart: the pool tells the job when each of these nodes registers (at once if it has),
+   * or that it no longer has it.
+   */
+  void awaitNodes(JobRecord s, Set<String> nodes) {
+    tell(s, new PoolEntity.AwaitNodes(s.id(), List.copyOf(nodes)));
+  }
+
   /** Slots granted: that many fewer are still asked for. */
   void granted(int slots) {
     demandSent = Math.max(0, demandSent - slots);

@@ -27,6 +27,21 @@ import io.batchgrid.protocol.node.RunningTask;
 final class Reconciliation {
   private Reconciliation() {}
 
+  /**
+   * After a restart, the nodes to wait for before requeueing anything: those recorded running the
+   * job's tasks or its preparation task.
+   */
+  static Set<String> awaitedAfterRestart(JobRecord s) {
+    Set<String> nodes = new HashSet<>();
+    for (TaskRecord t : s.allTasks()) {
+      if (t.state() == TaskState.RUNNING) {
+        nodes.add(t.nodeId());
+      }
+    }
+    nodes.addAll(s.preparationsRunning());
+    return nodes;
+  }
+
   /** Attempts the node still runs that are no longer current (requeued meanwhile): nobody counts them, so they are stopped there. */
   static List<RunningTask> stale(JobRecord s, String nodeId, List<RunningTask> running) {
     List<RunningTask> out = new ArrayList<>();

@@ -62,6 +62,14 @@ class ReconciliationTest {
   }
 
   @Test
+  void afterARestartTheJobWaitsForTheNodesThatRanItsTasksOrItsPreparation() {
+    JobRecord s = job().apply(new JobEvent.JobTaskStarted(JobTaskKind.PREPARATION, "p", "n3", 1, 4));
+    assertEquals(Set.of("n1", "n2", "n3"), Reconciliation.awaitedAfterRestart(s));
+    s.apply(new JobEvent.TasksRequeued(List.of("c"), "NodeLost", 5));
+    assertEquals(Set.of("n1", "n3"), Reconciliation.awaitedAfterRestart(s));
+  }
+
+  @Test
   void attemptsANodeRunsThatAreNoLongerCurrentAreStopped() {
     JobRecord s = job().apply(new JobEvent.TasksRequeued(List.of("b"), "NodeLost", 4));
     List<RunningTask> stale = Reconciliation.stale(s, "n1",
