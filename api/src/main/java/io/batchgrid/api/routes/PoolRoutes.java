@@ -164,9 +164,10 @@ final class PoolRoutes {
   private CompletionStage<HttpResponse> resize(Router.Call c) {
     RequestContext ctx = c.ctx();
     String poolId = poolId(c);
-    int target = SpecReader.resize(Json.parseObject(c.body()));
+    SpecReader.Resize resize = SpecReader.resize(Json.parseObject(c.body()));
     Precondition conditions = Conditions.of(ctx);
-    return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.Resize(target, conditions, r), ctx.timeout())
+    return coordinator.<org.apache.pekko.Done>pool(poolId,
+            r -> new PoolEntity.Resize(resize.targetDedicatedNodes(), resize.option(), conditions, r), ctx.timeout())
         .thenCompose(done -> view(poolId, ctx.timeout()))
         .thenApply(v -> Responses.empty(ctx, 202, Responses.written(
             WireWriter.etag(v.record().creationTimeMs(), v.record().version()), v.record().lastModifiedMs(),

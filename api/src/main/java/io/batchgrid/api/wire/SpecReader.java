@@ -304,7 +304,10 @@ public final class SpecReader {
   }
 
   /** {@code PoolResizeParameter}: the new dedicated target. */
-  public static int resize(ObjectNode body) {
+  /** Pool_Resize: the dedicated-node target, and what becomes of the tasks of nodes removed (requeue by default). */
+  public record Resize(int targetDedicatedNodes, io.batchgrid.coordinator.autoscale.NodeDeallocationOption option) {}
+
+  public static Resize resize(ObjectNode body) {
     Props p = Props.root(body);
     Integer lowPriority = p.integer("targetLowPriorityNodes", 0, 10_000);
     if (lowPriority != null && lowPriority > 0) {
@@ -312,9 +315,11 @@ public final class SpecReader {
           "batchgrid has no Spot/low-priority nodes; use targetDedicatedNodes");
     }
     p.durationMs("resizeTimeout");
-    p.enumValue("nodeDeallocationOption", DEALLOCATION);
+    String option = p.enumValue("nodeDeallocationOption", DEALLOCATION);
     Integer dedicated = p.integer("targetDedicatedNodes", 0, 10_000);
-    return dedicated == null ? 0 : dedicated;
+    return new Resize(dedicated == null ? 0 : dedicated, option == null
+        ? io.batchgrid.coordinator.autoscale.NodeDeallocationOption.REQUEUE
+        : io.batchgrid.coordinator.autoscale.NodeDeallocationOption.parse(option).orElseThrow());
   }
 
   /**

@@ -74,9 +74,16 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   /** The pool's statistics ({@code $expand=stats}): resource use of its nodes over the samples kept. */
   public record GetStatistics(ActorRef<StatusReply<PoolStatistics>> replyTo) implements Command {}
 
-  /** Sets a new dedicated-node target; nodes are added or removed (idle ones first). */
-  public record Resize(int targetDedicatedNodes, Precondition precondition, ActorRef<StatusReply<Done>> replyTo)
-      implements Command {
+  /**
+   * Sets a new dedicated-node target; nodes are added or removed (idle ones first), the tasks of
+   * removed nodes handled per {@code option} (Pool_Resize's nodeDeallocationOption, requeue by default).
+   */
+  public record Resize(int targetDedicatedNodes, NodeDeallocationOption option, Precondition precondition,
+      ActorRef<StatusReply<Done>> replyTo) implements Command {
+    public Resize(int targetDedicatedNodes, Precondition precondition, ActorRef<StatusReply<Done>> replyTo) {
+      this(targetDedicatedNodes, NodeDeallocationOption.REQUEUE, precondition, replyTo);
+    }
+
     public Resize(int targetDedicatedNodes, ActorRef<StatusReply<Done>> replyTo) {
       this(targetDedicatedNodes, Precondition.NONE, replyTo);
     }
@@ -510,7 +517,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (refused != null) {
       return Effect().reply(c.replyTo(), StatusReply.error(refused));
     }
-    return resizeTo(s, c.targetDedicatedNodes(), NodeDeallocationOption.REQUEUE)
+    return resizeTo(s, c.targetDedicatedNodes(), c.option() == null ? NodeDeallocationOption.REQUEUE : c.option())
         .thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
@@ -528,46 +535,79 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   }
 
   /**
-   * Grows or shrinks the pool to {@code target} nodes. Shrinking removes idle nodes first; with
-   * {@code taskcompletion} or {@code retaineddata} only nodes no job holds slots on are removed now,
-   * the rest at a later resize (autoscale evaluations retry), so running tasks are not disturbed.
+   * Grows or shrinks the pool to {@code target} nodes. Shrinking removes idle nodes first. With
+   * {@code requeue} or {@code terminate} the nodes go at once, their tasks requeued (no retry spent)
+   * or failed; with {@code taskcompletion} or {@code retaineddata} a node that runs tasks takes no
+   * new one and goes when they have ended, and the pool is resizing until then. Nodes already
+   * leaving that way do not count.
    */
   private org.apache.pekko.persistence.typed.javadsl.EffectBuilder<PoolEvent, PoolRecord> resizeTo(
       PoolRecord s, int target, NodeDeallocationOption option) {
     long now = System.currentTimeMillis();
     int current = s.nodes().size();
+    int staying = current - leaving(s);
     List<PoolEvent> events = new ArrayList<>();
     events.add(new PoolEvent.PoolResized(target, now));
     List<String> removed = new ArrayList<>();
-    if (target > current) {
+    List<String> later = new ArrayList<>();
+    if (target > staying) {
       if (!provider.claimsRegisteringNodes()) {
-        events.add(new PoolEvent.NodesAllocated(newNodeIds(target - current), now));
+        events.add(new PoolEvent.NodesAllocated(newNodeIds(target - staying), now));
       }
     } else {
       // Idle nodes go first: their removal disturbs no task.
       List<String> order = new ArrayList<>(s.nodes().keySet());
+      order.removeAll(removeWhenDrained);
       order.sort((a, b) -> Boolean.compare(ledger.isLeased(a), ledger.isLeased(b)));
-      boolean waitForTasks = option == NodeDeallocationOption.TASKCOMPLETION || option == NodeDeallocationOption.RETAINEDDATA;
-      for (String id : order.subList(0, current - target)) {
-        if (!waitForTasks || !ledger.isLeased(id)) {
-          removed.add(id);
-        }
+      for (String id : order.subList(0, staying - target)) {
+        (drains(option) && ledger.isLeased(id) ? later : removed).add(id);
       }
       if (!removed.isEmpty()) {
         events.add(new PoolEvent.NodesRemoved(removed, now));
       }
-      if (removed.size() == current - target) {
+      later.stream().filter(s::schedulingEnabled).forEach(id -> events.add(new PoolEvent.NodeSchedulingDisabled(id, now)));
+      if (later.isEmpty() && removeWhenDrained.isEmpty()) {
         events.add(new PoolEvent.ResizeCompleted(now));
       }
     }
     return Effect().persist(events).thenRun(state -> {
-      if (target > current) {
+      if (target > staying) {
         provider.start(state.id(), running(state), state.taskSlotsPerNode());
         timers.startSingleTimer(Tick.RESIZE_TIMEOUT, resizeTimeout(state));
       }
-      removed.forEach(id -> nodeGone(state, id));
-      provider.stop(state.id(), removed);
+      removeNow(state, removed, option);
+      leaveWhenDrained(state, later);
     });
+  }
+
+  private static boolean drains(NodeDeallocationOption option) {
+    return option == NodeDeallocationOption.TASKCOMPLETION || option == NodeDeallocationOption.RETAINEDDATA;
+  }
+
+  /** How many of the pool's nodes leave when their tasks have ended. */
+  private int leaving(PoolRecord s) {
+    return (int) removeWhenDrained.stream().filter(s.nodes()::containsKey).count();
+  }
+
+  /**
+   * The nodes are out of the pool (persisted): the jobs holding their slots stop their tasks there
+   * (requeued, or failed with {@code terminate}) and the provider stops them.
+   */
+  private void removeNow(PoolRecord s, List<String> nodeIds, NodeDeallocationOption option) {
+    String jobOption = option == NodeDeallocationOption.TERMINATE ? "terminate" : "requeue";
+    for (String id : nodeIds) {
+      ledger.revokeLeases(id).keySet().forEach(jobId ->
+          jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(s.id(), id, jobOption)));
+      nodeGone(s, id);
+    }
+    provider.stop(s.id(), nodeIds);
+  }
+
+  /** The nodes take no new task and leave the pool when no job holds their slots any more. */
+  private void leaveWhenDrained(PoolRecord s, List<String> nodeIds) {
+    removeWhenDrained.addAll(nodeIds);
+    nodeIds.forEach(id -> disableNow(s, id, "taskcompletion"));
+    rebalanceNow(s);
   }
 
   private Effect<PoolEvent, PoolRecord> onRemoveNodes(PoolRecord s, RemoveNodes c) {
@@ -588,7 +628,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
             "The specified node does not exist in the pool.", "NodeId", id)));
       }
     }
-    boolean drain = c.option() == NodeDeallocationOption.TASKCOMPLETION || c.option() == NodeDeallocationOption.RETAINEDDATA;
+    boolean drain = drains(c.option());
     List<String> now = c.nodeIds().stream().filter(id -> !drain || !ledger.isLeased(id)).toList();
     List<String> later = c.nodeIds().stream().filter(id -> !now.contains(id)).toList();
     long t = System.currentTimeMillis();
@@ -601,18 +641,9 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (later.isEmpty() && removeWhenDrained.isEmpty()) {
       events.add(new PoolEvent.ResizeCompleted(t));
     }
-    String option = c.option() == NodeDeallocationOption.TERMINATE ? "terminate" : "requeue";
     return Effect().persist(events).thenRun(state -> {
-      for (String id : now) {
-        // The jobs stop their tasks there (requeued or failed) before the node goes.
-        ledger.revokeLeases(id).keySet().forEach(jobId ->
-            jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(state.id(), id, option)));
-        nodeGone(state, id);
-      }
-      provider.stop(state.id(), now);
-      removeWhenDrained.addAll(later);
-      later.forEach(id -> disableNow(state, id, "taskcompletion"));
-      rebalanceNow(state);
+      removeNow(state, now, c.option());
+      leaveWhenDrained(state, later);
     }).thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
@@ -944,7 +975,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     }
     AutoscaleRun.Targets targets = run.targets().get();
     int target = targets.dedicatedNodes();
-    if (target == s.nodes().size() && target == s.targetDedicatedNodes()) {
+    if (target == s.nodes().size() - leaving(s) && target == s.targetDedicatedNodes()) {
       return Effect().none();
     }
     return resizeTo(s, target, targets.deallocationOption());
