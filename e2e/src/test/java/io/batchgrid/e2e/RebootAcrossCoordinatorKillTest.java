@@ -111,9 +111,19 @@ class RebootAcrossCoordinatorKillTest {
       BatchClient client = client(second);
       // The node cannot be back yet: its old worker has to find the new server first.
       assertEquals(ComputeNodeState.REBOOTING, client.computeNodeOperations().getComputeNode("k9-pool", nodeId).state());
-      await().atMost(Duration.ofSeconds(120)).until(() ->
-          client.computeNodeOperations().getComputeNode("k9-pool", nodeId).state() == ComputeNodeState.IDLE
-              && pid(nodeId) != before && alive(pid(nodeId)));
+      try {
+        // Back: idle, or running the requeued task (which waits for the test).
+        await().atMost(Duration.ofSeconds(120)).until(() ->
+            List.of(ComputeNodeState.IDLE, ComputeNodeState.RUNNING).contains(
+                client.computeNodeOperations().getComputeNode("k9-pool", nodeId).state())
+                && pid(nodeId) != before && alive(pid(nodeId)));
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        Path log = data.resolve("nodes").resolve(nodeId).resolve("agent.log");
+        throw new AssertionError("node " + client.computeNodeOperations().getComputeNode("k9-pool", nodeId).state()
+            + ", worker " + before + (alive(before) ? " alive" : " gone") + ", pid now " + pid(nodeId)
+            + "\n--- server:\n" + second.output() + "\n--- agent.log:\n"
+            + (Files.exists(log) ? Files.readString(log) : "none"), e);
+      }
       assertFalse(alive(before), "the worker process that outlived the server was replaced");
       assertEquals("boot\nboot\n", nodeFile(client, "k9-pool", nodeId, "shared/boots"), "the start task ran again");
 
