@@ -49,17 +49,7 @@ public final class StartTaskWire {
     if (s.getEnvironmentSettingsCount() > 0) {
       o.set("environmentSettings", WireWriter.nameValues(s.getEnvironmentSettingsList()));
     }
-    ObjectNode user = o.putObject("userIdentity");
-    if (s.hasUserIdentity() && !s.getUserIdentity().getUserName().isEmpty()) {
-      user.put("username", s.getUserIdentity().getUserName());
-    } else {
-      ObjectNode auto = user.putObject("autoUser");
-      boolean ha = s.hasUserIdentity() && s.getUserIdentity().hasAutoUser();
-      String scope = ha ? s.getUserIdentity().getAutoUser().getScope() : "";
-      String elevation = ha ? s.getUserIdentity().getAutoUser().getElevationLevel() : "";
-      auto.put("scope", scope.isEmpty() ? "pool" : scope);
-      auto.put("elevationLevel", elevation.isEmpty() ? "nonadmin" : elevation);
-    }
+    o.set("userIdentity", WireWriter.userIdentity(s.hasUserIdentity() ? s.getUserIdentity() : null));
     o.put("maxTaskRetryCount", s.getMaxTaskRetryCount());
     o.put("waitForSuccess", s.getWaitForSuccess());
     return o;

@@ -443,17 +443,7 @@ public record WireWriter(String baseUrl) {
     if (t.getEnvironmentSettingsCount() > 0) {
       o.set("environmentSettings", nameValues(t.getEnvironmentSettingsList()));
     }
-    ObjectNode user = o.putObject("userIdentity");
-    if (t.hasUserIdentity() && !t.getUserIdentity().getUserName().isEmpty()) {
-      user.put("username", t.getUserIdentity().getUserName());
-    } else {
-      ObjectNode auto = user.putObject("autoUser");
-      boolean ha = t.hasUserIdentity() && t.getUserIdentity().hasAutoUser();
-      String scope = ha ? t.getUserIdentity().getAutoUser().getScope() : "";
-      String elevation = ha ? t.getUserIdentity().getAutoUser().getElevationLevel() : "";
-      auto.put("scope", scope.isEmpty() ? "pool" : scope);
-      auto.put("elevationLevel", elevation.isEmpty() ? "nonadmin" : elevation);
-    }
+    o.set("userIdentity", userIdentity(t.hasUserIdentity() ? t.getUserIdentity() : null));
     return o;
   }
 
@@ -570,17 +560,7 @@ public record WireWriter(String baseUrl) {
         ? WireTime.duration(s.getConstraints().getRetentionTimeMs()) : DEFAULT_RETENTION);
     c.put("maxTaskRetryCount", hc && s.getConstraints().hasMaxTaskRetryCount() ? s.getConstraints().getMaxTaskRetryCount() : 0);
     o.put("requiredSlots", Math.max(1, s.getRequiredSlots()));
-    ObjectNode user = o.putObject("userIdentity");
-    if (s.hasUserIdentity() && !s.getUserIdentity().getUserName().isEmpty()) {
-      user.put("username", s.getUserIdentity().getUserName());
-    } else {
-      ObjectNode auto = user.putObject("autoUser");
-      boolean ha = s.hasUserIdentity() && s.getUserIdentity().hasAutoUser();
-      String scope = ha ? s.getUserIdentity().getAutoUser().getScope() : "";
-      String elevation = ha ? s.getUserIdentity().getAutoUser().getElevationLevel() : "";
-      auto.put("scope", scope.isEmpty() ? "pool" : scope);
-      auto.put("elevationLevel", elevation.isEmpty() ? "nonadmin" : elevation);
-    }
+    o.set("userIdentity", userIdentity(s.hasUserIdentity() ? s.getUserIdentity() : null));
     if (s.getApplicationPackageReferencesCount() > 0) {
       o.set("applicationPackageReferences", packageReferences(s.getApplicationPackageReferencesList()));
     }
@@ -844,6 +824,24 @@ public record WireWriter(String baseUrl) {
     if (!f.details().isEmpty()) {
       fi.set("details", nameValues(f.details()));
     }
+  }
+
+  /**
+   * Azure's {@code userIdentity} of a task, start task, or preparation or release task: the named
+   * user, else the auto-user with Azure's defaults (pool scope, nonadmin). {@code u} null: none given.
+   */
+  static ObjectNode userIdentity(io.batchgrid.protocol.spec.UserIdentity u) {
+    ObjectNode user = Json.object();
+    if (u != null && !u.getUserName().isEmpty()) {
+      user.put("username", u.getUserName());
+      return user;
+    }
+    ObjectNode auto = user.putObject("autoUser");
+    String scope = u != null && u.hasAutoUser() ? u.getAutoUser().getScope() : "";
+    String elevation = u != null && u.hasAutoUser() ? u.getAutoUser().getElevationLevel() : "";
+    auto.put("scope", scope.isEmpty() ? "pool" : scope);
+    auto.put("elevationLevel", elevation.isEmpty() ? "nonadmin" : elevation);
+    return user;
   }
 
   static ArrayNode nameValues(List<NameValue> items) {

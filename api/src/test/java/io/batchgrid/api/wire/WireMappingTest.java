@@ -94,6 +94,18 @@ class WireMappingTest {
   }
 
   @Test
+  void aUserIdentityIsTheNamedUserElseTheAutoUserWithAzuresDefaults() {
+    assertEquals("{\"autoUser\":{\"scope\":\"pool\",\"elevationLevel\":\"nonadmin\"}}",
+        WireWriter.userIdentity(null).toString());
+    assertEquals("{\"username\":\"alice\"}",
+        WireWriter.userIdentity(io.batchgrid.protocol.spec.UserIdentity.newBuilder().setUserName("alice").build()).toString());
+    assertEquals("{\"autoUser\":{\"scope\":\"task\",\"elevationLevel\":\"admin\"}}",
+        WireWriter.userIdentity(io.batchgrid.protocol.spec.UserIdentity.newBuilder().setAutoUser(
+            io.batchgrid.protocol.spec.AutoUser.newBuilder().setScope("task").setElevationLevel("admin")).build())
+            .toString());
+  }
+
+  @Test
   void unboundedDurationsParseInTheSdk() throws Exception {
     TaskRecord active = TaskRecord.added(TaskSpec.newBuilder().setId("t").setCommandLine("true").build(), T0);
     CloudTask task = sdk(W.task("j", "p", active), CloudTask.class);
