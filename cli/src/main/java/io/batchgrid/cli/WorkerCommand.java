@@ -3,6 +3,7 @@ package io.batchgrid.cli;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.batchgrid.config.ManagementSettings;
 import io.batchgrid.config.Settings;
 import io.batchgrid.coordinator.node.LocalProcessNodeProvider;
 import io.batchgrid.worker.NodeAgent;
@@ -51,13 +52,14 @@ import picocli.CommandLine.Option;
 public final class WorkerCommand implements Callable<Integer> {
 
   @Option(names = "--seed", paramLabel = "HOST:PORT",
-      description = "Artery address of a coordinator (the server's cluster port) to join through.")
-  String seed;
+      description = "Artery address of a coordinator (the server's cluster port) to join through; repeat it for"
+          + " every coordinator of a cluster that has several, so that the worker can join again through any of them.")
+  List<String> seeds;
 
   @Option(names = "--seed-file", paramLabel = "FILE",
       description = "A file holding the coordinator's HOST:PORT, read again before every join (the local-process"
-          + " provider names <data>/" + LocalProcessNodeProvider.SEED_FILE + ", which the server rewrites when it starts);"
-          + " --seed is used while it is missing.")
+          + " provider names <data>/" + LocalProcessNodeProvider.SEED_FILE + ", which the server rewrites when it starts;"
+          + " several separated by spaces, commas or lines); --seed is used while it is missing.")
   Path seedFile;
 
   @Option(names = "--reconnect-timeout", paramLabel = "DURATION",
@@ -96,6 +98,11 @@ public final class WorkerCommand implements Callable<Integer> {
           + " (behind NAT or a port-forwarding proxy). Needs --cluster-port.")
   Integer advertisePort;
 
+  @Option(names = "--management-port", paramLabel = "PORT",
+      description = "Port of this worker's /alive, /ready and /cluster/members (batchgrid.management.port; default 0 ="
+          + " any free port, printed at start and kept when the worker joins again).")
+  Integer managementPort;
+
   @Option(names = "--account-name", paramLabel = "NAME",
       description = "Batch account name tasks see as AZ_BATCH_ACCOUNT_NAME (batchgrid.account.name).")
   String accountName;
@@ -103,6 +110,9 @@ public final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--account-url", paramLabel = "URL",
       description = "Batch account URL tasks see as AZ_BATCH_ACCOUNT_URL (default: unset).")
   String accountUrl;
+
+  /** The management port every incarnation serves on: chosen once when the settings say 0 (any free port). */
+  private Integer chosenManagementPort;
 
   private final PrintStream out;
   private final PrintStream err;
@@ -129,16 +139,16 @@ public final class WorkerCommand implements Callable<Integer> {
     return "pekko://batchgrid@" + hostPort.substring(0, colon) + ":" + port;
   }
 
-  /** The worker's configuration: the cluster settings of the server, role "worker", the seed node. */
+  /** The worker's configuration: the cluster settings of the server, role "worker", the seed nodes. */
   Config config(Config base) {
-    return config(base, seed);
+    return config(base, seeds);
   }
 
-  /** The configuration of one incarnation, joining through {@code seedNow}. */
-  Config config(Config base, String seedNow) {
+  /** The configuration of one incarnation, joining through {@code seedsNow} (HOST:PORT each). */
+  Config config(Config base, List<String> seedsNow) {
     Map<String, Object> o = new LinkedHashMap<>();
     o.put("pekko.cluster.roles", List.of("worker"));
-    o.put("pekko.cluster.seed-nodes", List.of(seedAddress(seedNow)));
+    o.put("pekko.cluster.seed-nodes", Member.seedAddresses(seedsNow));
     o.putAll(ServerConfig.downing(io.batchgrid.config.JournalSettings.load(base)));
     // One join attempt ends after this; the command then starts another incarnation, with the seed
     // read again, until reconnect-timeout.
@@ -167,25 +177,35 @@ public final class WorkerCommand implements Callable<Integer> {
     if (accountName != null) {
       o.put(Settings.ACCOUNT_NAME, accountName);
     }
-    return ClusterTls.apply(ConfigFactory.parseMap(o, "batchgrid worker command line").withFallback(base).resolve());
+    Integer management = chosenManagementPort != null ? chosenManagementPort : managementPort;
+    if (management != null) {
+      o.put(ManagementSettings.PORT, management);
+    }
+    Config c = ClusterTls.apply(ConfigFactory.parseMap(o, "batchgrid worker command line").withFallback(base).resolve());
+    ManagementSettings m = ManagementSettings.load(c);
+    return ConfigFactory.parseMap(Map.of("pekko.management.http.hostname", m.bind(), "pekko.management.http.port", m.port()),
+        "batchgrid worker management").withFallback(c);
   }
 
-  /** The seed to join through now: the seed file's content when there is one, else {@code --seed}. */
-  String currentSeed() {
+  /**
+   * The seeds to join through now: the seed file's (HOST:PORT separated by spaces, commas or lines)
+   * when it exists and names any, else the {@code --seed} options.
+   */
+  List<String> currentSeeds() {
     if (seedFile != null) {
       try {
         String s = Files.readString(seedFile, StandardCharsets.UTF_8).trim();
         if (!s.isEmpty()) {
-          return s;
+          return List.of(s.split("[\\s,]+"));
         }
       } catch (IOException e) {
-        // not written yet: the command line's seed
+        // not written yet: the command line's seeds
       }
     }
-    if (seed == null) {
+    if (seeds == null || seeds.isEmpty()) {
       throw new IllegalArgumentException("no seed: give --seed HOST:PORT, or a --seed-file that exists");
     }
-    return seed;
+    return seeds;
   }
 
   @Override
@@ -195,15 +215,23 @@ public final class WorkerCommand implements Callable<Integer> {
     NodeConfig node;
     Duration reconnect;
     try {
-      if (seed == null && seedFile == null) {
+      if ((seeds == null || seeds.isEmpty()) && seedFile == null) {
         throw new IllegalArgumentException("give --seed HOST:PORT or --seed-file FILE");
       }
       base = ConfigFactory.load();
-      first = config(base, currentSeed());
+      first = config(base, currentSeeds());
+      ManagementSettings management = ManagementSettings.load(first);
+      if (management.enabled()) {
+        chosenManagementPort = Member.managementPort(management);
+        first = config(base, currentSeeds());
+      }
       Path dataDir = Path.of(first.getString(Settings.DATA_DIR));
       node = new NodeConfig(pool, this.node, slots, dataDir.resolve("nodes").resolve(this.node),
           first.getString(Settings.ACCOUNT_NAME), accountUrl, labels);
       reconnect = first.getDuration("batchgrid.worker.reconnect-timeout");
+    } catch (io.batchgrid.config.SettingsException e) {
+      err.println("batchgrid: bad setting " + e.getMessage());
+      return Main.EXIT_USAGE;
     } catch (IllegalArgumentException | ConfigException e) {
       err.println("batchgrid: " + e.getMessage());
       return Main.EXIT_USAGE;
@@ -221,10 +249,10 @@ public final class WorkerCommand implements Callable<Integer> {
     int exit;
     for (int incarnation = 1; ; incarnation++) {
       Config config;
-      String seedNow;
+      List<String> seedsNow;
       try {
-        seedNow = currentSeed();
-        config = incarnation == 1 ? first : config(base, seedNow);
+        seedsNow = currentSeeds();
+        config = incarnation == 1 ? first : config(base, seedsNow);
       } catch (IllegalArgumentException | ConfigException e) {
         err.println("batchgrid: " + e.getMessage());
         exit = Main.EXIT_USAGE;
@@ -243,8 +271,17 @@ public final class WorkerCommand implements Callable<Integer> {
         err.println("batchgrid: cannot write the node's address file: " + e);
       }
       out.println("batchgrid worker ready: node " + node.nodeId() + " of pool " + node.poolId()
-          + " at " + address + " joining " + seedAddress(seedNow)
+          + " at " + address + " joining " + String.join(",", Member.seedAddresses(seedsNow))
           + " root=" + node.nodeRoot() + (incarnation > 1 ? " incarnation=" + incarnation : ""));
+      // Management lives with the ActorSystem: each incarnation serves it again, on the same port.
+      try {
+        Member.startManagement(system, ManagementSettings.load(config))
+            .ifPresent(u -> out.println("management: " + u + " (/alive, /ready, /cluster/members)"));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        err.println("batchgrid: worker " + node.nodeId() + " serves no management endpoints: " + e);
+      }
       out.flush();
       system.getWhenTerminated().toCompletableFuture().join();
       var reason = CoordinatedShutdown.get(system).getShutdownReason();

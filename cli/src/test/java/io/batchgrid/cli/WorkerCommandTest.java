@@ -42,14 +42,27 @@ class WorkerCommandTest {
     Path file = dir.resolve("cluster.seed");
     WorkerCommand w = parse("worker", "--seed", "127.0.0.1:25520", "--seed-file", file.toString(), "--pool", "p",
         "--node", "n", "--labels", "gpu,linux");
-    assertEquals("127.0.0.1:25520", w.currentSeed(), "no file yet: the command line's seed");
+    assertEquals(List.of("127.0.0.1:25520"), w.currentSeeds(), "no file yet: the command line's seed");
     Files.writeString(file, "127.0.0.1:41234\n");
-    assertEquals("127.0.0.1:41234", w.currentSeed());
+    assertEquals(List.of("127.0.0.1:41234"), w.currentSeeds());
     assertEquals(List.of("pekko://batchgrid@127.0.0.1:41234"),
-        w.config(ConfigFactory.load(), w.currentSeed()).getStringList("pekko.cluster.seed-nodes"));
+        w.config(ConfigFactory.load(), w.currentSeeds()).getStringList("pekko.cluster.seed-nodes"));
+    Files.writeString(file, "10.0.0.5:25520, 10.0.0.6:25520\n10.0.0.7:25520\n");
+    assertEquals(List.of("10.0.0.5:25520", "10.0.0.6:25520", "10.0.0.7:25520"), w.currentSeeds());
     assertEquals(List.of("gpu", "linux"), w.labels);
     // A join attempt gives up after a while so that the next one reads the seed again.
     assertEquals("10s", w.config(ConfigFactory.load()).getString("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes"));
+  }
+
+  @Test
+  void aWorkerOfSeveralCoordinatorsJoinsThroughAnyOfThemAndServesManagement() {
+    WorkerCommand w = parse("worker", "--seed", "10.0.0.5:25520", "--seed", "10.0.0.6:25521", "--pool", "p",
+        "--node", "n", "--management-port", "7700");
+    Config c = w.config(ConfigFactory.load());
+    assertEquals(List.of("pekko://batchgrid@10.0.0.5:25520", "pekko://batchgrid@10.0.0.6:25521"),
+        c.getStringList("pekko.cluster.seed-nodes"));
+    assertEquals(7700, c.getInt("pekko.management.http.port"));
+    assertEquals("127.0.0.1", c.getString("pekko.management.http.hostname"));
   }
 
   @Test

@@ -385,6 +385,7 @@ final class PoolRoutes {
     String vmSize = pool.getVmSize();
     // Azure shows the pool's start task on each node (what a node joining now would run).
     io.batchgrid.protocol.spec.StartTaskSpec startTask = pool.hasStartTask() ? pool.getStartTask() : null;
+    String ipAddress = h.agent() == null ? null : io.batchgrid.protocol.node.NodeAddress.of(h.agent(), coordinator.system());
     CompletionStage<Optional<NodeStatus>> status = h.agent() == null
         ? CompletableFuture.completedFuture(Optional.empty())
         : coordinator.nodeStatus(h.agent(), NODE_STATUS_TIMEOUT).thenApply(Optional::of).exceptionally(e -> Optional.empty());
@@ -393,10 +394,10 @@ final class PoolRoutes {
             st.stateTransitionTimeMs() > 0 ? st.stateTransitionTimeMs() : h.stateTransitionTimeMs(),
             h.allocationTimeMs(), h.stateTransitionTimeMs(), st.taskSlots(), st.running(), st.totalTasksRun(),
             st.totalTasksSucceeded(), st.runningTaskSlots(), h.schedulingEnabled(), startTask,
-            st.startTask() != null ? st.startTask() : h.startTask()))
+            st.startTask() != null ? st.startTask() : h.startTask(), ipAddress))
         .orElseGet(() -> new WireWriter.NodeView(h.poolId(), h.nodeId(), vmSize, h.state(), h.stateTransitionTimeMs(),
             h.allocationTimeMs(), h.agent() != null ? h.stateTransitionTimeMs() : 0, h.taskSlots(), List.of(), 0, 0, 0,
-            h.schedulingEnabled(), startTask, h.startTask()))));
+            h.schedulingEnabled(), startTask, h.startTask(), ipAddress))));
   }
 
   // ------------------------------------------------------------------------------------ shared

@@ -218,13 +218,14 @@ public record WireWriter(String baseUrl) {
   public record NodeView(String poolId, String nodeId, String vmSize, NodeState state, long stateTransitionTimeMs,
       long allocationTimeMs, long lastBootTimeMs, int taskSlots, List<RunningTask> running, long totalTasksRun,
       long totalTasksSucceeded, long runningTaskSlots, boolean schedulingEnabled,
-      io.batchgrid.protocol.spec.StartTaskSpec startTask, io.batchgrid.protocol.node.StartTaskInfo startTaskInfo) {
+      io.batchgrid.protocol.spec.StartTaskSpec startTask, io.batchgrid.protocol.node.StartTaskInfo startTaskInfo,
+      String ipAddress) {
 
     public NodeView(String poolId, String nodeId, String vmSize, NodeState state, long stateTransitionTimeMs,
         long allocationTimeMs, long lastBootTimeMs, int taskSlots, List<RunningTask> running, long totalTasksRun,
         long totalTasksSucceeded, long runningTaskSlots, boolean schedulingEnabled) {
       this(poolId, nodeId, vmSize, state, stateTransitionTimeMs, allocationTimeMs, lastBootTimeMs, taskSlots, running,
-          totalTasksRun, totalTasksSucceeded, runningTaskSlots, schedulingEnabled, null, null);
+          totalTasksRun, totalTasksSucceeded, runningTaskSlots, schedulingEnabled, null, null, null);
     }
 
     public NodeView(String poolId, String nodeId, String vmSize, NodeState state, long stateTransitionTimeMs,
@@ -247,7 +248,8 @@ public record WireWriter(String baseUrl) {
       o.put("lastBootTime", WireTime.iso(n.lastBootTimeMs()));
     }
     o.put("allocationTime", WireTime.iso(n.allocationTimeMs()));
-    o.put("ipAddress", "127.0.0.1");
+    // The host of the worker's cluster address (NodeAddress); loopback before the node has registered.
+    o.put("ipAddress", n.ipAddress() != null ? n.ipAddress() : io.batchgrid.protocol.node.NodeAddress.LOOPBACK);
     o.put("affinityId", "TVM:" + n.nodeId());
     o.put("vmSize", n.vmSize());
     o.put("totalTasksRun", n.totalTasksRun());

@@ -291,7 +291,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   // registered again. Their tasks stay running until the node says what it still runs, or until
   // batchgrid.coordinator.node-return-timeout, when they are requeued.
   private final Set<String> awaitedNodes = new HashSet<>();
-  private final MultiInstanceRuns gangs = new MultiInstanceRuns();
+  private final MultiInstanceRuns gangs;
   private final NodeOrders nodes;
   private final PoolLink poolLink;
   private boolean dispatchScheduled;
@@ -305,6 +305,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     this.ctx = ctx;
     this.timers = timers;
     this.shard = shard;
+    this.gangs = new MultiInstanceRuns(io.batchgrid.protocol.node.NodeAddress.local(ctx.getSystem()));
     this.nodes = new NodeOrders(leases, gangs, gateway);
     ClusterSharding sharding = ClusterSharding.get(ctx.getSystem());
     this.poolLink = new PoolLink((poolId, c) -> sharding.entityRefFor(PoolEntity.ENTITY_KEY, Ids.key(poolId)).tell(c));

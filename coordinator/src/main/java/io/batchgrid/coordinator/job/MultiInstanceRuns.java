@@ -26,12 +26,19 @@ import io.batchgrid.protocol.node.TaskLaunch;
  * ends, every instance is stopped: whatever its coordination command left running goes with it.
  */
 final class MultiInstanceRuns {
-  /**
-   * Every node runs on this host's loopback, so every instance's address is the same; the port is
-   * the one Azure Batch reports in AZ_BATCH_MASTER_NODE (reserved for the service, not for MPI).
-   */
-  static final String NODE_ADDRESS = "127.0.0.1";
+  /** The port Azure Batch reports in AZ_BATCH_MASTER_NODE (reserved for the service, not for MPI). */
   static final int MASTER_PORT = 6000;
+
+  /** The host of nodes whose agents run in this JVM (in-process nodes): this member's own. */
+  private final String localHost;
+
+  MultiInstanceRuns() {
+    this(io.batchgrid.protocol.node.NodeAddress.LOOPBACK);
+  }
+
+  MultiInstanceRuns(String localHost) {
+    this.localHost = localHost;
+  }
 
   /** What the job does after a coordination command ended. */
   sealed interface Next {}
@@ -86,8 +93,9 @@ final class MultiInstanceRuns {
   List<TaskLaunch> start(String jobId, String taskId, int attempt, io.batchgrid.protocol.spec.TaskSpec spec,
       List<io.batchgrid.protocol.spec.NameValue> jobEnvironment, String jobPreparationTaskId, List<String> nodeIds,
       List<ActorRef<NodeMessage>> agents, long nowMs) {
-    List<String> hosts = nodeIds.stream().map(id -> NODE_ADDRESS).toList();
-    String master = NODE_ADDRESS + ":" + MASTER_PORT;
+    // Each instance's node as others reach it: the host of its worker's cluster address.
+    List<String> hosts = agents.stream().map(a -> io.batchgrid.protocol.node.NodeAddress.of(a, localHost)).toList();
+    String master = hosts.get(0) + ":" + MASTER_PORT;
     List<TaskLaunch> launches = new ArrayList<>(nodeIds.size());
     for (int i = 0; i < nodeIds.size(); i++) {
       launches.add(new TaskLaunch(jobId, taskId, attempt, spec, jobEnvironment, jobPreparationTaskId,
