@@ -92,7 +92,9 @@ class NodeMessageSerializerTest {
     Map<Class<?>, Object> s = new LinkedHashMap<>();
     s.put(NodeMessage.Registered.class, new NodeMessage.Registered("Pool1", "tvm-1", START_TASK, List.of(
         ApplicationPackageReference.newBuilder().setApplicationId("blender").setVersion("2.7").build(),
-        ApplicationPackageReference.newBuilder().setApplicationId("ffmpeg").build())));
+        ApplicationPackageReference.newBuilder().setApplicationId("ffmpeg").build()),
+        coordinator.<Object>createTestProbe().ref()));
+    s.put(NodeMessage.RegisterAgain.class, new NodeMessage.RegisterAgain());
     s.put(NodeMessage.RunTasks.class, new NodeMessage.RunTasks("pool1", "job1", List.of(
         new TaskLaunch("job1", "t1", 3, TASK, List.of(NameValue.newBuilder().setName("J").setValue("v").build())),
         new TaskLaunch("job1", "t2", 1, TaskSpec.newBuilder().setId("t2").setCommandLine("/bin/true").build(), List.of()),

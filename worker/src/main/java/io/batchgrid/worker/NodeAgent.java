@@ -157,6 +157,9 @@ public final class NodeAgent {
 
   private enum RegisterTick implements Command { INSTANCE }
 
+  /** The pool entity that accepted the registration has stopped (its coordinator died, or it moved). */
+  private record PoolStopped(ActorRef<?> pool) implements Command {}
+
   private enum ResendTick implements Command { INSTANCE }
 
   private record AttemptEnded(AttemptKey key, TaskOutcome outcome) implements Command {}
@@ -229,6 +232,8 @@ public final class NodeAgent {
   private final Set<ActorRef<CoordinatorMessage>> departedGateways = new HashSet<>();
   private ActorRef<CoordinatorMessage> gateway;
   private boolean registered;
+  /** The pool entity that last accepted the registration, watched: the node registers again when it stops. */
+  private ActorRef<?> watchedPool;
 
   /** Null, or rebooting (false) or reimaging (true): waiting for what runs to end, then stopping. */
   private Boolean rebooting;
@@ -300,6 +305,16 @@ public final class NodeAgent {
         .onMessage(Inbound.class, in -> onInbound(in.message()))
         .onMessage(GatewaysChanged.class, this::onGatewaysChanged)
         .onMessageEquals(RegisterTick.INSTANCE, this::onRegisterTick)
+        .onMessage(PoolStopped.class, stopped -> {
+          if (stopped.pool().equals(watchedPool)) {
+            // It starts again on a surviving coordinator (from its journal), knowing no node: tell it.
+            ctx.getLog().info("Node {} of pool {}: the pool's entity stopped; registering again", config.nodeId(),
+                config.poolId());
+            watchedPool = null;
+            registerAgain();
+          }
+          return Behaviors.same();
+        })
         .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
         .onMessage(AttemptEnded.class, this::onAttemptEnded)
         .onMessage(RetentionDue.class, this::onRetentionDue)
@@ -354,6 +369,8 @@ public final class NodeAgent {
       onTerminateTask(m);
     } else if (message instanceof NodeMessage.Registered m) {
       onRegistered(m);
+    } else if (message instanceof NodeMessage.RegisterAgain) {
+      registerAgain();
     } else if (message instanceof NodeMessage.GetStatus m) {
       m.replyTo().tell(status());
     } else if (message instanceof NodeMessage.ListFiles m) {
@@ -420,6 +437,15 @@ public final class NodeAgent {
     return Behaviors.same();
   }
 
+  /** Registers anew (repeated until answered), telling what runs now and what waits to be reported. */
+  private void registerAgain() {
+    registered = false;
+    if (gateway != null) {
+      register();
+      timers.startTimerAtFixedRate(RegisterTick.INSTANCE, registerInterval);
+    }
+  }
+
   private void register() {
     gateway.tell(new RegisterNode(config.poolId(), config.nodeId(), config.taskSlots(), self, attempts(),
         startTask.info(), reports.unacknowledgedAttempts(), config.labels()));
@@ -430,6 +456,13 @@ public final class NodeAgent {
     if (!registered && m.poolId().equalsIgnoreCase(config.poolId()) && m.nodeId().equalsIgnoreCase(config.nodeId())) {
       registered = true;
       timers.cancel(RegisterTick.INSTANCE);
+      if (m.pool() != null && !m.pool().equals(watchedPool)) {
+        if (watchedPool != null) {
+          ctx.unwatch(watchedPool);
+        }
+        watchedPool = m.pool();
+        ctx.watchWith(watchedPool, new PoolStopped(watchedPool));
+      }
       // Reports carried over from an earlier agent had their routes forgotten: they go to this gateway.
       reports.routeUnrouted(gateway, System.nanoTime());
       poolPackages = m.applicationPackages();

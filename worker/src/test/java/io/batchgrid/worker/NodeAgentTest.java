@@ -160,6 +160,30 @@ class NodeAgentTest {
   }
 
   @Test
+  void registersAgainWhenThePoolEntityStopsOrAsksTellingWhatRuns() {
+    gateway.expectMessageClass(RegisterNode.class, WAIT);
+    TestProbe<Object> pool = testKit.createTestProbe();
+    agent.tell(new NodeMessage.Registered("pool1", "node1", null, List.of(), pool.ref()));
+    run("job1", launch("job1", "long", 1, "sleep 60"));
+    gateway.expectNoMessage(Duration.ofMillis(700));
+
+    // The pool's entity stops (its coordinator died, or it moved): the node registers again, through
+    // the same gateway, with what it runs, until a pool answers.
+    pool.stop();
+    RegisterNode again = gateway.expectMessageClass(RegisterNode.class, WAIT);
+    assertEquals(List.of("long"), again.running().stream().map(t -> t.taskId()).toList());
+    gateway.expectMessageClass(RegisterNode.class, WAIT);
+    TestProbe<Object> moved = testKit.createTestProbe();
+    agent.tell(new NodeMessage.Registered("pool1", "node1", null, List.of(), moved.ref()));
+    gateway.expectNoMessage(Duration.ofMillis(1200));
+
+    // A pool that knows the node asks it to say again what it runs (a job restarted).
+    agent.tell(new NodeMessage.RegisterAgain());
+    assertEquals(List.of("long"), gateway.expectMessageClass(RegisterNode.class, WAIT).running().stream()
+        .map(t -> t.taskId()).toList());
+  }
+
+  @Test
   void runsTwentyTasksInTwoSlotsAndReportsThemInBatches() throws Exception {
     registerNode();
     TaskLaunch[] launches = IntStream.rangeClosed(1, 20)

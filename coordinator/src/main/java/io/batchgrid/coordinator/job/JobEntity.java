@@ -188,11 +188,17 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
    * and which ended with their reports still to come. After a coordinator restart this is how the
    * job learns which of its running tasks survived: those stay running (their reports are counted
    * once, as any), the others on that node are requeued. Attempts the node runs that are no longer
-   * current (requeued meanwhile) are stopped there.
+   * current (requeued meanwhile) are stopped there. {@code fresh}: the pool did not know this agent
+   * before (the pool, or the node, started anew), so it holds no lease of the job's there.
    */
   public record NodeRejoined(String poolId, String nodeId, ActorRef<NodeMessage> agent,
-      List<io.batchgrid.protocol.node.RunningTask> running, List<io.batchgrid.protocol.node.RunningTask> ended)
-      implements Command {}
+      List<io.batchgrid.protocol.node.RunningTask> running, List<io.batchgrid.protocol.node.RunningTask> ended,
+      boolean fresh) implements Command {
+    public NodeRejoined(String poolId, String nodeId, ActorRef<NodeMessage> agent,
+        List<io.batchgrid.protocol.node.RunningTask> running, List<io.batchgrid.protocol.node.RunningTask> ended) {
+      this(poolId, nodeId, agent, running, ended, false);
+    }
+  }
 
   /** A node of a multi-instance task's gang: its agent is null when the node is gone meanwhile. */
   public record GangMember(String nodeId, ActorRef<NodeMessage> agent) {}
@@ -367,6 +373,12 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
             if (state.state() == JobState.DELETING) {
               return;
             }
+          }
+          if (state.state() != JobState.COMPLETED) {
+            // Leases are per incarnation: a pool that outlived the old one (it runs on another
+            // coordinator) forgets those; the slots of tasks that survive are adopted as their
+            // nodes say so (onNodeRejoined), the others are asked for again.
+            poolLink.forgetLeases(state);
           }
           if (state.runningCount() > 0 || !state.preparationsRunning().isEmpty()) {
             // Worker processes outlive a coordinator (DESIGN rule 4): wait for the nodes to say what
@@ -730,15 +742,40 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     // The node's agent, to reach it for release tasks after a restart.
     nodes.seen(c.nodeId(), c.agent());
     nodes.stopStale(s, c.agent(), Reconciliation.stale(s, c.nodeId(), c.running()));
-    if (!awaitedNodes.remove(c.nodeId())) {
+    // Reconciled when the job waits for the node after its own restart, and when the pool did not
+    // know this agent (the pool started anew on another coordinator while this job did not): then
+    // the job's leases came from the pool's earlier incarnation, and what the node does not report
+    // was lost.
+    if (!awaitedNodes.remove(c.nodeId()) && !c.fresh()) {
       return Effect().none();
     }
     List<JobEvent> events = Reconciliation.rejoined(s, c.nodeId(), nodes.runningOn(s, c.nodeId()), c.running(), c.ended(),
         System.currentTimeMillis());
     if (events.isEmpty()) {
+      adoptLeases(s, c.nodeId(), c.agent());
+      afterChange(s);
       return Effect().none();
     }
-    return Effect().persist(events).thenRun(this::afterChange);
+    return Effect().persist(events).thenRun(state -> {
+      adoptLeases(state, c.nodeId(), c.agent());
+      afterChange(state);
+    });
+  }
+
+  /**
+   * The job's running tasks on a node that registered with a pool that holds no lease of this job
+   * there (the job or the pool restarted): the job takes a lease for the slots they use, and tells
+   * the pool, so that both count them until the tasks end and the slots go back as usual.
+   * Multi-instance tasks are left out: after a restart they start again.
+   */
+  private void adoptLeases(JobRecord s, String nodeId, ActorRef<NodeMessage> agent) {
+    leases.lose(nodeId);
+    int slots = nodes.runningOn(s, nodeId).stream().filter(t -> !t.multiInstance()).mapToInt(TaskRecord::requiredSlots).sum();
+    if (slots > 0) {
+      leases.grant(nodeId, agent, slots);
+      leases.use(nodeId, slots);
+      poolLink.adoptSlots(s, nodeId, slots);
+    }
   }
 
   private Effect<JobEvent, JobRecord> onNodeLost(JobRecord s, NodeLost c) {

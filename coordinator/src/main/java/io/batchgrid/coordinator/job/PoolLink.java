@@ -111,6 +111,19 @@ final class PoolLink {
     counts(s, nowMs, true);
   }
 
+  /**
+   * After a restart: a pool that outlived the job's earlier incarnation forgets the leases and
+   * requests it made (the slots of tasks that run on are adopted again, see {@link #adoptSlots}).
+   */
+  void forgetLeases(JobRecord s) {
+    tell(s, new PoolEntity.ReleaseJob(s.id()));
+  }
+
+  /** The job's running tasks use these slots of a node without a lease from this pool incarnation. */
+  void adoptSlots(JobRecord s, String nodeId, int slots) {
+    tell(s, new PoolEntity.AdoptSlots(s.id(), nodeId, slots));
+  }
+
   /** The job ended: the pool takes back every slot and gang request of it. */
   void releaseJob(JobRecord s) {
     gangsAsked = List.of();

@@ -229,6 +229,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   public record ReturnSlots(String jobId, String nodeId, int slots) implements Command {}
 
+  /**
+   * A job whose entity or this pool restarted has running tasks on a node, which use these slots:
+   * they count as leased to it (added to what it holds there) until it returns them.
+   */
+  public record AdoptSlots(String jobId, String nodeId, int slots) implements Command {}
+
   /** A job is done with this pool (completed, terminated or deleted): all its slots come back. */
   public record ReleaseJob(String jobId) implements Command {}
 
@@ -310,8 +316,6 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   // sent it): a node that waits for its start task gets no slots until it has succeeded. Live: nodes
   // tell it again when they register.
   private final Map<String, StartTaskInfo> startTasks = new HashMap<>();
-  // The latest registration of each registered node: what it said it runs, for jobs that ask later.
-  private final Map<String, CoordinatorMessage.RegisterNode> registrations = new HashMap<>();
   // Jobs waiting for a node to register again after a restart (AwaitNodes).
   private final Map<String, java.util.Set<String>> awaitedBy = new HashMap<>();
   // Jobs with attempts on a node that it brought along when it registered: they hold no lease there
@@ -430,6 +434,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
           restarts.tellDrained(s, agents, ledger);
           stopDeallocated(s);
           return removeDrained(s);
+        })
+        .onCommand(AdoptSlots.class, (s, c) -> {
+          ledger.adopt(c.jobId(), c.nodeId(), c.slots());
+          return Effect().none();
         })
         .onCommand(ReleaseJob.class, (s, c) -> {
           ledger.releaseJob(c.jobId());
@@ -1104,7 +1112,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   private void register(PoolRecord before, PoolRecord s, CoordinatorMessage.RegisterNode r) {
     provider.registered(s.id(), r.nodeId(), r.agent());
     ActorRef<NodeMessage> previous = agents.put(r.nodeId(), r.agent());
-    if (previous == null || !previous.equals(r.agent())) {
+    boolean fresh = previous == null || !previous.equals(r.agent());
+    if (fresh) {
       ctx.watchWith(r.agent(), new NodeAgentStopped(r.nodeId(), r.agent()));
       registeredAt.put(r.nodeId(), System.currentTimeMillis());
     }
@@ -1116,9 +1125,11 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         : StartTaskInfo.started(startTask.getWaitForSuccess(), System.currentTimeMillis()));
     // A node comes back (or the service restarts) with the scheduling state it was given.
     ledger.setSchedulable(r.nodeId(), schedulable(s, r.nodeId()));
+    // The node watches this entity: when it stops (its coordinator died, or it moved), the node
+    // registers again with the pool wherever it starts next.
     r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId(), startTask,
-        s.spec().getApplicationPackageReferencesList()));
-    tellRejoined(before, s, r);
+        s.spec().getApplicationPackageReferencesList(), ctx.getSelf()));
+    tellRejoined(before, s, r, fresh);
     // An incarnation that has not restarted yet (it outlived a restart of the service) is told now.
     restarts.tellDrained(s, agents, ledger);
     rebalanceNow(s);
@@ -1144,8 +1155,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
    * tasks they still count as running there are requeued or terminated as the request said, even
    * if the service restarted before they had heard it.
    */
-  private void tellRejoined(PoolRecord before, PoolRecord s, CoordinatorMessage.RegisterNode r) {
-    registrations.put(r.nodeId(), r);
+  private void tellRejoined(PoolRecord before, PoolRecord s, CoordinatorMessage.RegisterNode r, boolean fresh) {
     java.util.Set<String> jobs = new java.util.HashSet<>();
     r.running().forEach(t -> jobs.add(t.jobId()));
     r.ended().forEach(t -> jobs.add(t.jobId()));
@@ -1161,29 +1171,24 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       if (restart != null) {
         jobRef(jobId).tell(new JobEntity.NodeSchedulingDisabled(s.id(), r.nodeId(), restart.option()));
       }
-      jobRef(jobId).tell(rejoined(s, r, jobId));
+      jobRef(jobId).tell(new JobEntity.NodeRejoined(s.id(), r.nodeId(), r.agent(),
+          r.running().stream().filter(t -> Ids.key(t.jobId()).equals(Ids.key(jobId))).toList(),
+          r.ended().stream().filter(t -> Ids.key(t.jobId()).equals(Ids.key(jobId))).toList(), fresh));
     });
-  }
-
-  private static JobEntity.NodeRejoined rejoined(PoolRecord s, CoordinatorMessage.RegisterNode r, String jobId) {
-    return new JobEntity.NodeRejoined(s.id(), r.nodeId(), r.agent(),
-        r.running().stream().filter(t -> Ids.key(t.jobId()).equals(Ids.key(jobId))).toList(),
-        r.ended().stream().filter(t -> Ids.key(t.jobId()).equals(Ids.key(jobId))).toList());
   }
 
   private Effect<PoolEvent, PoolRecord> onAwaitNodes(PoolRecord s, AwaitNodes c) {
     for (String nodeId : c.nodeIds()) {
-      CoordinatorMessage.RegisterNode r = registrations.get(nodeId);
       if (!s.exists() || s.state() != PoolState.ACTIVE || !s.nodes().containsKey(nodeId)) {
         jobRef(c.jobId()).tell(new JobEntity.NodeLost(s.exists() ? s.id() : "", nodeId));
-      } else if (r != null) {
-        PoolRecord.NodeRestart restart = s.restart(nodeId);
-        if (restart != null) {
-          jobRef(c.jobId()).tell(new JobEntity.NodeSchedulingDisabled(s.id(), nodeId, restart.option()));
-        }
-        jobRef(c.jobId()).tell(rejoined(s, r, c.jobId()));
-      } else {
-        awaitedBy.computeIfAbsent(nodeId, k -> new java.util.HashSet<>()).add(c.jobId());
+        continue;
+      }
+      awaitedBy.computeIfAbsent(nodeId, k -> new java.util.HashSet<>()).add(c.jobId());
+      ActorRef<NodeMessage> agent = agents.get(nodeId);
+      if (agent != null) {
+        // The node registered before the job restarted (the job moved to another coordinator while
+        // this pool stayed): what it said then is stale. It says again what it runs and owes now.
+        agent.tell(new NodeMessage.RegisterAgain());
       }
     }
     return Effect().none();
@@ -1216,7 +1221,6 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     agents.remove(nodeId);
     registeredAt.remove(nodeId);
     startTasks.remove(nodeId);
-    registrations.remove(nodeId);
     java.util.Set<String> jobs = new java.util.HashSet<>(ledger.removeNode(nodeId).keySet());
     java.util.Set<String> carried = carriedOverJobs.remove(nodeId);
     if (carried != null) {

@@ -202,6 +202,20 @@ final class SlotLedger {
     yieldAsked.computeIfPresent(jobId, (k, v) -> v - back > 0 ? v - back : null);
   }
 
+  /**
+   * A job's running tasks use these slots of a node although it was granted none there by this
+   * ledger (the job or the pool restarted): they count as its lease. The node may end up with more
+   * leased than it has for a while; nothing more is granted there until they come back.
+   */
+  void adopt(String jobId, String nodeId, int slots) {
+    Node n = nodes.get(nodeId);
+    if (n == null || slots <= 0) {
+      return;
+    }
+    n.leases.merge(jobId, slots, Integer::sum);
+    n.free -= slots;
+  }
+
   /** A job is gone (completed, deleted): all its slots come back. */
   void releaseJob(String jobId) {
     waiting.remove(jobId);

@@ -94,12 +94,18 @@ class PoolEntityTest {
     TestProbe<NodeMessage> a = testKit.createTestProbe();
     ActorRef<NodeMessage> b = testKit.spawn(Behaviors.ignore());
     pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("Pool-X", started.nodeIds().get(0), 3, a.ref(), List.of())));
-    assertEquals(new NodeMessage.Registered("Pool-X", started.nodeIds().get(0)), a.receiveMessage());
+    NodeMessage.Registered registered = (NodeMessage.Registered) a.receiveMessage();
+    assertEquals(new NodeMessage.Registered("Pool-X", started.nodeIds().get(0), null, List.of(), registered.pool()), registered);
+    org.junit.jupiter.api.Assertions.assertNotNull(registered.pool(), "the node is told the pool entity, to watch it");
     pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("Pool-X", started.nodeIds().get(1), 3, b, List.of())));
     TestCluster.eventually(testKit, Duration.ofSeconds(3), () -> {
       assertEquals(AllocationState.STEADY, view("Pool-X").record().allocationState());
       assertTrue(nodes("Pool-X").stream().allMatch(n -> n.agent() != null));
     });
+    // A job that restarted (it moved to another coordinator) waits for a node the pool knows from
+    // before: the node is asked to say again what it runs, rather than the pool repeating stale news.
+    pool.tell(new PoolEntity.AwaitNodes("job-moved", List.of(started.nodeIds().get(0))));
+    a.expectMessage(new NodeMessage.RegisterAgain());
 
     // A node that dies is brought back by the provider, with its id.
     testKit.stop(b);

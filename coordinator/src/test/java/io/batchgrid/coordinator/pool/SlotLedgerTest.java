@@ -270,4 +270,20 @@ class SlotLedgerTest {
     l.release("yields", "n1", 1);
     assertEquals(Map.of("urgent", 1), slotsByJob(l.rebalance(false)));
   }
+
+  @Test
+  void slotsAdoptedAfterARestartCountAsLeasedUntilReturned() {
+    SlotLedger l = new SlotLedger();
+    l.addNode("n1", 2);
+    // A job restarted while its task kept running on n1: it adopts the slot the task uses.
+    l.adopt("a", "n1", 1);
+    assertEquals(Map.of("a", 1), l.leasesOn("n1"));
+    l.want("b", 0, 5);
+    assertEquals(Map.of("b", 1), slotsByJob(l.rebalance(false)), "only the other slot is free");
+    l.release("a", "n1", 1);
+    assertEquals(Map.of("b", 1), slotsByJob(l.rebalance(false)), "the adopted slot comes back like any");
+    // Adopting on a node the ledger does not know (not registered) changes nothing.
+    l.adopt("a", "n9", 1);
+    assertTrue(l.leasesOn("n9").isEmpty());
+  }
 }

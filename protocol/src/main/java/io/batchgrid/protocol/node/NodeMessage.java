@@ -16,22 +16,36 @@ public sealed interface NodeMessage {
    * The pool has accepted the node's registration. {@code startTask} is the pool's start task as
    * it is now, null when it has none: a node that has not run it since it (re)started runs it now.
    * {@code applicationPackages} are the pool's package references, which the node installs when it
-   * joins (Azure: before any task runs there).
+   * joins (Azure: before any task runs there). {@code pool} is the pool entity that accepted it (null:
+   * unknown): the node watches it and registers again when it stops, so that a pool that moves to
+   * another coordinator (or restarts) learns the node and what it runs.
    */
   record Registered(String poolId, String nodeId, io.batchgrid.protocol.spec.StartTaskSpec startTask,
-      List<ApplicationPackageReference> applicationPackages) implements NodeMessage {
+      List<ApplicationPackageReference> applicationPackages, ActorRef<?> pool) implements NodeMessage {
     public Registered {
       applicationPackages = List.copyOf(applicationPackages);
     }
 
+    public Registered(String poolId, String nodeId, io.batchgrid.protocol.spec.StartTaskSpec startTask,
+        List<ApplicationPackageReference> applicationPackages) {
+      this(poolId, nodeId, startTask, applicationPackages, null);
+    }
+
     public Registered(String poolId, String nodeId, io.batchgrid.protocol.spec.StartTaskSpec startTask) {
-      this(poolId, nodeId, startTask, List.of());
+      this(poolId, nodeId, startTask, List.of(), null);
     }
 
     public Registered(String poolId, String nodeId) {
-      this(poolId, nodeId, null, List.of());
+      this(poolId, nodeId, null, List.of(), null);
     }
   }
+
+  /**
+   * Register again, with what the node runs and what it has not been able to report: a job whose
+   * entity restarted (it moved to another coordinator) waits for this to learn which of its
+   * attempts live on, while the pool still knows the node from before.
+   */
+  record RegisterAgain() implements NodeMessage {}
 
   /** Run these attempts; report how each ends to {@code reportTo}. */
   record RunTasks(String poolId, String jobId, List<TaskLaunch> tasks, ActorRef<CoordinatorMessage> reportTo)

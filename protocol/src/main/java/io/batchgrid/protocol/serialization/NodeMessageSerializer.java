@@ -80,6 +80,7 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
   static final String READ_FILE = "NF";
   static final String DELETE_FILE = "ND";
   static final String RETIRE = "NX";
+  static final String REGISTER_AGAIN = "NW";
   static final String REBOOT = "NB";
   static final String UPLOAD_LOGS = "NU";
   static final String REGISTER_NODE = "CR";
@@ -129,6 +130,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         return DELETE_FILE;
       } else if (m instanceof NodeMessage.Retire) {
         return RETIRE;
+      } else if (m instanceof NodeMessage.RegisterAgain) {
+        return REGISTER_AGAIN;
       } else if (m instanceof NodeMessage.Reboot) {
         return REBOOT;
       } else if (m instanceof NodeMessage.UploadLogs) {
@@ -170,6 +173,9 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
       if (m.startTask() != null) {
         b.setStartTask(m.startTask());
       }
+      if (m.pool() != null) {
+        b.setPool(ref(m.pool()));
+      }
       return b.build();
     } else if (o instanceof NodeMessage.RunTasks m) {
       RunTasksP.Builder b = RunTasksP.newBuilder().setPoolId(m.poolId()).setJobId(m.jobId()).setReportTo(ref(m.reportTo()));
@@ -194,6 +200,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
           .setReplyTo(ref(m.replyTo())).build();
     } else if (o instanceof NodeMessage.Retire) {
       return RetireP.getDefaultInstance();
+    } else if (o instanceof NodeMessage.RegisterAgain) {
+      return io.batchgrid.protocol.proto.RegisterAgainP.getDefaultInstance();
     } else if (o instanceof NodeMessage.Reboot m) {
       return io.batchgrid.protocol.proto.RebootP.newBuilder().setReimage(m.reimage()).build();
     } else if (o instanceof NodeMessage.UploadLogs m) {
@@ -269,7 +277,7 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         case REGISTERED: {
           RegisteredP p = RegisteredP.parseFrom(bytes);
           return new NodeMessage.Registered(p.getPoolId(), p.getNodeId(), p.hasStartTask() ? p.getStartTask() : null,
-              p.getApplicationPackagesList());
+              p.getApplicationPackagesList(), p.getPool().isEmpty() ? null : resolve(p.getPool()));
         }
         case RUN_TASKS: {
           RunTasksP p = RunTasksP.parseFrom(bytes);
@@ -305,6 +313,8 @@ public final class NodeMessageSerializer extends SerializerWithStringManifest {
         }
         case RETIRE:
           return new NodeMessage.Retire();
+        case REGISTER_AGAIN:
+          return new NodeMessage.RegisterAgain();
         case REBOOT:
           return new NodeMessage.Reboot(io.batchgrid.protocol.proto.RebootP.parseFrom(bytes).getReimage());
         case UPLOAD_LOGS: {
