@@ -37,7 +37,8 @@ import com.microsoft.azure.batch.protocol.models.TaskState;
  * server restarts on the same data directory (its cluster port changes: the workers find it through
  * {@code <data>/cluster.seed}), adopts the same worker processes instead of starting new ones, and
  * the workers re-register and report. Every task completes once, none runs twice, none is requeued
- * or retried, the counts are exact; then the adopted nodes run new work.
+ * or retried, the counts are exact; then the adopted nodes run new work. Each worker's Pekko
+ * Management answers before the kill and again, on the same port, after it joined the new cluster.
  */
 class CoordinatorKillTest {
   private static final List<String> ENDS_WHILE_DOWN = List.of("short-0", "short-1");
@@ -63,6 +64,7 @@ class CoordinatorKillTest {
     Path ledger = shared.resolve("ledger.txt");
     Path gate = shared.resolve("long-tasks-may-end");
     Map<String, Long> pidsBefore = new HashMap<>();
+    Map<String, String> managementOf = new HashMap<>();
     Map<String, String> nodeOfTask = new HashMap<>();
 
     try (ServerProcess first = new ServerProcess(data).withArgs("--node-provider", "local-process").start()) {
@@ -71,6 +73,8 @@ class CoordinatorKillTest {
       await().atMost(Duration.ofSeconds(90)).until(() -> usable(client) == 2);
       for (ComputeNode n : client.computeNodeOperations().listComputeNodes("kill-pool")) {
         pidsBefore.put(n.id(), pid(n.id()));
+        managementOf.put(n.id(), managementUrl(n.id()));
+        assertEquals(200, status(managementOf.get(n.id()) + "/alive"), "the worker serves management");
       }
 
       client.jobOperations().createJob("kill-job", new PoolInformation().withPoolId("kill-pool"));
@@ -117,6 +121,12 @@ class CoordinatorKillTest {
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
           client.jobOperations().getTaskCounts("kill-job").completed() == 4);
 
+      // Each worker's management came back with its new ActorSystem, on the same port, and says it
+      // is a member again.
+      for (String url : managementOf.values()) {
+        assertEquals(200, status(url + "/alive"), url);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> status(url + "/ready") == 200);
+      }
       // The same worker processes, no second one for any node.
       for (ComputeNode n : client.computeNodeOperations().listComputeNodes("kill-pool")) {
         assertEquals(pidsBefore.get(n.id()), pid(n.id()), "node " + n.id() + " was adopted, not started again");
@@ -175,6 +185,22 @@ class CoordinatorKillTest {
   private long pid(String nodeId) throws Exception {
     Path file = data.resolve("nodes").resolve(nodeId).resolve("agent.pid");
     return Files.exists(file) ? Long.parseLong(Files.readString(file).trim()) : -1;
+  }
+
+  /** The management URL a worker printed after its ready line (in its agent.log). */
+  private String managementUrl(String nodeId) throws Exception {
+    Path log = data.resolve("nodes").resolve(nodeId).resolve("agent.log");
+    return await().atMost(Duration.ofSeconds(30)).until(() -> Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+        .filter(l -> l.startsWith("management: ")).map(l -> l.split(" ")[1]).findFirst().orElse(null), u -> u != null);
+  }
+
+  private static int status(String url) {
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+          .timeout(Duration.ofSeconds(10)).build(), java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (Exception e) {
+      return -1;
+    }
   }
 
   private static BatchClient client(ServerProcess server) {
