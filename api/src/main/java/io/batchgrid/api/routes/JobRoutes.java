@@ -112,18 +112,10 @@ final class JobRoutes {
 
   private CompletionStage<HttpResponse> list(Router.Call c) {
     RequestContext ctx = c.ctx();
-    int max = Lists.maxResults(ctx);
-    String after = Lists.afterKey(ctx);
-    Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.JOBS);
-    Select select = Lists.select(ctx);
-    boolean stats = Lists.expandStats(ctx);
-    Duration timeout = ctx.timeout();
-    return coordinator.ids(Catalog.Kind.JOB, timeout)
-        .thenCompose(ids -> Lists.page(PoolRoutes.keys(ids), after, max, key -> summary(key, timeout)
-            .thenCompose(j -> wire(ctx, j, stats, timeout)).thenApply(Optional::of)
-            .exceptionally(e -> PoolRoutes.absentIfNotFound(e, ErrorCode.JOB_NOT_FOUND)), filter))
-        .thenApply(page -> PoolRoutes.listResponse(ctx, "jobs", page, select));
+    return Lists.ofCatalog(ctx, coordinator, Catalog.Kind.JOB, FilterSchema.JOBS, ErrorCode.JOB_NOT_FOUND, "jobs",
+        (key, stats, timeout) -> summary(key, timeout).thenCompose(j -> wire(ctx, j, stats, timeout)));
   }
+
 
   private CompletionStage<HttpResponse> update(Router.Call c, boolean replace) {
     RequestContext ctx = c.ctx();

@@ -1,6 +1,7 @@
 package io.batchgrid.api.routes;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
@@ -12,6 +13,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -19,6 +22,8 @@ import io.batchgrid.api.odata.Filter;
 import io.batchgrid.api.odata.FilterException;
 import io.batchgrid.api.odata.FilterSchema;
 import io.batchgrid.api.odata.Select;
+import io.batchgrid.coordinator.catalog.Catalog;
+import io.batchgrid.protocol.ErrorCode;
 
 /**
  * Paging, {@code $filter} and {@code $select} of list operations.
@@ -191,5 +196,29 @@ public final class Lists {
       }
       return collect(keys, max, fetch, keep, found);
     });
+  }
+
+  /** How one entity of a catalog listing is fetched and written ({@code stats}: with its statistics). */
+  interface Fetch {
+    CompletionStage<ObjectNode> apply(String key, boolean stats, Duration timeout);
+  }
+
+  /**
+   * {@code GET /pools}, {@code /jobs}, {@code /jobschedules}: the catalog's ids in key order after the
+   * continuation, each fetched and written, filtered and projected; one deleted between the catalog's
+   * answer and its fetch (its {@code notFound} error) is left out.
+   */
+  static CompletionStage<HttpResponse> ofCatalog(RequestContext ctx, Coordinator coordinator, Catalog.Kind kind,
+      FilterSchema schema, ErrorCode notFound, String entitySet, Fetch fetch) {
+    int max = maxResults(ctx);
+    String after = afterKey(ctx);
+    Predicate<ObjectNode> filter = filter(ctx, schema);
+    Select select = select(ctx);
+    boolean stats = expandStats(ctx);
+    Duration timeout = ctx.timeout();
+    return coordinator.ids(kind, timeout)
+        .thenCompose(ids -> page(PoolRoutes.keys(ids), after, max, key -> fetch.apply(key, stats, timeout)
+            .thenApply(Optional::of).exceptionally(e -> PoolRoutes.absentIfNotFound(e, notFound)), filter))
+        .thenApply(page -> PoolRoutes.listResponse(ctx, entitySet, page, select));
   }
 }

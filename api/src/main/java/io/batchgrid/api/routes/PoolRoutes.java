@@ -128,18 +128,10 @@ final class PoolRoutes {
 
   private CompletionStage<HttpResponse> list(Router.Call c) {
     RequestContext ctx = c.ctx();
-    int max = Lists.maxResults(ctx);
-    String after = Lists.afterKey(ctx);
-    Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.POOLS);
-    Select select = Lists.select(ctx);
-    boolean stats = Lists.expandStats(ctx);
-    Duration timeout = ctx.timeout();
-    return coordinator.ids(Catalog.Kind.POOL, timeout)
-        .thenCompose(ids -> Lists.page(keys(ids), after, max, key -> view(key, timeout)
-            .thenCompose(v -> wire(ctx, v, stats, timeout)).thenApply(Optional::of)
-            .exceptionally(e -> absentIfNotFound(e, ErrorCode.POOL_NOT_FOUND)), filter))
-        .thenApply(page -> listResponse(ctx, POOLS, page, select));
+    return Lists.ofCatalog(ctx, coordinator, Catalog.Kind.POOL, FilterSchema.POOLS, ErrorCode.POOL_NOT_FOUND, POOLS,
+        (key, stats, timeout) -> view(key, timeout).thenCompose(v -> wire(ctx, v, stats, timeout)));
   }
+
 
   private CompletionStage<HttpResponse> delete(Router.Call c) {
     RequestContext ctx = c.ctx();

@@ -134,18 +134,10 @@ final class ScheduleRoutes {
 
   private CompletionStage<HttpResponse> list(Router.Call c) {
     RequestContext ctx = c.ctx();
-    int max = Lists.maxResults(ctx);
-    String after = Lists.afterKey(ctx);
-    Predicate<ObjectNode> filter = Lists.filter(ctx, FilterSchema.JOB_SCHEDULES);
-    Select select = Lists.select(ctx);
-    boolean stats = Lists.expandStats(ctx);
-    Duration timeout = ctx.timeout();
-    return coordinator.ids(Catalog.Kind.SCHEDULE, timeout)
-        .thenCompose(ids -> Lists.page(PoolRoutes.keys(ids), after, max, key -> view(key, timeout)
-            .thenCompose(v -> wire(ctx, v, stats, timeout)).thenApply(Optional::of)
-            .exceptionally(e -> PoolRoutes.absentIfNotFound(e, ErrorCode.JOB_SCHEDULE_NOT_FOUND)), filter))
-        .thenApply(page -> PoolRoutes.listResponse(ctx, "jobschedules", page, select));
+    return Lists.ofCatalog(ctx, coordinator, Catalog.Kind.SCHEDULE, FilterSchema.JOB_SCHEDULES, ErrorCode.JOB_SCHEDULE_NOT_FOUND, "jobschedules",
+        (key, stats, timeout) -> view(key, timeout).thenCompose(v -> wire(ctx, v, stats, timeout)));
   }
+
 
   private CompletionStage<HttpResponse> update(Router.Call c, boolean replace) {
     RequestContext ctx = c.ctx();
