@@ -7,7 +7,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Predicate;
 
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.pattern.StatusReply;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -147,7 +151,13 @@ final class JobRoutes {
     String jobId = jobId(c);
     String reason = c.body().length == 0 ? null : SpecReader.terminateReason(Json.parseObject(c.body()));
     Precondition conditions = Conditions.of(ctx);
-    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Terminate(reason, conditions, r), ctx.timeout())
+    return accepted(ctx, jobId, r -> new JobEntity.Terminate(reason, conditions, r));
+  }
+
+  /** A job write that acknowledges, answered 202 with the job's new ETag and last-modified time. */
+  private CompletionStage<HttpResponse> accepted(RequestContext ctx, String jobId,
+      Function<ActorRef<StatusReply<Done>>, JobEntity.Command> write) {
+    return coordinator.<Done>job(jobId, write, ctx.timeout())
         .thenCompose(done -> summary(jobId, ctx.timeout()))
         .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
   }
@@ -163,18 +173,14 @@ final class JobRoutes {
       throw ApiError.missingProperty("disableTasks");
     }
     Precondition conditions = Conditions.of(ctx);
-    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Disable(disableTasks, conditions, r), ctx.timeout())
-        .thenCompose(done -> summary(jobId, ctx.timeout()))
-        .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
+    return accepted(ctx, jobId, r -> new JobEntity.Disable(disableTasks, conditions, r));
   }
 
   private CompletionStage<HttpResponse> enable(Router.Call c) {
     RequestContext ctx = c.ctx();
     String jobId = jobId(c);
     Precondition conditions = Conditions.of(ctx);
-    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.Enable(conditions, r), ctx.timeout())
-        .thenCompose(done -> summary(jobId, ctx.timeout()))
-        .thenApply(j -> Responses.empty(ctx, 202, written(ctx, j)));
+    return accepted(ctx, jobId, r -> new JobEntity.Enable(conditions, r));
   }
 
   /**

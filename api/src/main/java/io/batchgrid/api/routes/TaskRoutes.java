@@ -7,7 +7,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Predicate;
 
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.japi.function.Function;
+import org.apache.pekko.pattern.StatusReply;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -295,14 +299,20 @@ final class TaskRoutes {
             }));
   }
 
+  /** A task write that acknowledges, answered 204 with the task's new ETag and last-modified time. */
+  private CompletionStage<HttpResponse> noContent(RequestContext ctx, String jobId, String taskId,
+      Function<ActorRef<StatusReply<Done>>, JobEntity.Command> write) {
+    return coordinator.<Done>job(jobId, write, ctx.timeout())
+        .thenCompose(done -> task(jobId, taskId, ctx.timeout()))
+        .thenApply(t -> Responses.empty(ctx, 204, written(ctx, jobId, t)));
+  }
+
   private CompletionStage<HttpResponse> reactivate(Router.Call c) {
     RequestContext ctx = c.ctx();
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
     Precondition conditions = Conditions.of(ctx);
-    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.ReactivateTask(taskId, conditions, r), ctx.timeout())
-        .thenCompose(done -> task(jobId, taskId, ctx.timeout()))
-        .thenApply(t -> Responses.empty(ctx, 204, written(ctx, jobId, t)));
+    return noContent(ctx, jobId, taskId, r -> new JobEntity.ReactivateTask(taskId, conditions, r));
   }
 
   private CompletionStage<HttpResponse> terminate(Router.Call c) {
@@ -310,8 +320,6 @@ final class TaskRoutes {
     String jobId = JobRoutes.jobId(c);
     String taskId = taskId(c);
     Precondition conditions = Conditions.of(ctx);
-    return coordinator.<org.apache.pekko.Done>job(jobId, r -> new JobEntity.TerminateTask(taskId, conditions, r), ctx.timeout())
-        .thenCompose(done -> task(jobId, taskId, ctx.timeout()))
-        .thenApply(t -> Responses.empty(ctx, 204, written(ctx, jobId, t)));
+    return noContent(ctx, jobId, taskId, r -> new JobEntity.TerminateTask(taskId, conditions, r));
   }
 }
