@@ -28,6 +28,18 @@ final class DispatchPlanner {
     return plan(job, freeByNode, maxTasks, List.of());
   }
 
+  /**
+   * One round of dispatch onto {@code capacity}: as many tasks as {@link SlotDemand#planLimit} allows
+   * ({@code owed} slots are not reused, tasks finishing now ({@code freedNow}) make room under
+   * maxParallelTasks), {@code released} after the queue except multi-instance ones, which are placed
+   * as gangs, never on single slots.
+   */
+  static List<TaskDispatch> round(JobRecord job, Map<String, Integer> capacity, int owed, Map<String, Integer> freedNow,
+      List<TaskRecord> released) {
+    List<TaskRecord> single = released.stream().filter(t -> !t.multiInstance()).toList();
+    return plan(job, capacity, SlotDemand.planLimit(job, capacity, owed, freedNow), single);
+  }
+
   /** As {@link #plan(JobRecord, Map, int)}, with {@code released} (tasks about to leave the blocked set) after the queue. */
   static List<TaskDispatch> plan(JobRecord job, Map<String, Integer> freeByNode, int maxTasks, List<TaskRecord> released) {
     List<TaskDispatch> out = new ArrayList<>();

@@ -60,6 +60,12 @@ import io.batchgrid.protocol.spec.TaskSpec;
  * <p>Throughput comes from batching: a node's report of finished attempts and the dispatch of
  * queued tasks onto the slots they freed are persisted as one write, and nothing waits on the pool
  * while the job has work for the slots it already holds.
+ *
+ * <p>The entity is wiring: each handler asks a small class of this package what to do
+ * ({@link Refusals}, {@link TaskAdmission}, {@link Outcomes}, {@link SlotDemand},
+ * {@link DispatchPlanner}, {@link PreparationGate}, {@link Endings}, {@link Reconciliation}),
+ * persists the events it returns, then sends what follows through {@link NodeOrders} and
+ * {@link PoolLink} and replies. Those classes are tested without an actor system.
  */
 public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, JobEvent, JobRecord> {
 
@@ -672,7 +678,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return Effect().none();
   }
 
-  // ------------------------------------------------------------------ multi-instance tasks and preemption
+  // ------------------------------------------------------------------ multi-instance tasks, preemption, nodes
 
   /** A gang of nodes for a multi-instance task: dispatch it there (one write), or give the slots back. */
   private Effect<JobEvent, JobRecord> onGangGranted(JobRecord s, GangGranted c) {
@@ -855,7 +861,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           capacity.merge(node, n, Integer::sum);
         }
       });
-      dispatches = SlotDemand.canDispatch(s) ? plan(s, capacity, freed, s.releasedBy(current, now)) : List.of();
+      dispatches = SlotDemand.canDispatch(s) ? DispatchPlanner.round(s, capacity, leases.owed(), freed, s.releasedBy(current, now)) : List.of();
       if (!dispatches.isEmpty()) {
         events.add(new JobEvent.TasksDispatched(dispatches, now));
       }
@@ -897,7 +903,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
         // The preparation task goes to each newly leased node first; the planner passes over the
         // nodes where it has not (yet) let the job's tasks in.
         List<JobEvent.JobTaskStarted> preparations = PreparationGate.preparationsToStart(s, acceptingNodes(), now);
-        List<TaskDispatch> dispatches = plan(s, leases.roomByNode(prefetchPerSlot()), Map.of(), List.of());
+        List<TaskDispatch> dispatches = DispatchPlanner.round(s, leases.roomByNode(prefetchPerSlot()), leases.owed(), Map.of(), List.of());
         List<JobEvent> events = new ArrayList<>(preparations);
         if (!dispatches.isEmpty()) {
           events.add(new JobEvent.TasksDispatched(dispatches, now));
@@ -1040,7 +1046,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
     return leases.nodes().stream().filter(leases::accepts).toList();
   }
 
-  // ------------------------------------------------------------------ preparation and release tasks (PreparationGate decides)
+  // ------------------------------------------------------------------ preparation and release tasks
 
   /** Sends the attempt to the node's agent; after a restart, asks the pool where the agent is. */
   private void launchJobTask(JobRecord s, JobTaskKind kind, String nodeId, int attempt) {
@@ -1095,13 +1101,6 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
 
   private int prefetchPerSlot() {
     return SlotDemand.prefetchPerSlot(meanAttemptMs, leases.owed());
-  }
-
-  private List<TaskDispatch> plan(JobRecord s, Map<String, Integer> capacity, Map<String, Integer> freedNow,
-      List<TaskRecord> released) {
-    // Multi-instance tasks are placed as gangs (onGangGranted), never on single slots.
-    List<TaskRecord> single = released.stream().filter(t -> !t.multiInstance()).toList();
-    return DispatchPlanner.plan(s, capacity, SlotDemand.planLimit(s, capacity, leases.owed(), freedNow), single);
   }
 
   private void releaseAll(JobRecord s) {

@@ -37,4 +37,16 @@ class DispatchPlannerTest {
         .apply(new JobEvent.TasksAdded(List.of(task("a", 1), task("b", 1)), 2));
     assertEquals(1, DispatchPlanner.plan(job, new HashMap<>(Map.of("n", 4)), 1).size());
   }
+
+  @Test
+  void aRoundKeepsSlotsOwedAndLeavesReleasedMultiInstanceTasksToTheirGangs() {
+    JobRecord job = JobRecord.empty().apply(new JobEvent.JobCreated(JobSpec.newBuilder().setId("J").setPoolId("p").build(), 1))
+        .apply(new JobEvent.TasksAdded(List.of(task("a", 1), task("b", 1), task("c", 1)), 2));
+    assertEquals(List.of("a", "b"), DispatchPlanner.round(job, new HashMap<>(Map.of("n", 3)), 1, Map.of(), List.of())
+        .stream().map(TaskDispatch::taskId).toList());
+    io.batchgrid.protocol.job.TaskRecord gang = io.batchgrid.protocol.job.TaskRecord.added(TaskSpec.newBuilder().setId("mpi")
+        .setCommandLine("x").setMultiInstanceSettings(io.batchgrid.protocol.spec.MultiInstanceSettings.newBuilder()
+            .setNumberOfInstances(2)).build(), 2);
+    assertEquals(3, DispatchPlanner.round(job, new HashMap<>(Map.of("n", 5)), 0, Map.of(), List.of(gang)).size());
+  }
 }
