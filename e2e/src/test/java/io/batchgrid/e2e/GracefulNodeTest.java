@@ -249,6 +249,7 @@ class GracefulNodeTest {
     long leavingPid = pid(leaving.id());
     assertEquals(AllocationState.RESIZING, client.poolOperations().getPool(poolId).allocationState());
     assertEquals(2, nodes(poolId).size(), "the leaving node stays while its task runs");
+    assertEquals(ComputeNodeState.LEAVING_POOL, client.computeNodeOperations().getComputeNode(poolId, leaving.id()).state());
     String leavingTask = task(job, a).nodeInfo().nodeId().equals(leaving.id()) ? a : b;
     String stayingTask = leavingTask.equals(a) ? b : a;
     assertEquals(TaskState.RUNNING, task(job, leavingTask).state());

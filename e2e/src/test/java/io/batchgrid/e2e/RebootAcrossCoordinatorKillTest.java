@@ -37,7 +37,8 @@ import com.microsoft.azure.batch.protocol.models.VirtualMachineConfiguration;
  * only when its running task ends, and that task waits for a file the test writes after the kill).
  * The worker outlives the server; the server started again on the same data directory shows the
  * node rebooting and carries the reboot out: the worker process is replaced and the start task runs
- * again. Without the persisted request the node would come back idle, as the same process.
+ * again, once the task the worker runs has ended (taskcompletion), so the task completes once where
+ * it ran. Without the persisted request the node would come back idle, as the same process.
  */
 class RebootAcrossCoordinatorKillTest {
   @TempDir
@@ -111,11 +112,21 @@ class RebootAcrossCoordinatorKillTest {
       BatchClient client = client(second);
       // The node cannot be back yet: its old worker has to find the new server first.
       assertEquals(ComputeNodeState.REBOOTING, client.computeNodeOperations().getComputeNode("k9-pool", nodeId).state());
+
+      // taskcompletion still holds: the task the old worker runs ends there, once, and only then
+      // does the worker restart.
+      Files.writeString(go, "");
+      await().atMost(Duration.ofSeconds(60)).until(() -> client.taskOperations().getTask("k9-job", "hold").state() == TaskState.COMPLETED);
+      CloudTask t = client.taskOperations().getTask("k9-job", "hold");
+      assertEquals(TaskExecutionResult.SUCCESS, t.executionInfo().result());
+      assertEquals(0, t.executionInfo().retryCount());
+      assertEquals(0, t.executionInfo().requeueCount(), "it ran to its end on the old worker");
+      assertEquals(List.of("hold"), Files.readAllLines(ledger), "completed once");
+      assertEquals(1, client.jobOperations().getTaskCounts("k9-job").completed());
+
       try {
-        // Back: idle, or running the requeued task (which waits for the test).
         await().atMost(Duration.ofSeconds(120)).until(() ->
-            List.of(ComputeNodeState.IDLE, ComputeNodeState.RUNNING).contains(
-                client.computeNodeOperations().getComputeNode("k9-pool", nodeId).state())
+            client.computeNodeOperations().getComputeNode("k9-pool", nodeId).state() == ComputeNodeState.IDLE
                 && pid(nodeId) != before && alive(pid(nodeId)));
       } catch (org.awaitility.core.ConditionTimeoutException e) {
         Path log = data.resolve("nodes").resolve(nodeId).resolve("agent.log");
@@ -126,17 +137,6 @@ class RebootAcrossCoordinatorKillTest {
       }
       assertFalse(alive(before), "the worker process that outlived the server was replaced");
       assertEquals("boot\nboot\n", nodeFile(client, "k9-pool", nodeId, "shared/boots"), "the start task ran again");
-
-      // The worker that outlived the server restarted at once rather than after its task (the pool
-      // learns of such a worker's tasks only from the worker): the task was requeued, no retry spent,
-      // and completes once on the rebooted node.
-      Files.writeString(go, "");
-      await().atMost(Duration.ofSeconds(60)).until(() -> client.taskOperations().getTask("k9-job", "hold").state() == TaskState.COMPLETED);
-      CloudTask t = client.taskOperations().getTask("k9-job", "hold");
-      assertEquals(TaskExecutionResult.SUCCESS, t.executionInfo().result());
-      assertEquals(0, t.executionInfo().retryCount());
-      assertEquals(List.of("hold"), Files.readAllLines(ledger), "completed once");
-      assertEquals(1, client.jobOperations().getTaskCounts("k9-job").completed());
     }
   }
 }

@@ -131,12 +131,13 @@ class PersistenceSerializerTest {
         new PoolEvent.NodeDeallocated("c", 7), new PoolEvent.NodeDeallocated("d", 7), new PoolEvent.NodeStarted("d", 7),
         new PoolEvent.NodeRestartRequested("c", "terminate", true, 7),
         new PoolEvent.NodeRestartRequested("d", "requeue", false, 7), new PoolEvent.NodeRestarted("d", 7),
+        new PoolEvent.NodesLeaving(List.of("d", "unknown"), 7),
         new PoolEvent.PoolDeleting(8), new PoolEvent.PoolDeleted(9));
     for (PoolEvent e : events) {
       assertEquals(e, roundTrip(e));
     }
     PoolRecord pool = PoolRecord.EMPTY;
-    for (PoolEvent e : events.subList(0, 20)) {
+    for (PoolEvent e : events.subList(0, 21)) {
       pool = pool.apply(e);
     }
     assertEquals("simplified", pool.spec().getTargetNodeCommunicationMode());
@@ -152,6 +153,9 @@ class PersistenceSerializerTest {
         "a node's restart is not a change of the pool: its ETag stays");
     assertEquals(java.util.Map.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("c"), 10)).restarting(),
         "a removed node's restart goes with it");
+    assertEquals(java.util.Set.of("d"), pool.leaving(), "a node leaving once its tasks have ended");
+    assertEquals(java.util.Set.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("d"), 10)).leaving(),
+        "and gone when removed");
     assertEquals(java.util.Set.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("c"), 10)).deallocated(),
         "a removed node's deallocation goes with it");
     assertEquals(java.util.Set.of(), pool.apply(new PoolEvent.NodesRemoved(List.of("c"), 10)).schedulingDisabled(),

@@ -306,7 +306,7 @@ final class PoolRoutes {
 
   /** States the pool's view shows even while the node's agent answers (it is about to stop). */
   private static final java.util.Set<NodeState> POOL_DECIDES = java.util.EnumSet.of(NodeState.REBOOTING,
-      NodeState.REIMAGING, NodeState.DEALLOCATING, NodeState.DEALLOCATED);
+      NodeState.REIMAGING, NodeState.DEALLOCATING, NodeState.DEALLOCATED, NodeState.LEAVINGPOOL);
 
   /** ComputeNode_Reboot and ComputeNode_Reimage: 202 once the pool has taken the request. */
   private CompletionStage<HttpResponse> restart(Router.Call c, boolean reimage) {

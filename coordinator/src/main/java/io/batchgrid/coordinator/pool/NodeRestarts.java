@@ -21,7 +21,8 @@ import io.batchgrid.protocol.pool.PoolRecord;
  * it started ({@code RegisterNode.startTask} null): a new process (local-process, static), a new
  * in-process agent, or any agent after the single-JVM server restarted. Any other agent of a
  * restarting node, the one asked to restart or one that outlived a coordinator before it was told,
- * is told {@link NodeMessage.Reboot} once no job holds slots on it. A reimage also deletes the
+ * is told {@link NodeMessage.Reboot} once no task runs there (no job holds slots on it, and tasks
+ * it brought along when it registered have ended). A reimage also deletes the
  * node's files, which only the agent told to reimage does: so a reimage is done by a fresh agent
  * only once this pool (since it last started) has told one of the node's agents to reimage; after a
  * restart of the service the node's first agent is told to reimage, fresh or not. Live only is
@@ -55,16 +56,16 @@ final class NodeRestarts {
   }
 
   /**
-   * Tells the registered agents of restarting nodes that no job holds slots on any more to restart
-   * (each incarnation once).
+   * Tells the registered agents of restarting nodes on which no task runs any more ({@code busy}
+   * false) to restart (each incarnation once).
    */
-  void tellDrained(PoolRecord s, Map<String, ActorRef<NodeMessage>> agents, SlotLedger ledger) {
+  void tellDrained(PoolRecord s, Map<String, ActorRef<NodeMessage>> agents, java.util.function.Predicate<String> busy) {
     if (!s.exists()) {
       return;
     }
     s.restarting().forEach((nodeId, restart) -> {
       ActorRef<NodeMessage> agent = agents.get(nodeId);
-      if (agent != null && !agent.equals(told.get(nodeId)) && !ledger.isLeased(nodeId)) {
+      if (agent != null && !agent.equals(told.get(nodeId)) && !busy.test(nodeId)) {
         agent.tell(new NodeMessage.Reboot(restart.reimage()));
         told.put(nodeId, agent);
       }

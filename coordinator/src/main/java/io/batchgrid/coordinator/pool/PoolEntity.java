@@ -249,6 +249,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private enum Tick implements Command { SAMPLE, EVALUATE, RESIZE_TIMEOUT }
 
+  /** Removes the leaving nodes that run nothing any more. */
+  private enum DrainCheck implements Command { INSTANCE }
+
+  /** A node with carried-over tasks answered whether it still runs any. */
+  private record NodeBusy(String nodeId, ActorRef<NodeMessage> agent, boolean running) implements Command {}
+
   // ------------------------------------------------------------------ replies
 
   /**
@@ -326,10 +332,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   // Deallocated nodes whose process the provider was asked to stop (live: after a restart the
   // provider does not start them, and stopping one that does not run is a no-op).
   private final java.util.Set<String> stopAsked = new java.util.HashSet<>();
-  // Nodes removenodes named with taskcompletion/retaineddata, removed once no job holds their slots.
-  // Live only: after a restart they stay in the pool with scheduling disabled (that is persisted)
-  // and the resize ends at its resizeTimeout.
-  private final java.util.Set<String> removeWhenDrained = new java.util.LinkedHashSet<>();
+  // Nodes that brought running tasks along when they registered (after a restart of the service, or
+  // as a new incarnation of their worker): no job holds a lease there for them, so a node leaving the
+  // pool or waiting to restart when its tasks have ended asks its agent until it runs none (live).
+  private final java.util.Set<String> carriedWork = new java.util.HashSet<>();
   private final TimerScheduler<Command> timers;
   // Autoscaling, live: the sample history, the parsed formula and its last run.
   private final PoolMetrics metrics = new PoolMetrics();
@@ -431,7 +437,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         })
         .onCommand(ReturnSlots.class, (s, c) -> {
           ledger.release(c.jobId(), c.nodeId(), c.slots());
-          restarts.tellDrained(s, agents, ledger);
+          restarts.tellDrained(s, agents, this::busy);
           stopDeallocated(s);
           return removeDrained(s);
         })
@@ -442,7 +448,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .onCommand(ReleaseJob.class, (s, c) -> {
           ledger.releaseJob(c.jobId());
           metrics.forgetJob(c.jobId());
-          restarts.tellDrained(s, agents, ledger);
+          restarts.tellDrained(s, agents, this::busy);
           stopDeallocated(s);
           return removeDrained(s);
         })
@@ -461,6 +467,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
           return Effect().none();
         })
         .onCommand(Tick.class, this::onTick)
+        .onCommand(DrainCheck.class, (s, c) -> removeDrained(s))
+        .onCommand(NodeBusy.class, this::onNodeBusy)
         .build();
   }
 
@@ -565,7 +573,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     } else {
       // Idle nodes go first: their removal disturbs no task.
       List<String> order = new ArrayList<>(s.nodes().keySet());
-      order.removeAll(removeWhenDrained);
+      order.removeAll(s.leaving());
       order.sort((a, b) -> Boolean.compare(ledger.isLeased(a), ledger.isLeased(b)));
       for (String id : order.subList(0, staying - target)) {
         (drains(option) && ledger.isLeased(id) ? later : removed).add(id);
@@ -574,7 +582,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         events.add(new PoolEvent.NodesRemoved(removed, now));
       }
       later.stream().filter(s::schedulingEnabled).forEach(id -> events.add(new PoolEvent.NodeSchedulingDisabled(id, now)));
-      if (later.isEmpty() && removeWhenDrained.isEmpty()) {
+      if (!later.isEmpty()) {
+        events.add(new PoolEvent.NodesLeaving(later, now));
+      }
+      if (later.isEmpty() && s.leaving().isEmpty()) {
         events.add(new PoolEvent.ResizeCompleted(now));
       }
     }
@@ -593,8 +604,13 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   }
 
   /** How many of the pool's nodes leave when their tasks have ended. */
-  private int leaving(PoolRecord s) {
-    return (int) removeWhenDrained.stream().filter(s.nodes()::containsKey).count();
+  private static int leaving(PoolRecord s) {
+    return s.leaving().size();
+  }
+
+  /** Whether tasks run on the node: a job holds slots there, or it brought tasks along (see {@link #carriedWork}). */
+  private boolean busy(String nodeId) {
+    return ledger.isLeased(nodeId) || carriedWork.contains(nodeId);
   }
 
   /**
@@ -611,9 +627,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     provider.stop(s.id(), nodeIds);
   }
 
-  /** The nodes take no new task and leave the pool when no job holds their slots any more. */
+  /** The nodes (leaving, persisted) take no new task; they are removed when no task runs there any more. */
   private void leaveWhenDrained(PoolRecord s, List<String> nodeIds) {
-    removeWhenDrained.addAll(nodeIds);
     nodeIds.forEach(id -> disableNow(s, id, "taskcompletion"));
     rebalanceNow(s);
   }
@@ -646,7 +661,10 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       events.add(new PoolEvent.NodesRemoved(now, t));
     }
     later.stream().filter(s::schedulingEnabled).forEach(id -> events.add(new PoolEvent.NodeSchedulingDisabled(id, t)));
-    if (later.isEmpty() && removeWhenDrained.isEmpty()) {
+    if (!later.isEmpty()) {
+      events.add(new PoolEvent.NodesLeaving(later, t));
+    }
+    if (later.isEmpty() && s.leaving().isEmpty()) {
       events.add(new PoolEvent.ResizeCompleted(t));
     }
     return Effect().persist(events).thenRun(state -> {
@@ -655,31 +673,24 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     }).thenReply(c.replyTo(), state -> StatusReply.ack());
   }
 
-  /** Removes the nodes waiting for their tasks to end (removenodes with taskcompletion) that no job holds any more. */
+  /** Removes the leaving nodes (a shrink with taskcompletion or retaineddata) on which no task runs any more. */
   private Effect<PoolEvent, PoolRecord> removeDrained(PoolRecord s) {
-    if (removeWhenDrained.isEmpty() || !s.exists() || s.state() != PoolState.ACTIVE) {
+    if (!s.exists() || s.state() != PoolState.ACTIVE || s.leaving().isEmpty()) {
       return rebalance(s);
     }
-    List<String> drained = removeWhenDrained.stream().filter(id -> !ledger.isLeased(id)).toList();
+    List<String> drained = s.leaving().stream().filter(id -> !busy(id)).toList();
     if (drained.isEmpty()) {
       return rebalance(s);
     }
-    removeWhenDrained.removeAll(drained);
-    List<String> present = drained.stream().filter(s.nodes()::containsKey).toList();
     long t = System.currentTimeMillis();
     List<PoolEvent> events = new ArrayList<>();
-    if (!present.isEmpty()) {
-      events.add(new PoolEvent.NodesRemoved(present, t));
-    }
-    if (removeWhenDrained.isEmpty() && s.allocationState() == AllocationState.RESIZING) {
+    events.add(new PoolEvent.NodesRemoved(drained, t));
+    if (drained.size() == s.leaving().size() && s.allocationState() == AllocationState.RESIZING) {
       events.add(new PoolEvent.ResizeCompleted(t));
     }
-    if (events.isEmpty()) {
-      return rebalance(s);
-    }
     return Effect().persist(events).thenRun(state -> {
-      present.forEach(id -> nodeGone(state, id));
-      provider.stop(state.id(), present);
+      drained.forEach(id -> nodeGone(state, id));
+      provider.stop(state.id(), drained);
       rebalanceNow(state);
     });
   }
@@ -812,7 +823,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
         .thenRun(state -> {
           // The jobs stop their tasks there (requeued without a retry, or failed), or let them end.
           disableNow(state, nodeId, option);
-          restarts.tellDrained(state, agents, ledger);
+          restarts.tellDrained(state, agents, this::busy);
         })
         .thenReply(c.replyTo(), state -> StatusReply.ack());
   }
@@ -955,6 +966,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     }
     if (tick == Tick.SAMPLE) {
       metrics.sample(System.currentTimeMillis(), agents.size());
+      askCarriedWork(s);
       return Effect().none();
     }
     if (tick == Tick.RESIZE_TIMEOUT) {
@@ -987,6 +999,28 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       return Effect().none();
     }
     return resizeTo(s, target, targets.deallocationOption());
+  }
+
+  /**
+   * Asks the nodes that wait for their tasks to end (leaving, or restarting) and brought tasks along
+   * whether they still run any: the jobs' leases do not cover those tasks.
+   */
+  private void askCarriedWork(PoolRecord s) {
+    for (String nodeId : carriedWork) {
+      ActorRef<NodeMessage> agent = agents.get(nodeId);
+      if (agent != null && (s.leaving(nodeId) || s.restart(nodeId) != null)) {
+        ctx.ask(io.batchgrid.protocol.node.NodeStatus.class, agent, PoolMetrics.PERIOD, NodeMessage.GetStatus::new,
+            (status, failure) -> new NodeBusy(nodeId, agent, status == null || !status.running().isEmpty()));
+      }
+    }
+  }
+
+  private Effect<PoolEvent, PoolRecord> onNodeBusy(PoolRecord s, NodeBusy c) {
+    if (c.running() || !c.agent().equals(agents.get(c.nodeId())) || !carriedWork.remove(c.nodeId())) {
+      return Effect().none();
+    }
+    restarts.tellDrained(s, agents, this::busy);
+    return removeDrained(s);
   }
 
   private void startTimers(PoolRecord s) {
@@ -1116,6 +1150,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (fresh) {
       ctx.watchWith(r.agent(), new NodeAgentStopped(r.nodeId(), r.agent()));
       registeredAt.put(r.nodeId(), System.currentTimeMillis());
+      // A new incarnation to this pool: what it runs, no job holds a lease for.
+      if (r.running().isEmpty()) {
+        carriedWork.remove(r.nodeId());
+      } else {
+        carriedWork.add(r.nodeId());
+      }
     }
     ledger.addNode(r.nodeId(), r.taskSlots());
     // A node that has not been given the start task since it started runs the pool's current one
@@ -1130,8 +1170,12 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     r.agent().tell(new NodeMessage.Registered(s.id(), r.nodeId(), startTask,
         s.spec().getApplicationPackageReferencesList(), ctx.getSelf()));
     tellRejoined(before, s, r, fresh);
-    // An incarnation that has not restarted yet (it outlived a restart of the service) is told now.
-    restarts.tellDrained(s, agents, ledger);
+    // An incarnation that has not restarted yet (it outlived a restart of the service) is told now,
+    // and a leaving node that runs nothing goes.
+    restarts.tellDrained(s, agents, this::busy);
+    if (s.leaving(r.nodeId())) {
+      ctx.getSelf().tell(DrainCheck.INSTANCE);
+    }
     rebalanceNow(s);
   }
 
@@ -1219,6 +1263,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
   /** Forgets a node's live state and tells the jobs that held its slots that their tasks there are lost. */
   private void nodeGone(PoolRecord s, String nodeId) {
     agents.remove(nodeId);
+    carriedWork.remove(nodeId);
     registeredAt.remove(nodeId);
     startTasks.remove(nodeId);
     java.util.Set<String> jobs = new java.util.HashSet<>(ledger.removeNode(nodeId).keySet());
@@ -1280,7 +1325,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     ActorRef<NodeMessage> agent = agents.get(nodeId);
     StartTaskInfo startTask = startTasks.get(nodeId);
     NodeState restarting = NodeRestarts.state(s, nodeId);
-    NodeState state = s.state() == PoolState.DELETING ? NodeState.LEAVINGPOOL
+    NodeState state = s.state() == PoolState.DELETING || s.leaving(nodeId) ? NodeState.LEAVINGPOOL
         : restarting != null ? restarting
         : s.deallocated(nodeId) ? (agent != null ? NodeState.DEALLOCATING : NodeState.DEALLOCATED)
         : agent != null ? (startTask == null ? NodeState.IDLE : startTask.nodeState(NodeState.IDLE))

@@ -171,4 +171,61 @@ class NodeRestartRecoveryTest {
       ActorTestKit.shutdown(third.system(), Duration.ofSeconds(60));
     }
   }
+
+  @Test
+  void aNodeLeavingOnceItsTasksHaveEndedStillLeavesAfterARestartOfTheCoordinator() throws Exception {
+    String leaving;
+    String staying;
+    ActorTestKit first = coordinator("LeavingBefore");
+    try {
+      get(PoolEntity.ref(first.system(), "sh").<PoolEntity.PoolView>askWithStatus(r -> new PoolEntity.Create(
+          PoolSpec.newBuilder().setId("sh").setVmSize("a1").setTargetDedicatedNodes(2).build(), r), ASK));
+      TestCluster.eventually(first, ASK, () -> assertEquals(2, get(PoolEntity.ref(first.system(), "sh")
+          .<List<PoolEntity.NodeHandle>>askWithStatus(PoolEntity.ListNodes::new, ASK)).size()));
+      List<String> ids = get(PoolEntity.ref(first.system(), "sh")
+          .<List<PoolEntity.NodeHandle>>askWithStatus(PoolEntity.ListNodes::new, ASK)).stream()
+          .map(PoolEntity.NodeHandle::nodeId).toList();
+      ids.forEach(id -> register(first, "sh", id, true));
+      // A job holds a slot on each node: both are busy.
+      PoolEntity.ref(first.system(), "sh").tell(new PoolEntity.RequestSlots("busy-job", 0, 2, 1));
+      TestCluster.eventually(first, ASK, () -> assertEquals(2, get(PoolEntity.ref(first.system(), "sh")
+          .<List<PoolEntity.NodeHandle>>askWithStatus(PoolEntity.ListNodes::new, ASK)).size()));
+      get(PoolEntity.ref(first.system(), "sh").<Done>askWithStatus(
+          r -> new PoolEntity.Resize(1, NodeDeallocationOption.TASKCOMPLETION,
+              io.batchgrid.protocol.Precondition.NONE, r), ASK));
+      List<PoolEntity.NodeHandle> nodes = get(PoolEntity.ref(first.system(), "sh")
+          .<List<PoolEntity.NodeHandle>>askWithStatus(PoolEntity.ListNodes::new, ASK));
+      assertEquals(2, nodes.size(), "the busy node waits for its tasks");
+      leaving = nodes.stream().filter(n -> n.state() == NodeState.LEAVINGPOOL).findFirst().orElseThrow().nodeId();
+      staying = ids.stream().filter(id -> !id.equals(leaving)).findFirst().orElseThrow();
+    } finally {
+      ActorTestKit.shutdown(first.system(), Duration.ofSeconds(60));
+    }
+
+    ActorTestKit second = coordinator("LeavingAfter");
+    try {
+      var pool = PoolEntity.ref(second.system(), "sh");
+      List<PoolEntity.NodeHandle> nodes = get(pool.<List<PoolEntity.NodeHandle>>askWithStatus(PoolEntity.ListNodes::new, ASK));
+      assertEquals(NodeState.LEAVINGPOOL, nodes.stream().filter(n -> n.nodeId().equals(leaving)).findFirst().orElseThrow().state(),
+          "still leaving after the restart");
+      register(second, "sh", staying, true);
+      // The leaving node's worker outlived the coordinator and still runs a task: it stays until it
+      // says it runs none.
+      TestProbe<NodeMessage> worker = second.createTestProbe();
+      pool.tell(new PoolEntity.NodeRegistration(new CoordinatorMessage.RegisterNode("sh", leaving, 1, worker.ref(),
+          List.of(new io.batchgrid.protocol.node.RunningTask("busy-job", "t", 1, 1)), StartTaskInfo.NONE)));
+      worker.expectMessageClass(NodeMessage.Registered.class, ASK);
+      NodeMessage.GetStatus asked = worker.expectMessageClass(NodeMessage.GetStatus.class, Duration.ofSeconds(15));
+      assertEquals(2, get(pool.<List<PoolEntity.NodeHandle>>askWithStatus(PoolEntity.ListNodes::new, ASK)).size());
+      asked.replyTo().tell(new io.batchgrid.protocol.node.NodeStatus("sh", leaving, NodeState.IDLE, 1, List.of(), 1, 1, 0, 0, "/"));
+      TestCluster.eventually(second, ASK, () -> {
+        List<PoolEntity.NodeHandle> now = get(pool.<List<PoolEntity.NodeHandle>>askWithStatus(PoolEntity.ListNodes::new, ASK));
+        assertEquals(List.of(staying), now.stream().map(PoolEntity.NodeHandle::nodeId).toList());
+        assertEquals(io.batchgrid.protocol.pool.AllocationState.STEADY,
+            get(pool.<PoolEntity.PoolView>askWithStatus(PoolEntity.Get::new, ASK)).record().allocationState());
+      });
+    } finally {
+      ActorTestKit.shutdown(second.system(), Duration.ofSeconds(60));
+    }
+  }
 }

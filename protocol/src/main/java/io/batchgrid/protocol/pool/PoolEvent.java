@@ -17,6 +17,16 @@ public sealed interface PoolEvent {
     }
   }
 
+  /**
+   * A shrink with taskcompletion or retaineddata: these nodes (scheduling disabled) leave the pool
+   * once their running tasks have ended. Persisted, so a restart of the service still removes them.
+   */
+  record NodesLeaving(List<String> nodeIds, long timeMs) implements PoolEvent {
+    public NodesLeaving {
+      nodeIds = List.copyOf(nodeIds);
+    }
+  }
+
   record NodesRemoved(List<String> nodeIds, long timeMs) implements PoolEvent {
     public NodesRemoved {
       nodeIds = List.copyOf(nodeIds);

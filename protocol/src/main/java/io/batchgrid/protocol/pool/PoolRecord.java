@@ -27,7 +27,8 @@ public record PoolRecord(
     ResizeError resizeError,
     Set<String> schedulingDisabled,
     Set<String> deallocated,
-    Map<String, NodeRestart> restarting) {
+    Map<String, NodeRestart> restarting,
+    Set<String> leaving) {
 
   /** Why the last resize did not reach its target (Azure's {@code resizeErrors}); null when it did. */
   public record ResizeError(String code, String message) {}
@@ -44,6 +45,16 @@ public record PoolRecord(
         : Collections.unmodifiableSet(new LinkedHashSet<>(schedulingDisabled));
     deallocated = deallocated == null ? Set.of() : Collections.unmodifiableSet(new LinkedHashSet<>(deallocated));
     restarting = restarting == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(restarting));
+    leaving = leaving == null ? Set.of() : Collections.unmodifiableSet(new LinkedHashSet<>(leaving));
+  }
+
+  public PoolRecord(PoolSpec spec, PoolState state, AllocationState allocationState, long creationTimeMs,
+      long stateTransitionTimeMs, long allocationStateTransitionTimeMs, long lastModifiedMs, long version,
+      int targetDedicatedNodes, Map<String, Long> nodes, ResizeError resizeError, Set<String> schedulingDisabled,
+      Set<String> deallocated, Map<String, NodeRestart> restarting) {
+    this(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs, allocationStateTransitionTimeMs,
+        lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, schedulingDisabled, deallocated, restarting,
+        Set.of());
   }
 
   public PoolRecord(PoolSpec spec, PoolState state, AllocationState allocationState, long creationTimeMs,
@@ -76,7 +87,7 @@ public record PoolRecord(
   }
 
   public static final PoolRecord EMPTY =
-      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of(), null, Set.of(), Set.of(), Map.of());
+      new PoolRecord(null, null, null, 0, 0, 0, 0, 0, 0, Map.of(), null, Set.of(), Set.of(), Map.of(), Set.of());
 
   public boolean exists() {
     return spec != null;
@@ -100,6 +111,11 @@ public record PoolRecord(
     return deallocated.contains(nodeId);
   }
 
+  /** Whether the node leaves the pool once its tasks have ended (a shrink with taskcompletion or retaineddata). */
+  public boolean leaving(String nodeId) {
+    return leaving.contains(nodeId);
+  }
+
   /** The node's reboot or reimage under way (persisted until its new agent registers), or null. */
   public NodeRestart restart(String nodeId) {
     return restarting.get(nodeId);
@@ -112,31 +128,35 @@ public record PoolRecord(
       if (nodes.containsKey(e.nodeId())) {
         d.add(e.nodeId());
       }
-      return withNodeSettings(schedulingDisabled, d, restarting);
+      return withNodeSettings(schedulingDisabled, d, restarting, leaving);
     } else if (event instanceof PoolEvent.NodeStarted e) {
       Set<String> d = new LinkedHashSet<>(deallocated);
       d.remove(e.nodeId());
-      return withNodeSettings(schedulingDisabled, d, restarting);
+      return withNodeSettings(schedulingDisabled, d, restarting, leaving);
     } else if (event instanceof PoolEvent.NodeSchedulingDisabled e) {
       Set<String> d = new LinkedHashSet<>(schedulingDisabled);
       if (nodes.containsKey(e.nodeId())) {
         d.add(e.nodeId());
       }
-      return withNodeSettings(d, deallocated, restarting);
+      return withNodeSettings(d, deallocated, restarting, leaving);
     } else if (event instanceof PoolEvent.NodeSchedulingEnabled e) {
       Set<String> d = new LinkedHashSet<>(schedulingDisabled);
       d.remove(e.nodeId());
-      return withNodeSettings(d, deallocated, restarting);
+      return withNodeSettings(d, deallocated, restarting, leaving);
     } else if (event instanceof PoolEvent.NodeRestartRequested e) {
       Map<String, NodeRestart> r = new LinkedHashMap<>(restarting);
       if (nodes.containsKey(e.nodeId())) {
         r.put(e.nodeId(), new NodeRestart(e.option(), e.reimage(), e.timeMs()));
       }
-      return withNodeSettings(schedulingDisabled, deallocated, r);
+      return withNodeSettings(schedulingDisabled, deallocated, r, leaving);
     } else if (event instanceof PoolEvent.NodeRestarted e) {
       Map<String, NodeRestart> r = new LinkedHashMap<>(restarting);
       r.remove(e.nodeId());
-      return withNodeSettings(schedulingDisabled, deallocated, r);
+      return withNodeSettings(schedulingDisabled, deallocated, r, leaving);
+    } else if (event instanceof PoolEvent.NodesLeaving e) {
+      Set<String> l = new LinkedHashSet<>(leaving);
+      e.nodeIds().stream().filter(nodes::containsKey).forEach(l::add);
+      return withNodeSettings(schedulingDisabled, deallocated, restarting, l);
     }
     PoolRecord next = applyToPool(event);
     if (!next.exists()) {
@@ -149,15 +169,17 @@ public record PoolRecord(
     off.retainAll(next.nodes().keySet());
     Map<String, NodeRestart> r = new LinkedHashMap<>(restarting);
     r.keySet().retainAll(next.nodes().keySet());
+    Set<String> l = new LinkedHashSet<>(leaving);
+    l.retainAll(next.nodes().keySet());
     return new PoolRecord(next.spec, next.state, next.allocationState, next.creationTimeMs, next.stateTransitionTimeMs,
         next.allocationStateTransitionTimeMs, next.lastModifiedMs, next.version, next.targetDedicatedNodes, next.nodes,
-        next.resizeError, d, off, r);
+        next.resizeError, d, off, r, l);
   }
 
-  private PoolRecord withNodeSettings(Set<String> disabled, Set<String> off, Map<String, NodeRestart> r) {
+  private PoolRecord withNodeSettings(Set<String> disabled, Set<String> off, Map<String, NodeRestart> r, Set<String> l) {
     return new PoolRecord(spec, state, allocationState, creationTimeMs, stateTransitionTimeMs,
         allocationStateTransitionTimeMs, lastModifiedMs, version, targetDedicatedNodes, nodes, resizeError, disabled,
-        off, r);
+        off, r, l);
   }
 
   private PoolRecord applyToPool(PoolEvent event) {

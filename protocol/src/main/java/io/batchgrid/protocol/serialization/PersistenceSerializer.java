@@ -493,6 +493,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
           .setOption(nz(c.option())).setReimage(c.reimage()));
     } else if (e instanceof PoolEvent.NodeRestarted c) {
       b.setNodeRestarted(c.nodeId());
+    } else if (e instanceof PoolEvent.NodesLeaving c) {
+      b.setNodesLeaving(NodesRemovedP.newBuilder().addAllNodeIds(c.nodeIds()));
     } else if (e instanceof PoolEvent.PoolDeleting) {
       b.setDeleting(true);
     } else if (e instanceof PoolEvent.PoolDeleted) {
@@ -541,6 +543,8 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
             p.getNodeRestartRequested().getOption(), p.getNodeRestartRequested().getReimage(), t);
       case NODE_RESTARTED:
         return new PoolEvent.NodeRestarted(p.getNodeRestarted(), t);
+      case NODES_LEAVING:
+        return new PoolEvent.NodesLeaving(p.getNodesLeaving().getNodeIdsList(), t);
       case DELETING:
         return new PoolEvent.PoolDeleting(t);
       case DELETED:
@@ -565,6 +569,7 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
     b.addAllDeallocatedNodeIds(r.deallocated());
     r.restarting().forEach((id, restart) -> b.addRestarting(io.batchgrid.protocol.proto.NodeRestartP.newBuilder()
         .setNodeId(id).setOption(nz(restart.option())).setReimage(restart.reimage()).setTimeMs(restart.requestedMs())));
+    b.addAllLeavingNodeIds(r.leaving());
     if (r.resizeError() != null) {
       b.setResizeError(io.batchgrid.protocol.proto.ResizeErrorP.newBuilder().setCode(nz(r.resizeError().code()))
           .setMessage(nz(r.resizeError().message())));
@@ -590,7 +595,7 @@ public final class PersistenceSerializer extends SerializerWithStringManifest {
         p.getVersion(), p.getTargetDedicatedNodes(), nodes,
         p.hasResizeError() ? new PoolRecord.ResizeError(p.getResizeError().getCode(), p.getResizeError().getMessage()) : null,
         java.util.Set.copyOf(p.getSchedulingDisabledNodeIdsList()), java.util.Set.copyOf(p.getDeallocatedNodeIdsList()),
-        restarting);
+        restarting, new java.util.LinkedHashSet<>(p.getLeavingNodeIdsList()));
   }
 
   // ------------------------------------------------------------------------------- catalog
