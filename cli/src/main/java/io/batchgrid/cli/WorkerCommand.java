@@ -285,12 +285,11 @@ public final class WorkerCommand implements Callable<Integer> {
       out.flush();
       system.getWhenTerminated().toCompletableFuture().join();
       var reason = CoordinatedShutdown.get(system).getShutdownReason();
-      boolean downed = reason.isPresent() && reason.get().equals(CoordinatedShutdown.clusterDowningReason());
-      boolean notJoined = reason.isPresent() && reason.get().equals(CoordinatedShutdown.clusterJoinUnsuccessfulReason());
-      if (!downed && !notJoined) {
+      if (!NodeAgent.membershipLost(reason)) {
         exit = 0; // retired, or asked to stop
         break;
       }
+      boolean downed = reason.get().equals(CoordinatedShutdown.clusterDowningReason());
       long now = System.nanoTime();
       if (up.get()) {
         lostSince = now; // it had a cluster until now
@@ -301,7 +300,8 @@ public final class WorkerCommand implements Callable<Integer> {
         exit = 1;
         break;
       }
-      err.println("batchgrid: worker " + node.nodeId() + (downed ? " was downed by the cluster" : " could not join")
+      err.println("batchgrid: worker " + node.nodeId() + (downed ? " was downed by the cluster"
+          : " left its cluster (" + reason.get() + ")")
           + "; " + work.attempts() + " tasks keep running, " + work.unacknowledged()
           + " outcomes wait to be reported; joining again");
       err.flush();

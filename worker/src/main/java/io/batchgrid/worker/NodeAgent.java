@@ -793,11 +793,19 @@ public final class NodeAgent {
     return Behaviors.same();
   }
 
-  /** Whether this ActorSystem stops because its member was downed or could not join, not because it was asked to. */
+  /**
+   * Whether this ActorSystem stops because its cluster membership ended (downed, removed and
+   * quarantined, or unable to join), not because it was asked to: the JVM exits (SIGTERM) or the
+   * system is terminated (this agent retired, or its owner stops it).
+   */
   private boolean membershipLost() {
-    return org.apache.pekko.actor.CoordinatedShutdown.get(ctx.getSystem()).getShutdownReason()
-        .map(r -> r.equals(org.apache.pekko.actor.CoordinatedShutdown.clusterDowningReason())
-            || r.equals(org.apache.pekko.actor.CoordinatedShutdown.clusterJoinUnsuccessfulReason()))
+    return membershipLost(org.apache.pekko.actor.CoordinatedShutdown.get(ctx.getSystem()).getShutdownReason());
+  }
+
+  /** See {@link #membershipLost()}: the reason a worker process starts another ActorSystem for. */
+  public static boolean membershipLost(java.util.Optional<org.apache.pekko.actor.CoordinatedShutdown.Reason> reason) {
+    return reason.map(r -> !r.equals(org.apache.pekko.actor.CoordinatedShutdown.jvmExitReason())
+            && !r.equals(org.apache.pekko.actor.CoordinatedShutdown.actorSystemTerminateReason()))
         .orElse(false);
   }
 
