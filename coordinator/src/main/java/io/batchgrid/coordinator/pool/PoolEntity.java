@@ -1097,6 +1097,17 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
 
   private Effect<PoolEvent, PoolRecord> onRegistration(PoolRecord s, NodeRegistration c) {
     CoordinatorMessage.RegisterNode r = c.registration();
+    if (!memberUp(r.agent())) {
+      // No answer: the node repeats its registration every register-interval, and is taken once
+      // this coordinator sees its member up. The pool watches the agent to learn when the node is
+      // gone, and Pekko watches actors of cluster members only; for an address that is not a member
+      // (yet) but was one (a worker that rejoins as a new incarnation on the same host:port, e.g.
+      // after a partition, registering before its Joining turns Up here) it fires the watch at once,
+      // and the agent's ref (its system's guardian) equals the old incarnation's: the pool would
+      // take the live node for gone, and the worker, answered, would never register again.
+      ctx.getLog().debug("Node {} of pool {} registers before its member is up here: not yet", r.nodeId(), s.id());
+      return Effect().none();
+    }
     boolean known = s.exists() && s.state() == PoolState.ACTIVE && s.nodes().containsKey(r.nodeId());
     if (!known && provider.claimsRegisteringNodes()) {
       if (s.exists() && s.state() == PoolState.ACTIVE && s.nodes().size() < s.targetDedicatedNodes()
@@ -1148,6 +1159,8 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     ActorRef<NodeMessage> previous = agents.put(r.nodeId(), r.agent());
     boolean fresh = previous == null || !previous.equals(r.agent());
     if (fresh) {
+      ctx.getLog().info("Node {} of pool {} registered: {} attempts running, {} outcomes unacknowledged",
+          r.nodeId(), s.id(), r.running().size(), r.ended().size());
       ctx.watchWith(r.agent(), new NodeAgentStopped(r.nodeId(), r.agent()));
       registeredAt.put(r.nodeId(), System.currentTimeMillis());
       // A new incarnation to this pool: what it runs, no job holds a lease for.
@@ -1177,6 +1190,24 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
       ctx.getSelf().tell(DrainCheck.INSTANCE);
     }
     rebalanceNow(s);
+  }
+
+  /**
+   * Whether the agent is in this JVM, or on a member that this coordinator sees up (or weakly up):
+   * one whose death watch Pekko keeps until the member leaves.
+   */
+  private boolean memberUp(ActorRef<NodeMessage> agent) {
+    org.apache.pekko.actor.Address address = agent.path().address();
+    if (address.hasLocalScope()) {
+      return true;
+    }
+    for (org.apache.pekko.cluster.Member m : org.apache.pekko.cluster.typed.Cluster.get(ctx.getSystem()).state().getMembers()) {
+      if (m.address().equals(address)) {
+        return m.status().equals(org.apache.pekko.cluster.MemberStatus.up())
+            || m.status().equals(org.apache.pekko.cluster.MemberStatus.weaklyUp());
+      }
+    }
+    return false;
   }
 
   /** Whether a worker with these labels has every label the pool's metadata asks for (static provider). */
@@ -1242,6 +1273,7 @@ public final class PoolEntity extends EventSourcedBehavior<PoolEntity.Command, P
     if (!c.agent().equals(agents.get(c.nodeId()))) {
       return Effect().none(); // an older incarnation
     }
+    ctx.getLog().info("Node {} of pool {} is gone: its agent stopped or its member left the cluster", c.nodeId(), s.id());
     nodeGone(s, c.nodeId());
     if (s.exists() && s.state() == PoolState.ACTIVE && s.nodes().containsKey(c.nodeId()) && !s.deallocated(c.nodeId())) {
       // The node should be there: have the provider bring it back.
