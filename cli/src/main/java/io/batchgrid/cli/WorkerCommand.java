@@ -8,6 +8,7 @@ import io.batchgrid.config.Settings;
 import io.batchgrid.coordinator.node.LocalProcessNodeProvider;
 import io.batchgrid.worker.NodeAgent;
 import io.batchgrid.worker.NodeConfig;
+import io.batchgrid.worker.NonVotingFailureDetector;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -150,6 +151,11 @@ public final class WorkerCommand implements Callable<Integer> {
     o.put("pekko.cluster.roles", List.of("worker"));
     o.put("pekko.cluster.seed-nodes", Member.seedAddresses(seedsNow));
     o.putAll(ServerConfig.downing(io.batchgrid.config.JournalSettings.load(base)));
+    // A worker never marks another member unreachable, so that its view of the network never makes
+    // the Split Brain Resolver down a coordinator (see NonVotingFailureDetector); it heartbeats one
+    // member only, as its heartbeats decide nothing. Its agent probes the coordinators instead.
+    o.put("pekko.cluster.failure-detector.implementation-class", NonVotingFailureDetector.class.getName());
+    o.put("pekko.cluster.failure-detector.monitored-by-nr-of-members", 1);
     // One join attempt ends after this; the command then starts another incarnation, with the seed
     // read again, until reconnect-timeout.
     o.put("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes",

@@ -1,6 +1,7 @@
 package io.batchgrid.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -35,6 +36,26 @@ class WorkerCommandTest {
     assertEquals(4, w.slots);
     // A worker hosts no entities: sharding is for coordinators.
     assertEquals("coordinator", c.getString("pekko.cluster.sharding.role"));
+  }
+
+  @Test
+  void aWorkerJudgesNoMemberAndCoordinatorsWatchEveryMember() throws Exception {
+    WorkerCommand w = parse("worker", "--seed", "10.0.0.5:25520", "--pool", "p1", "--node", "n1");
+    Config c = w.config(ConfigFactory.load());
+    // A worker never marks a member unreachable, so its view never downs a coordinator ...
+    assertEquals(io.batchgrid.worker.NonVotingFailureDetector.class.getName(),
+        c.getString("pekko.cluster.failure-detector.implementation-class"));
+    org.apache.pekko.remote.FailureDetector detector = new io.batchgrid.worker.NonVotingFailureDetector(
+        c.getConfig("pekko.cluster.failure-detector"), null);
+    assertFalse(detector.isMonitoring());
+    detector.heartbeat();
+    assertTrue(detector.isMonitoring());
+    assertTrue(detector.isAvailable(), "no heartbeat for ever: still available");
+    // ... and the members that judge heartbeat every member, so none is watched by workers alone.
+    Config server = ConfigFactory.load();
+    assertEquals("org.apache.pekko.remote.PhiAccrualFailureDetector",
+        server.getString("pekko.cluster.failure-detector.implementation-class"));
+    assertTrue(server.getInt("pekko.cluster.failure-detector.monitored-by-nr-of-members") >= 10_000);
   }
 
   @Test

@@ -14,14 +14,21 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
 
+import org.apache.pekko.actor.ActorIdentity;
+import org.apache.pekko.actor.Identify;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.stream.Materializer;
@@ -162,6 +169,12 @@ public final class NodeAgent {
 
   private enum ResendTick implements Command { INSTANCE }
 
+  /** Time to probe the coordinators' gateways (worker processes only). */
+  private enum ProbeTick implements Command { INSTANCE }
+
+  /** A gateway answered a probe ({@link Identify}, which every actor answers). */
+  private record GatewayAnswered(ActorIdentity identity) implements Command {}
+
   private record AttemptEnded(AttemptKey key, TaskOutcome outcome) implements Command {}
 
   private record FilesListed(List<NodeFile> files, Throwable failure, ActorRef<StatusReply<List<NodeFile>>> replyTo)
@@ -235,6 +248,17 @@ public final class NodeAgent {
   /** The pool entity that last accepted the registration, watched: the node registers again when it stops. */
   private ActorRef<?> watchedPool;
 
+  /**
+   * Worker processes: how long the member may hear from no coordinator before it downs itself
+   * ({@code batchgrid.worker.coordinator-lost-after}); null in a coordinator's JVM.
+   */
+  private final Duration coordinatorLostAfter;
+  /** Where gateways answer probes; null when there are none. */
+  private final ActorRef<ActorIdentity> probeReplies;
+  /** When a gateway last answered (System.nanoTime); 0 until this member is up. */
+  private long heardFromCoordinator;
+  private boolean downingSelf;
+
   /** Null, or rebooting (false) or reimaging (true): waiting for what runs to end, then stopping. */
   private Boolean rebooting;
 
@@ -289,6 +313,17 @@ public final class NodeAgent {
     updateState();
     // A report waits at most resendAfter plus a third of it before it goes again.
     timers.startTimerWithFixedDelay(ResendTick.INSTANCE, resendAfter.dividedBy(3));
+    if (work.survivesMembership && ctx.getSystem().settings().classicSettings().ProviderClass()
+        .equals("org.apache.pekko.cluster.ClusterActorRefProvider")) {
+      // A worker process does not detect failures of other members (NonVotingFailureDetector): it
+      // learns that it lost its coordinators from these probes (members of a cluster only).
+      this.coordinatorLostAfter = settings.getDuration("coordinator-lost-after");
+      this.probeReplies = ctx.messageAdapter(ActorIdentity.class, GatewayAnswered::new);
+      timers.startTimerWithFixedDelay(ProbeTick.INSTANCE, settings.getDuration("coordinator-probe-interval"));
+    } else {
+      this.coordinatorLostAfter = null;
+      this.probeReplies = null;
+    }
     // Deadlines set before a restart of the worker: due ones go now, the others when they are due.
     ctx.pipeToSelf(CompletableFuture.supplyAsync(retention::pending, blocking),
         (due, failure) -> new RetentionsPending(due == null ? List.of() : due));
@@ -316,6 +351,13 @@ public final class NodeAgent {
           return Behaviors.same();
         })
         .onMessageEquals(ResendTick.INSTANCE, this::onResendTick)
+        .onMessageEquals(ProbeTick.INSTANCE, this::onProbeTick)
+        .onMessage(GatewayAnswered.class, a -> {
+          if (a.identity().getActorRef().isPresent()) {
+            heardFromCoordinator = System.nanoTime();
+          }
+          return Behaviors.same();
+        })
         .onMessage(AttemptEnded.class, this::onAttemptEnded)
         .onMessage(RetentionDue.class, this::onRetentionDue)
         .onMessage(RetentionsPending.class, p -> {
@@ -428,6 +470,35 @@ public final class NodeAgent {
                 ref -> !ref.path().address().hasLocalScope())
             .thenComparing(ref -> ref.path().toString()))
         .orElse(null);
+  }
+
+  /**
+   * Probes every gateway this member knows, and downs this member once none has answered for
+   * coordinator-lost-after: its coordinator died, or the network cut it off (in either direction).
+   * The process then joins again as a new incarnation, keeping its tasks running. The clock starts
+   * when this member is up; joining has its own timeout (join-attempt-timeout).
+   */
+  private Behavior<Command> onProbeTick() {
+    Cluster cluster = Cluster.get(ctx.getSystem());
+    Member me = cluster.selfMember();
+    if (downingSelf || !(me.status().equals(MemberStatus.up()) || me.status().equals(MemberStatus.weaklyUp()))) {
+      return Behaviors.same();
+    }
+    long now = System.nanoTime();
+    if (heardFromCoordinator == 0) {
+      heardFromCoordinator = now;
+    }
+    if (now - heardFromCoordinator > coordinatorLostAfter.toNanos()) {
+      ctx.getLog().warn("Node {} of pool {} heard from no coordinator for {} ms: it downs its member to join again",
+          config.nodeId(), config.poolId(), (now - heardFromCoordinator) / 1_000_000);
+      downingSelf = true;
+      cluster.manager().tell(new Down(me.address()));
+      return Behaviors.same();
+    }
+    for (ActorRef<CoordinatorMessage> g : gateways) {
+      Adapter.toClassic(g).tell(new Identify(config.nodeId()), Adapter.toClassic(probeReplies));
+    }
+    return Behaviors.same();
   }
 
   private Behavior<Command> onRegisterTick() {
