@@ -11,11 +11,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A TCP forwarder on loopback that a test can cut and heal: the network between the cluster and a
- * worker that advertises the proxy's port as its Artery address. Cut, it closes every connection
- * and listens no more (peers get "connection refused", as from a host whose port is blocked);
- * healed, it listens on the same port again. Artery opens its own outbound connections in each
- * direction, so cutting the way in to the worker is enough to break both sides' failure detectors.
+ * A TCP forwarder on loopback that a test can cut and heal: the way into a worker that advertises
+ * the proxy's port as its Artery address. Cut, it closes every connection and listens no more
+ * (peers get "connection refused", as from a host whose port is blocked); healed, it listens on the
+ * same port again. Artery sends over connections it opens itself, one way each: the others' reach
+ * the worker through the proxy, the worker's own go straight to them. A cut is therefore one-way:
+ * nothing reaches the worker, and what it sends still arrives (pause its JVM to stop that too).
  */
 final class CutProxy implements AutoCloseable {
   final int port;

@@ -2,6 +2,7 @@ package io.batchgrid.e2e;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.ServerSocket;
@@ -18,8 +19,9 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import com.microsoft.azure.batch.BatchClient;
 import com.microsoft.azure.batch.auth.BatchSharedKeyCredentials;
@@ -36,18 +38,31 @@ import com.microsoft.azure.batch.protocol.models.VirtualMachineConfiguration;
 
 /**
  * A worker cut off: two operator-started workers (static provider, separate JVMs), one of them
- * reached only through a {@link CutProxy} on loopback (it advertises the proxy's port). The cut
- * closes the proxy, so nothing reaches the worker, and pauses the worker's JVM (SIGSTOP), so that
- * nothing leaves it either: a one-way cut lets the worker's gossip report the coordinator
- * unreachable while others reach it, and the Split Brain Resolver then downs such "indirectly
- * connected" members, the coordinator included. The worker's task processes are not paused. The
- * Split Brain Resolver downs the cut worker, its tasks are requeued without spending a retry and
- * finish on the other worker, while its own attempts run to their end. Healed (SIGCONT, proxy
- * open), it finds itself removed, joins again as a new incarnation and registers: its stale
- * outcomes are not counted, so every task is counted once and the counts are exact; the node is
- * usable again and takes new work.
+ * ("far") reached only through a {@link CutProxy} on loopback (it advertises the proxy's port).
+ *
+ * <p>{@link Cut#ONE_WAY}: the proxy closes, so nothing reaches the far worker, while what it sends
+ * still arrives (its own connections go straight to the others). Before workers stopped judging
+ * reachability, the worker marked the coordinator unreachable while the coordinator marked the
+ * worker unreachable, and the Split Brain Resolver downed both as "indirectly connected": the
+ * coordinator exited. {@link Cut#BOTH_WAYS}: the proxy closes and the far worker's JVM is paused
+ * (SIGSTOP), so nothing leaves it either; its task processes are not paused.
+ *
+ * <p>Either way the coordinator stays up and never sees the far worker's view (the worker marks no
+ * member unreachable); it downs the far worker, whose two tasks are requeued once, without spending
+ * a retry, and finish on the other worker, while the far worker's own attempts run to their end.
+ * Healed, the far worker (which downed itself when no coordinator answered, or learns that it was
+ * downed) joins again as a new incarnation and registers: its stale outcomes are not counted, so
+ * each task is counted once and the counts are exact; the node is usable again and takes new work.
  */
 class PartitionTest {
+  /** How the far worker is cut off. */
+  enum Cut {
+    /** Nothing reaches the worker; what it sends arrives. */
+    ONE_WAY,
+    /** Nothing reaches the worker, and it sends nothing (its JVM is paused). */
+    BOTH_WAYS
+  }
+
   @TempDir
   Path data;
 
@@ -68,31 +83,35 @@ class PartitionTest {
     }
   }
 
-  @Test
-  void aCutOffWorkerIsDownedItsTasksFinishElsewhereAndItComesBackWithoutDoubleReporting() throws Exception {
+  @ParameterizedTest
+  @EnumSource(Cut.class)
+  void aCutOffWorkerIsDownedItsTasksFinishElsewhereAndItComesBackWithoutDoubleReporting(Cut cut) throws Exception {
     int clusterPort = freePort();
     int cutPort = freePort();
     int proxyPort = freePort();
     Path ledger = shared.resolve("ledger.txt");
     Path gate = shared.resolve("gate");
+    Path started = shared.resolve("started.txt");
     try (ServerProcess server = new ServerProcess(data)
             .withArgs("--node-provider", "static", "--cluster-port", Integer.toString(clusterPort)).start();
         CutProxy proxy = new CutProxy(proxyPort, cutPort)) {
       try {
-        run(server, proxy, clusterPort, cutPort, ledger, gate);
+        run(cut, server, proxy, clusterPort, cutPort, started, ledger, gate);
       } catch (Throwable t) {
         System.out.println("server output:\n" + server.output());
-        Path far = machines.resolve("far/worker.log");
-        if (Files.exists(far)) {
-          System.out.println("far worker log:\n" + Files.readString(far));
+        for (String name : List.of("far", "near")) {
+          Path log = machines.resolve(name + "/worker.log");
+          if (Files.exists(log)) {
+            System.out.println(name + " worker log:\n" + Files.readString(log));
+          }
         }
         throw t;
       }
     }
   }
 
-  private void run(ServerProcess server, CutProxy proxy, int clusterPort, int cutPort, Path ledger, Path gate)
-      throws Exception {
+  private void run(Cut cut, ServerProcess server, CutProxy proxy, int clusterPort, int cutPort, Path started,
+      Path ledger, Path gate) throws Exception {
     {
       BatchClient client = BatchClient.open(new BatchSharedKeyCredentials(server.url(), ServerProcess.ACCOUNT, ServerProcess.KEY));
       client.poolOperations().createPool(new PoolAddParameter().withId("part-pool").withVmSize("standard_d2s_v3")
@@ -112,11 +131,13 @@ class PartitionTest {
       client.jobOperations().createJob("part-job", new PoolInformation().withPoolId("part-pool"));
       List<TaskAddParameter> tasks = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        tasks.add(new TaskAddParameter().withId("t" + i).withCommandLine("/bin/sh -c 'while [ ! -e " + gate
-            + " ]; do sleep 0.1; done; echo $AZ_BATCH_TASK_ID >> " + ledger + "'"));
+        tasks.add(new TaskAddParameter().withId("t" + i).withCommandLine("/bin/sh -c 'echo $AZ_BATCH_TASK_ID >> "
+            + started + "; while [ ! -e " + gate + " ]; do sleep 0.1; done; echo $AZ_BATCH_TASK_ID >> " + ledger + "'"));
       }
       client.taskOperations().createTasks("part-job", tasks);
       await().atMost(Duration.ofSeconds(60)).until(() -> client.jobOperations().getTaskCounts("part-job").running() == 4);
+      // Every attempt's process runs (the far worker's go on while its JVM is paused).
+      await().atMost(Duration.ofSeconds(30)).until(() -> ledgerLines(started).size() == 4);
       Map<String, String> firstNode = new HashMap<>();
       for (CloudTask t : client.taskOperations().listTasks("part-job")) {
         firstNode.put(t.id(), t.nodeInfo().nodeId());
@@ -130,7 +151,9 @@ class PartitionTest {
       assertEquals(2, cutOff.size(), "each node runs two: " + firstNode);
 
       proxy.cut();
-      signal("STOP", far.pid());
+      if (cut == Cut.BOTH_WAYS) {
+        signal("STOP", far.pid());
+      }
       // The far worker is downed: its tasks go back to the queue without spending a retry.
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() ->
           !usable(client).contains("far") && client.jobOperations().getTaskCounts("part-job").active() == 2);
@@ -142,13 +165,17 @@ class PartitionTest {
           client.jobOperations().getTaskCounts("part-job").completed() == 4);
       await().atMost(Duration.ofSeconds(30)).until(() -> ledgerLines(ledger).size() == 6);
 
-      signal("CONT", far.pid());
+      if (cut == Cut.BOTH_WAYS) {
+        signal("CONT", far.pid());
+      }
       proxy.heal();
       // Back as a new incarnation of the same node; its held reports are stale and not counted.
       await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() ->
           usable(client).equals(Set.of("far", "near")));
-      assertTrue(Files.readString(machines.resolve("far/worker.log")).contains("incarnation=2"),
-          "the far worker joined again as a new ActorSystem");
+      String farLog = Files.readString(machines.resolve("far/worker.log"));
+      assertTrue(farLog.contains("incarnation=2"), "the far worker joined again as a new ActorSystem");
+      // The far worker judged no member: only the coordinator's view decided.
+      assertFalse(farLog.contains("Marking node as UNREACHABLE"), "a worker marks no member unreachable");
 
       // New work on both nodes, so the far worker's reports have long been through the job.
       List<TaskAddParameter> more = new ArrayList<>();
@@ -185,6 +212,11 @@ class PartitionTest {
       List<String> lines = ledgerLines(ledger);
       assertEquals(6, lines.size(), lines.toString());
       assertEquals(Set.of("t0", "t1", "t2", "t3"), new TreeSet<>(lines));
+
+      // The coordinator was never downed: it is the same process, and its member never left.
+      assertTrue(server.handle().isAlive(), "the coordinator runs");
+      assertFalse(server.output().contains("Shutting down myself"), "the coordinator was not downed");
+      assertFalse(server.output().contains("DownIndirectlyConnected"), "no member was taken as indirectly connected");
     }
   }
 
@@ -203,13 +235,22 @@ class PartitionTest {
     }
   }
 
-  private static Set<String> usable(BatchClient client) throws Exception {
+  /** The nodes that are idle or running; the states of all, when they change, on stdout (for a failure's record). */
+  private Set<String> usable(BatchClient client) throws Exception {
     Set<String> ids = new TreeSet<>();
+    Map<String, String> states = new java.util.TreeMap<>();
     for (ComputeNode n : client.computeNodeOperations().listComputeNodes("part-pool")) {
+      states.put(n.id(), String.valueOf(n.state()));
       if (n.state() == ComputeNodeState.IDLE || n.state() == ComputeNodeState.RUNNING) {
         ids.add(n.id());
       }
     }
+    if (!states.equals(lastStates)) {
+      System.out.println(java.time.LocalTime.now() + " nodes: " + states);
+      lastStates = states;
+    }
     return ids;
   }
+
+  private Map<String, String> lastStates = Map.of();
 }
