@@ -112,6 +112,11 @@ public final class WorkerCommand implements Callable<Integer> {
       description = "Batch account URL tasks see as AZ_BATCH_ACCOUNT_URL (default: unset).")
   String accountUrl;
 
+  @Option(names = "--exit-on-reboot",
+      description = "Exit when the pool reboots or reimages the node, for whoever started this process to start it"
+          + " again (the local-process provider does); by default the worker starts the node again itself.")
+  boolean exitOnReboot;
+
   /** The management port every incarnation serves on: chosen once when the settings say 0 (any free port). */
   private Integer chosenManagementPort;
 
@@ -292,6 +297,15 @@ public final class WorkerCommand implements Callable<Integer> {
       system.getWhenTerminated().toCompletableFuture().join();
       var reason = CoordinatedShutdown.get(system).getShutdownReason();
       if (!NodeAgent.membershipLost(reason)) {
+        if (work.restartAsked() && !exitOnReboot) {
+          // Rebooted or reimaged by its pool, with nothing left running: the node starts again as a
+          // new agent with new work, which registers as back from its reboot and runs the start task.
+          err.println("batchgrid: worker " + node.nodeId() + " was rebooted by its pool; starting the node again");
+          err.flush();
+          work = NodeAgent.Work.survivingMembership(blocking);
+          lostSince = System.nanoTime();
+          continue;
+        }
         exit = 0; // retired, or asked to stop
         break;
       }

@@ -23,6 +23,7 @@ import com.microsoft.azure.batch.BatchClient;
 import com.microsoft.azure.batch.auth.BatchSharedKeyCredentials;
 import com.microsoft.azure.batch.protocol.models.CloudTask;
 import com.microsoft.azure.batch.protocol.models.ComputeNode;
+import com.microsoft.azure.batch.protocol.models.ComputeNodeReimageOption;
 import com.microsoft.azure.batch.protocol.models.ComputeNodeState;
 import com.microsoft.azure.batch.protocol.models.ImageReference;
 import com.microsoft.azure.batch.protocol.models.MetadataItem;
@@ -37,7 +38,8 @@ import com.microsoft.azure.batch.protocol.models.VirtualMachineConfiguration;
  * each its own JVM from the packaged jar, with a data directory of its own, as on another machine)
  * join the server through its cluster port and register with the pool they name. The pool claims
  * those that carry the labels its metadata asks for, up to its target, and runs tasks on them; a
- * worker without the labels is not claimed. Resizing down retires a worker, whose process exits.
+ * worker without the labels is not claimed. A reimage restarts the node inside its worker process.
+ * Resizing down retires a worker, whose process exits.
  */
 class StaticWorkersTest {
   private static final int TASKS = 20;
@@ -101,6 +103,16 @@ class StaticWorkersTest {
       assertEquals(Set.of("box-a", "box-b"), ranOn, "tasks ran on both workers");
       // Each worker keeps its node's files under its own data directory.
       assertTrue(machines.resolve("box-a/nodes/box-a/workitems/static-job").toFile().isDirectory());
+
+      // A reimage restarts the node inside its worker process (no provider could start a new one):
+      // the process stays, the node's files go, and it is back as a new agent.
+      Process boxA = workers.get(1);
+      client.computeNodeOperations().reimageComputeNode("static-pool", "box-a", ComputeNodeReimageOption.REQUEUE);
+      assertEquals(ComputeNodeState.REIMAGING, client.computeNodeOperations().getComputeNode("static-pool", "box-a").state());
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() ->
+          usable(client).equals(Set.of("box-a", "box-b")));
+      assertTrue(boxA.isAlive(), "the same worker process");
+      assertFalse(machines.resolve("box-a/nodes/box-a/workitems/static-job").toFile().exists(), "its files went");
 
       // Shrinking the pool retires a worker: it leaves the pool and its process exits.
       client.poolOperations().resizePool("static-pool", 1, 0);

@@ -116,6 +116,8 @@ public final class NodeAgent {
     private StartTask startTask;
     private long totalTasksRun;
     private long totalTasksSucceeded;
+    /** The agent stopped because its pool rebooted or reimaged the node. */
+    private volatile boolean restartAsked;
 
     private Work(Executor blocking, boolean survivesMembership) {
       this.blocking = blocking;
@@ -129,6 +131,14 @@ public final class NodeAgent {
      */
     public static Work survivingMembership(Executor blocking) {
       return new Work(Objects.requireNonNull(blocking, "blocking"), true);
+    }
+
+    /**
+     * Whether the agent stopped because its pool rebooted or reimaged the node (everything it ran
+     * has ended): the node is to start again as a new one, with new work.
+     */
+    public boolean restartAsked() {
+      return restartAsked;
     }
 
     /** Attempts running or waiting for a slot. Call only while no agent runs. */
@@ -378,6 +388,7 @@ public final class NodeAgent {
                 String.valueOf(cause(w.failure())));
           }
           ctx.getLog().info("Node {} of pool {} stops to restart", config.nodeId(), config.poolId());
+          work.restartAsked = true;
           return Behaviors.stopped();
         })
         .onMessage(FilesListed.class, this::onFilesListed)
@@ -576,6 +587,7 @@ public final class NodeAgent {
     }
     if (!rebooting) {
       ctx.getLog().info("Node {} of pool {} stops to restart", config.nodeId(), config.poolId());
+      work.restartAsked = true;
       return Behaviors.stopped();
     }
     ctx.pipeToSelf(CompletableFuture.runAsync(() -> NodeFiles.wipe(config.nodeRoot()), blocking),

@@ -240,7 +240,9 @@ public final class LocalProcessNodeProvider implements NodeProvider {
       cmd.addAll(List.of("worker", "--seed", seed, "--seed-file", dataDir.resolve(SEED_FILE).toString(),
           "--pool", poolId, "--node", nodeId,
           "--slots", Integer.toString(slots), "--data", dataDir.toString(), "--bind", seedHost(),
-          "--cluster-port", "0", "--account-name", accountName));
+          "--cluster-port", "0", "--account-name", accountName,
+          // A reboot replaces the process: this provider starts the node again as a new one.
+          "--exit-on-reboot"));
       if (accountUrl != null) {
         cmd.addAll(List.of("--account-url", accountUrl));
       }
