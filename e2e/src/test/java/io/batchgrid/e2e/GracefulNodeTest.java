@@ -208,6 +208,7 @@ class GracefulNodeTest {
     assertNotNull(t.executionInfo().failureInfo());
     assertEquals(ErrorCategory.USER_ERROR, t.executionInfo().failureInfo().category());
     assertEquals("TaskEnded", t.executionInfo().failureInfo().code());
+    assertTrue(t.executionInfo().failureInfo().message().contains("reimaged"), t.executionInfo().failureInfo().message());
     assertEquals(0, t.executionInfo().retryCount());
     assertEquals(0, t.executionInfo().requeueCount());
     TaskCounts counts = client.jobOperations().getTaskCounts("ri-job");

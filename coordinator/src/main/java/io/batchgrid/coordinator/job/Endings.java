@@ -24,7 +24,8 @@ final class Endings {
   static final FailureInfo ENDED_BY_USER = FailureInfo.user("TaskEnded", "Task Was Ended by User Request");
   static final FailureInfo ENDED_WITH_JOB = FailureInfo.user("TaskEnded", "The task was ended because its job was terminated");
   static final FailureInfo ENDED_WITH_NODE_DISABLED = FailureInfo.user("TaskEnded",
-      "The task was ended because scheduling was disabled on its compute node");
+      "The task was ended because its compute node was disabled, rebooted, reimaged, deallocated or removed"
+          + " with the terminate option");
   static final FailureInfo ENDED_WITH_JOB_DISABLED = FailureInfo.user("TaskEnded",
       "The task was ended because its job was disabled");
   static final String PREEMPTED = "Preempted";
