@@ -160,6 +160,88 @@ class MultiCoordinatorFailoverTest {
         + " of " + TASKS + " completed; " + (lines - TASKS) + " task(s) ran twice");
   }
 
+  /**
+   * The coordinator hosting the pool (and so its in-process nodes) dies while a job hosted by the
+   * other one runs tasks on those nodes. The pool starts again on the survivor with new nodes of
+   * the same ids, which know nothing of the job; the job, which stayed, sees the agents it ran
+   * tasks on stop, requeues those tasks without spending a retry, and completes, every task counted
+   * once.
+   */
+  @Test
+  void aJobOnTheSurvivorGetsBackTheTasksThatRanOnTheDeadCoordinatorsNodes() throws Exception {
+    PostgresServer pg = PostgresServer.start();
+    closing.add(pg);
+    Map<String, String> env = new HashMap<>(Map.of(
+        "BATCHGRID_ACCOUNT_NAME", ServerProcess.ACCOUNT, "BATCHGRID_ACCOUNT_KEY", ServerProcess.KEY,
+        "BATCHGRID_JOURNAL", "postgres", "BATCHGRID_POSTGRES_URL", pg.createDatabase("poolhost"),
+        "BATCHGRID_POSTGRES_USER", PostgresServer.USER));
+    int artA = MemberProcess.freePort();
+    int artB = MemberProcess.freePort();
+    List<String> seeds = List.of("--seed", "127.0.0.1:" + artA, "--seed", "127.0.0.1:" + artB);
+    Map<String, Integer> management = new HashMap<>();
+    Map<String, MemberProcess> coordinators = new HashMap<>();
+    for (String name : List.of("a", "b")) {
+      int mgmt = MemberProcess.freePort();
+      management.put(name, mgmt);
+      List<String> args = new ArrayList<>(List.of("coordinator", "--data", tmp.resolve(name).toString(),
+          "--cluster-port", Integer.toString(name.equals("a") ? artA : artB), "--management-port", Integer.toString(mgmt)));
+      args.addAll(seeds);
+      MemberProcess p = new MemberProcess("coordinator-" + name, args, env, "batchgrid coordinator ready").launch();
+      closing.add(p);
+      coordinators.put(name, p);
+    }
+    for (MemberProcess p : coordinators.values()) {
+      p.awaitReady();
+    }
+    int apiPort = MemberProcess.freePort();
+    List<String> apiArgs = new ArrayList<>(List.of("api", "--port", Integer.toString(apiPort), "--data", tmp.resolve("api").toString()));
+    apiArgs.addAll(seeds);
+    MemberProcess api = new MemberProcess("api", apiArgs, env, "batchgrid ready").launch();
+    closing.add(api);
+    api.awaitReady();
+    BatchClient client = BatchClient.open(new BatchSharedKeyCredentials("http://127.0.0.1:" + apiPort,
+        ServerProcess.ACCOUNT, ServerProcess.KEY));
+
+    Pools.create(client, "ph-pool", 2, 2);
+    String poolHost = await().atMost(Duration.ofSeconds(30)).until(() -> MultiCoordinatorWorkersTest.entities(management, "Pool")
+        .entrySet().stream().filter(e -> e.getValue() > 0).map(Map.Entry::getKey).findFirst().orElse(null), h -> h != null);
+    String survivor = poolHost.equals("a") ? "b" : "a";
+    // A job hosted by the survivor: create jobs until one lands there.
+    String job = null;
+    for (int i = 0; job == null; i++) {
+      assertTrue(i < 24, "24 jobs and none on coordinator-" + survivor);
+      Map<String, Integer> before = MultiCoordinatorWorkersTest.entities(management, "Job");
+      String id = "ph-job-" + i;
+      client.jobOperations().createJob(id, new PoolInformation().withPoolId("ph-pool"));
+      String on = await().atMost(Duration.ofSeconds(30)).until(() ->
+          MultiCoordinatorWorkersTest.grewOn(before, MultiCoordinatorWorkersTest.entities(management, "Job")), h -> h != null);
+      job = on.equals(survivor) ? id : null;
+    }
+    String jobId = job;
+    Path ledger = tmp.resolve("ph-ledger.txt");
+    List<TaskAddParameter> tasks = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      tasks.add(new TaskAddParameter().withId("t" + i)
+          .withCommandLine("/bin/sh -c 'sleep 3; echo $AZ_BATCH_TASK_ID >> " + ledger + "'"));
+    }
+    client.taskOperations().createTasks(jobId, tasks);
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() ->
+        client.jobOperations().getTaskCounts(jobId).running() > 0);
+
+    coordinators.get(poolHost).kill9();
+    await("the job completes").atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+        .until(() -> client.jobOperations().getTaskCounts(jobId).completed() == 8);
+    TaskCounts counts = client.jobOperations().getTaskCounts(jobId);
+    assertEquals(8, counts.succeeded());
+    assertEquals(0, counts.failed());
+    for (CloudTask t : client.taskOperations().listTasks(jobId)) {
+      assertEquals(TaskState.COMPLETED, t.state(), t.id());
+      assertEquals(0, t.executionInfo().retryCount(), t.id() + " spent no retry");
+    }
+    assertEquals(8, new TreeSet<>(Files.readAllLines(ledger)).size(), "every task ran");
+    assertTrue(coordinators.get(survivor).isAlive(), coordinators.get(survivor).output());
+  }
+
   private static HttpResponse<String> get(int port, String path) throws Exception {
     return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
         .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());

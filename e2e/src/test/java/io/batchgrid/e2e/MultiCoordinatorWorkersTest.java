@@ -348,7 +348,7 @@ class MultiCoordinatorWorkersTest {
   }
 
   /** The entities of a type each coordinator hosts ({@code /cluster/shards/TYPE}); one that does not answer at all is left out. */
-  private static Map<String, Integer> entities(Map<String, Integer> management, String type) {
+  static Map<String, Integer> entities(Map<String, Integer> management, String type) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     Map<String, Integer> out = new TreeMap<>();
     for (Map.Entry<String, Integer> e : management.entrySet()) {
@@ -376,7 +376,7 @@ class MultiCoordinatorWorkersTest {
   }
 
   /** The coordinator whose count grew by one since {@code before}, or null while none has. */
-  private static String grewOn(Map<String, Integer> before, Map<String, Integer> now) {
+  static String grewOn(Map<String, Integer> before, Map<String, Integer> now) {
     for (Map.Entry<String, Integer> e : now.entrySet()) {
       if (e.getValue() > before.getOrDefault(e.getKey(), 0)) {
         return e.getKey();

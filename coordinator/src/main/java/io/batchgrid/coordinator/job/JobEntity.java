@@ -242,6 +242,14 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   private record JobTaskAgent(JobTaskKind kind, String nodeId, int attempt, ActorRef<NodeMessage> agent,
       boolean nodeGone) implements Command {}
 
+  /**
+   * A node agent the job learnt (a lease, a registration) has stopped. The pool says so too
+   * ({@link NodeLost}), but not when the pool was in the JVM that died with the agent (in-process
+   * nodes of a coordinator killed while this job runs on another one): its successor never knew the
+   * agent.
+   */
+  private record NodeAgentStopped(String nodeId, ActorRef<NodeMessage> agent) implements Command {}
+
   /** Try again to launch a job task on a node whose agent was not reachable. */
   private record RelaunchJobTask(JobTaskKind kind, String nodeId, int attempt) implements Command {}
 
@@ -303,6 +311,8 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
   // registered again. Their tasks stay running until the node says what it still runs, or until
   // batchgrid.coordinator.node-return-timeout, when they are requeued.
   private final Set<String> awaitedNodes = new HashSet<>();
+  // Live: the node agents this job watches (see NodeAgentStopped).
+  private final Set<ActorRef<NodeMessage>> watchedAgents = new HashSet<>();
   private final MultiInstanceRuns gangs;
   private final NodeOrders nodes;
   private final PoolLink poolLink;
@@ -448,6 +458,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
           return Effect().none();
         })
         .onCommand(NodeLost.class, this::onNodeLost)
+        .onCommand(NodeAgentStopped.class, this::onNodeAgentStopped)
         .onCommand(NodeRejoined.class, this::onNodeRejoined)
         .onCommand(NodeSchedulingDisabled.class, this::onNodeSchedulingDisabled)
         .onCommand(Report.class, this::onReport)
@@ -673,7 +684,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return Effect().none();
     }
     leases.grant(c.nodeId(), c.agent(), c.slots());
-    nodes.seen(c.nodeId(), c.agent());
+    seen(c.nodeId(), c.agent());
     afterChange(s);
     return Effect().none();
   }
@@ -746,7 +757,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return Effect().none();
     }
     // The node's agent, to reach it for release tasks after a restart.
-    nodes.seen(c.nodeId(), c.agent());
+    seen(c.nodeId(), c.agent());
     nodes.stopStale(s, c.agent(), Reconciliation.stale(s, c.nodeId(), c.running()));
     // Reconciled when the job waits for the node after its own restart, and when the pool did not
     // know this agent (the pool started anew on another coordinator while this job did not): then
@@ -782,6 +793,28 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       leases.use(nodeId, slots);
       poolLink.adoptSlots(s, nodeId, slots);
     }
+  }
+
+  /** Remembers the node's agent (to reach it later) and watches it. */
+  private void seen(String nodeId, ActorRef<NodeMessage> agent) {
+    nodes.seen(nodeId, agent);
+    if (watchedAgents.add(agent)) {
+      ctx.watchWith(agent, new NodeAgentStopped(nodeId, agent));
+    }
+  }
+
+  /**
+   * The agent of a node stopped while the job still counts tasks running there with it: they are
+   * lost, as the pool would say. Ignored when the job knows another agent of the node by now, or
+   * runs nothing there (the pool has told it already, or a reboot took the tasks off first).
+   */
+  private Effect<JobEvent, JobRecord> onNodeAgentStopped(JobRecord s, NodeAgentStopped c) {
+    watchedAgents.remove(c.agent());
+    if (!s.exists() || !c.agent().equals(nodes.agentOf(c.nodeId()))
+        || nodes.runningOn(s, c.nodeId()).stream().noneMatch(t -> !t.multiInstance())) {
+      return Effect().none();
+    }
+    return onNodeLost(s, new NodeLost(s.spec().getPoolId(), c.nodeId()));
   }
 
   private Effect<JobEvent, JobRecord> onNodeLost(JobRecord s, NodeLost c) {
@@ -1065,7 +1098,7 @@ public final class JobEntity extends EventSourcedBehavior<JobEntity.Command, Job
       return Effect().none();
     }
     if (c.agent() != null) {
-      nodes.seen(c.nodeId(), c.agent());
+      seen(c.nodeId(), c.agent());
       nodes.runJobTask(s, c.kind(), c.nodeId(), c.attempt());
       return Effect().none();
     }

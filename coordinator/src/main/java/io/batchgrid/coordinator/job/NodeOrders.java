@@ -59,6 +59,11 @@ final class NodeOrders {
     gangs.clear();
   }
 
+  /** The node's agent as the job knows it now: its lease's, else the one last seen; null when none. */
+  ActorRef<NodeMessage> agentOf(String nodeId) {
+    return agent(nodeId);
+  }
+
   private ActorRef<NodeMessage> agent(String nodeId) {
     ActorRef<NodeMessage> agent = leases.agent(nodeId);
     return agent != null ? agent : lastSeen.get(nodeId);
