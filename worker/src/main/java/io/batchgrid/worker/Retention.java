@@ -81,6 +81,10 @@ final class Retention {
     if (state == null || !state[0].equals("retain") || Long.parseLong(state[1]) > nowMs) {
       return false;
     }
+    // Recorded before the files go, so that a read meanwhile already answers TaskFilesUnavailable
+    // rather than a plain "file not found". A crash halfway leaves the rest of the directory on
+    // disk until the node is reimaged.
+    write(jobId, taskId, "removed " + nowMs);
     Path taskDir = root.resolve(NodeLayout.taskDirectory(jobId, taskId));
     try (Stream<Path> all = Files.exists(taskDir) ? Files.walk(taskDir) : Stream.empty()) {
       for (Path p : (Iterable<Path>) all.sorted(Comparator.reverseOrder())::iterator) {
@@ -89,7 +93,6 @@ final class Retention {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    write(jobId, taskId, "removed " + nowMs);
     return true;
   }
 

@@ -402,12 +402,13 @@ class NodeAgentTest {
     retention.retain("job9", "old", System.currentTimeMillis() - 1000);
     retention.retain("job9", "later", System.currentTimeMillis() + 3_600_000);
     testKit.spawn(NodeAgent.create(new NodeConfig("pool1", "node2", 1, root, "acct", null)));
+    // The directory goes first, then the marker says so: wait for both.
     jobs.awaitAssert(WAIT, () -> {
       assertFalse(java.nio.file.Files.exists(old.getParent()), "swept at start");
+      assertTrue(retention.removed("job9", "old"), "recorded as removed");
       return null;
     });
     assertTrue(java.nio.file.Files.exists(later));
-    assertTrue(retention.removed("job9", "old"));
     assertFalse(retention.removed("job9", "later"));
   }
 }
