@@ -317,8 +317,7 @@ final class PoolRoutes {
         c.body().length == 0 ? null : Json.parseObject(c.body()), reimage ? "nodeReimageOption" : "nodeRebootOption");
     return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.RestartNode(nodeId, option, reimage, r),
             ctx.timeout())
-        .thenApply(done -> Responses.empty(ctx, 202, List.of(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
-            "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId)))));
+        .thenApply(done -> nodeAccepted(ctx, poolId, nodeId));
   }
 
   /** ComputeNode_Deallocate: 202 once the deallocation is persisted; the process stops after. */
@@ -330,8 +329,13 @@ final class PoolRoutes {
         c.body().length == 0 ? null : Json.parseObject(c.body()), "nodeDeallocateOption");
     return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.DeallocateNode(nodeId, option, r),
             ctx.timeout())
-        .thenApply(done -> Responses.empty(ctx, 202, List.of(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
-            "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId)))));
+        .thenApply(done -> nodeAccepted(ctx, poolId, nodeId));
+  }
+
+  /** The 202 of a node reboot, reimage, deallocate or start: the node's URL as DataServiceId. */
+  private static HttpResponse nodeAccepted(RequestContext ctx, String poolId, String nodeId) {
+    return Responses.empty(ctx, 202, List.of(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
+        "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId))));
   }
 
   /** ComputeNode_Start: 202 once persisted; a node that is not deallocated is left as it is. */
@@ -340,8 +344,7 @@ final class PoolRoutes {
     String poolId = poolId(c);
     String nodeId = nodeId(c);
     return coordinator.<org.apache.pekko.Done>pool(poolId, r -> new PoolEntity.StartNode(nodeId, r), ctx.timeout())
-        .thenApply(done -> Responses.empty(ctx, 202, List.of(org.apache.pekko.http.javadsl.model.headers.RawHeader.create(
-            "DataServiceId", ctx.writer().nodeUrl(poolId, nodeId)))));
+        .thenApply(done -> nodeAccepted(ctx, poolId, nodeId));
   }
 
   /**
