@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -32,7 +31,6 @@ import com.microsoft.azure.batch.protocol.models.TaskAddParameter;
 import com.microsoft.azure.batch.protocol.models.TaskCounts;
 import com.microsoft.azure.batch.protocol.models.TaskState;
 
-import io.batchgrid.testing.PostgresServer;
 
 /**
  * Two {@code batchgrid coordinator} JVMs on one PostgreSQL journal, one {@code batchgrid api} JVM,
@@ -57,40 +55,11 @@ class MultiCoordinatorFailoverTest {
 
   @Test
   void theJobCompletesOnTheSurvivingCoordinatorCountingEveryTaskOnce() throws Exception {
-    PostgresServer pg = PostgresServer.start();
-    closing.add(pg);
-    String url = pg.createDatabase("failover");
-    Map<String, String> env = new HashMap<>(Map.of(
-        "BATCHGRID_ACCOUNT_NAME", ServerProcess.ACCOUNT, "BATCHGRID_ACCOUNT_KEY", ServerProcess.KEY,
-        "BATCHGRID_JOURNAL", "postgres", "BATCHGRID_POSTGRES_URL", url,
-        "BATCHGRID_POSTGRES_USER", PostgresServer.USER));
-
-    int artA = MemberProcess.freePort();
-    int artB = MemberProcess.freePort();
-    List<String> seeds = List.of("--seed", "127.0.0.1:" + artA, "--seed", "127.0.0.1:" + artB);
-    Map<String, Integer> management = new HashMap<>();
-    Map<String, MemberProcess> coordinators = new HashMap<>();
-    for (String name : List.of("a", "b")) {
-      int mgmt = MemberProcess.freePort();
-      management.put(name, mgmt);
-      List<String> args = new ArrayList<>(List.of("coordinator", "--data", tmp.resolve(name).toString(),
-          "--cluster-port", Integer.toString(name.equals("a") ? artA : artB), "--management-port", Integer.toString(mgmt)));
-      args.addAll(seeds);
-      MemberProcess p = new MemberProcess("coordinator-" + name, args, env, "batchgrid coordinator ready").launch();
-      closing.add(p);
-      coordinators.put(name, p);
-    }
-    for (MemberProcess p : coordinators.values()) {
-      p.awaitReady();
-    }
-    int apiPort = MemberProcess.freePort();
-    int apiManagement = MemberProcess.freePort();
-    List<String> apiArgs = new ArrayList<>(List.of("api", "--port", Integer.toString(apiPort),
-        "--data", tmp.resolve("api").toString(), "--management-port", Integer.toString(apiManagement)));
-    apiArgs.addAll(seeds);
-    MemberProcess api = new MemberProcess("api", apiArgs, env, "batchgrid ready").launch();
-    closing.add(api);
-    api.awaitReady();
+    CoordinatorPair cluster = CoordinatorPair.start(tmp, "failover", Map.of(), closing);
+    Map<String, Integer> management = cluster.management();
+    Map<String, MemberProcess> coordinators = cluster.coordinators();
+    int apiPort = cluster.apiPort();
+    int apiManagement = cluster.apiManagement();
 
     assertEquals(200, get(apiManagement, "/ready").statusCode());
     assertEquals(200, get(apiManagement, "/alive").statusCode());
@@ -169,36 +138,10 @@ class MultiCoordinatorFailoverTest {
    */
   @Test
   void aJobOnTheSurvivorGetsBackTheTasksThatRanOnTheDeadCoordinatorsNodes() throws Exception {
-    PostgresServer pg = PostgresServer.start();
-    closing.add(pg);
-    Map<String, String> env = new HashMap<>(Map.of(
-        "BATCHGRID_ACCOUNT_NAME", ServerProcess.ACCOUNT, "BATCHGRID_ACCOUNT_KEY", ServerProcess.KEY,
-        "BATCHGRID_JOURNAL", "postgres", "BATCHGRID_POSTGRES_URL", pg.createDatabase("poolhost"),
-        "BATCHGRID_POSTGRES_USER", PostgresServer.USER));
-    int artA = MemberProcess.freePort();
-    int artB = MemberProcess.freePort();
-    List<String> seeds = List.of("--seed", "127.0.0.1:" + artA, "--seed", "127.0.0.1:" + artB);
-    Map<String, Integer> management = new HashMap<>();
-    Map<String, MemberProcess> coordinators = new HashMap<>();
-    for (String name : List.of("a", "b")) {
-      int mgmt = MemberProcess.freePort();
-      management.put(name, mgmt);
-      List<String> args = new ArrayList<>(List.of("coordinator", "--data", tmp.resolve(name).toString(),
-          "--cluster-port", Integer.toString(name.equals("a") ? artA : artB), "--management-port", Integer.toString(mgmt)));
-      args.addAll(seeds);
-      MemberProcess p = new MemberProcess("coordinator-" + name, args, env, "batchgrid coordinator ready").launch();
-      closing.add(p);
-      coordinators.put(name, p);
-    }
-    for (MemberProcess p : coordinators.values()) {
-      p.awaitReady();
-    }
-    int apiPort = MemberProcess.freePort();
-    List<String> apiArgs = new ArrayList<>(List.of("api", "--port", Integer.toString(apiPort), "--data", tmp.resolve("api").toString()));
-    apiArgs.addAll(seeds);
-    MemberProcess api = new MemberProcess("api", apiArgs, env, "batchgrid ready").launch();
-    closing.add(api);
-    api.awaitReady();
+    CoordinatorPair cluster = CoordinatorPair.start(tmp, "poolhost", Map.of(), closing);
+    Map<String, Integer> management = cluster.management();
+    Map<String, MemberProcess> coordinators = cluster.coordinators();
+    int apiPort = cluster.apiPort();
     BatchClient client = BatchClient.open(new BatchSharedKeyCredentials("http://127.0.0.1:" + apiPort,
         ServerProcess.ACCOUNT, ServerProcess.KEY));
 

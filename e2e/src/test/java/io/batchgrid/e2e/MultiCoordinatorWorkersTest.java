@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -39,7 +38,6 @@ import com.microsoft.azure.batch.protocol.models.TaskCounts;
 import com.microsoft.azure.batch.protocol.models.TaskState;
 import com.microsoft.azure.batch.protocol.models.VirtualMachineConfiguration;
 
-import io.batchgrid.testing.PostgresServer;
 
 /**
  * Two {@code batchgrid coordinator} JVMs (static node provider) on one PostgreSQL journal, one
@@ -76,11 +74,7 @@ class MultiCoordinatorWorkersTest {
 
   @AfterEach
   void stopAll() throws Exception {
-    for (Process p : workers) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
+    WorkerJvm.stopAll(workers);
     for (int i = closing.size() - 1; i >= 0; i--) {
       closing.get(i).close();
     }
@@ -97,38 +91,11 @@ class MultiCoordinatorWorkersTest {
   }
 
   private void run(boolean killPoolHost) throws Exception {
-    PostgresServer pg = PostgresServer.start();
-    closing.add(pg);
-    Map<String, String> env = new HashMap<>(Map.of(
-        "BATCHGRID_ACCOUNT_NAME", ServerProcess.ACCOUNT, "BATCHGRID_ACCOUNT_KEY", ServerProcess.KEY,
-        "BATCHGRID_JOURNAL", "postgres", "BATCHGRID_POSTGRES_URL", pg.createDatabase("workers"),
-        "BATCHGRID_POSTGRES_USER", PostgresServer.USER, "BATCHGRID_NODE_PROVIDER", "static"));
-
-    int artA = MemberProcess.freePort();
-    int artB = MemberProcess.freePort();
-    List<String> seeds = List.of("--seed", "127.0.0.1:" + artA, "--seed", "127.0.0.1:" + artB);
-    Map<String, Integer> management = new LinkedHashMap<>();
-    Map<String, MemberProcess> coordinators = new HashMap<>();
-    for (String name : List.of("a", "b")) {
-      int mgmt = MemberProcess.freePort();
-      management.put(name, mgmt);
-      List<String> args = new ArrayList<>(List.of("coordinator", "--data", tmp.resolve(name).toString(),
-          "--cluster-port", Integer.toString(name.equals("a") ? artA : artB), "--management-port", Integer.toString(mgmt)));
-      args.addAll(seeds);
-      MemberProcess p = new MemberProcess("coordinator-" + name, args, env, "batchgrid coordinator ready").launch();
-      closing.add(p);
-      coordinators.put(name, p);
-    }
-    for (MemberProcess p : coordinators.values()) {
-      p.awaitReady();
-    }
-    int apiPort = MemberProcess.freePort();
-    List<String> apiArgs = new ArrayList<>(List.of("api", "--port", Integer.toString(apiPort),
-        "--data", tmp.resolve("api").toString()));
-    apiArgs.addAll(seeds);
-    MemberProcess api = new MemberProcess("api", apiArgs, env, "batchgrid ready").launch();
-    closing.add(api);
-    api.awaitReady();
+    CoordinatorPair cluster = CoordinatorPair.start(tmp, "workers", Map.of("BATCHGRID_NODE_PROVIDER", "static"), closing);
+    List<String> seeds = cluster.seeds();
+    Map<String, Integer> management = cluster.management();
+    Map<String, MemberProcess> coordinators = cluster.coordinators();
+    int apiPort = cluster.apiPort();
     BatchClient client = BatchClient.open(new BatchSharedKeyCredentials("http://127.0.0.1:" + apiPort,
         ServerProcess.ACCOUNT, ServerProcess.KEY));
 

@@ -76,11 +76,7 @@ class PartitionTest {
 
   @AfterEach
   void stopWorkers() throws InterruptedException {
-    for (Process p : workers) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
+    WorkerJvm.stopAll(workers);
   }
 
   @ParameterizedTest

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.AfterEach;
@@ -54,11 +53,7 @@ class StaticWorkersTest {
 
   @AfterEach
   void stopWorkers() throws InterruptedException {
-    for (Process p : workers) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      p.waitFor(10, TimeUnit.SECONDS);
-    }
+    WorkerJvm.stopAll(workers);
   }
 
   @Test

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /** A {@code batchgrid worker} JVM from the packaged jar, started as an operator would on a machine of its own. */
 final class WorkerJvm {
@@ -28,5 +29,14 @@ final class WorkerJvm {
         .redirectOutput(ProcessBuilder.Redirect.appendTo(new File(dir.toFile(), "worker.log")));
     pb.environment().putAll(env);
     return pb.start();
+  }
+
+  /** Kills worker JVMs and the task processes they left running, as a test's clean-up. */
+  static void stopAll(List<Process> workers) throws InterruptedException {
+    for (Process p : workers) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      p.waitFor(10, TimeUnit.SECONDS);
+    }
   }
 }
